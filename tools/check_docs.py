@@ -28,18 +28,25 @@ def main():
     shutil.rmtree(ROOT/'_proc', ignore_errors=True)
     cache = proc_nbs(n_workers=0)
     out = ROOT/'_docs_html'; shutil.rmtree(out, ignore_errors=True); out.mkdir()
-    exporter, problems, pages = HTMLExporter(), [], 0
+    from traitlets.config import Config
+    hcfg = Config(); hcfg.TagRemovePreprocessor.remove_input_tags = {'remove_input'}; hcfg.TagRemovePreprocessor.enabled = True
+    exporter, problems, pages = HTMLExporter(config=hcfg), [], 0
     for src in sorted((ROOT/'nbs').glob('*.ipynb')):
         proc = cache/src.name
         if not proc.exists(): problems.append(f"{src.name}: nbdev did not process it"); continue
         nb = nbformat.read(proc, as_version=4)
+        for c in nb.cells:  # nbdev leaves its own bookkeeping keys (e.g. `has_sd`) on cells; Quarto ignores them, nbformat does not
+            for k in [k for k in c if k not in ('id', 'cell_type', 'source', 'metadata', 'outputs', 'execution_count', 'attachments')]: del c[k]
+            c.metadata.pop('execution', None)  # execnb's timings are floats where nbformat wants strings
+            if c.cell_type == 'code':  # apply the Quarto cell options as Quarto would: `echo: false` hides the code
+                if re.search(r'^#\|\s*echo:\s*false', c.source, re.M): c.metadata.setdefault('tags', []).append('remove_input')
+                c.source = re.sub(r'^#\|.*\n?', '', c.source, flags=re.M)
         errs = [o for c in nb.cells for o in c.get('outputs', []) if o.get('output_type') == 'error']
         if errs: problems.append(f"{src.name}: {len(errs)} error output(s), first: {errs[0].get('ename')}: {errs[0].get('evalue')}")
         try: html, _ = exporter.from_notebook_node(nb)
         except Exception as e: problems.append(f"{src.name}: nbconvert failed: {e!r}"); continue
         (out/f"{src.stem}.html").write_text(html); pages += 1
         # every exported public name documented on its page
-        m = re.search(r'^#\|\s*default_exp\s+(\S+)', ''.join(''.join(c.source) for c in nb.cells if c.cell_type == 'code'), re.M)
         srcnb = json.loads(src.read_text())
         default_exp = next((re.search(r'#\|\s*default_exp\s+(\S+)', ''.join(c['source'])) for c in srcnb['cells']
                             if c['cell_type'] == 'code' and 'default_exp' in ''.join(c['source'])), None)
