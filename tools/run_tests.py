@@ -9,7 +9,7 @@ so this script counts one notebook as one test, and each pytest test as one.
     python tools/run_tests.py --flags slow    # also run the cells flagged `slow` (long training)
     python tools/run_tests.py nbs/00_patching.ipynb
 """
-import argparse, os, re, subprocess, sys, time
+import argparse, multiprocessing, os, re, subprocess, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -40,7 +40,10 @@ def main():
     passed = failed = 0
     t0 = time.time()
     threads = max(1, (os.cpu_count() or 2) // max(1, a.workers))
-    with ProcessPoolExecutor(a.workers, initializer=_init_worker, initargs=(threads,)) as ex:
+    # a fresh process per notebook (spawn, one task each): notebooks cannot leak state into each other, and
+    # IPython's takeover of `__main__` in a worker cannot break the next task
+    with ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn'), max_tasks_per_child=1,
+                             initializer=_init_worker, initargs=(threads,)) as ex:
         for fn, ok, secs in ex.map(_run_nb, nbs, [flags] * len(nbs)):
             print(f"{'PASS' if ok else 'FAIL'} {fn.relative_to(ROOT)} ({secs:.0f} s)", flush=True)
             passed, failed = passed + ok, failed + (not ok)
