@@ -1,0 +1,30 @@
+"Shared helpers for the benchmark scripts: machine description and writing results (JSON + markdown)."
+import json, os, platform, subprocess, sys, time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent/'results'
+
+def machine()->dict:
+    import torch
+    cpu = platform.processor() or ''
+    try:
+        for line in open('/proc/cpuinfo'):
+            if line.startswith('model name'): cpu = line.split(':', 1)[1].strip(); break
+    except OSError: pass
+    return {'cpu': cpu, 'cores': os.cpu_count(), 'torch_threads': torch.get_num_threads(), 'python': platform.python_version(),
+            'torch': torch.__version__, 'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            'load_avg_1min_at_start': os.getloadavg()[0]}
+
+def command()->str: return ' '.join(['python'] + [str(a) for a in sys.argv])
+
+def write(name:str, payload:dict, table_md:str):
+    "Write `bench/results/{name}.json` and `{name}.md` with machine, command and the table."
+    RESULTS.mkdir(exist_ok=True)
+    payload = {'command': command(), 'date': time.strftime('%Y-%m-%d %H:%M:%S'), 'machine': machine(), **payload}
+    (RESULTS/f'{name}.json').write_text(json.dumps(payload, indent=2))
+    m = payload['machine']
+    md = (f"# {name}\n\nCommand: `{payload['command']}`  \nDate: {payload['date']}  \n"
+          f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads)"
+          f"{', GPU ' + m['cuda'] if m['cuda'] else ''}, load average at start {m['load_avg_1min_at_start']:.2f}\n\n{table_md}\n")
+    (RESULTS/f'{name}.md').write_text(md)
+    print(md)
