@@ -28,3 +28,10 @@ def write(name:str, payload:dict, table_md:str):
           f"{', GPU ' + m['cuda'] if m['cuda'] else ''}, load average at start {m['load_avg_1min_at_start']:.2f}\n\n{table_md}\n")
     (RESULTS/f'{name}.md').write_text(md)
     print(md)
+
+def md_table(df, digits:int=3)->str:
+    "A DataFrame as a markdown table (without the optional `tabulate` dependency of `DataFrame.to_markdown`)."
+    fmt = lambda v: f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+    rows = [' | '.join(map(str, df.columns)), ' | '.join('---' for _ in df.columns)]
+    rows += [' | '.join(fmt(v) for v in r) for r in df.itertuples(index=False)]
+    return '\n'.join(f'| {r} |' for r in rows)

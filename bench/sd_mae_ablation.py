@@ -11,7 +11,6 @@ from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write, RESULTS
-from sd_mae_common import md_table
 from patchssl.sd_mae import etth1_sd_splits, inject_anomalies, run_ablation, SD_STRATEGIES, ABLATION_VARIANTS
 
 ap = argparse.ArgumentParser()

@@ -7,8 +7,7 @@ import argparse, sys, time
 from pathlib import Path
 import numpy as np, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write
-from sd_mae_common import md_table
+from common import write, md_table
 from patchssl.sd_mae import (load_kdd_tsad_135, load_sktime_anomaly, zscore, fit_sd_mae, point_scores,
                              isolation_forest_scores, anomaly_metrics, quantile_threshold)
 

@@ -7,8 +7,7 @@ import argparse, sys, time
 from pathlib import Path
 import numpy as np, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write
-from sd_mae_common import md_table
+from common import write, md_table
 from patchssl.sd_mae import SDMAE, window_scores, point_scores, series_windows, etth1_sd_splits
 
 ap = argparse.ArgumentParser()

@@ -14,29 +14,19 @@ from fastai.learner import Learner
 from fastai.callback.schedule import *  # fit_one_cycle
 from .patching import (check_series, n_patches, patchify, unpatchify, to_patch_var_tokens, from_patch_var_tokens,
                                to_channel_independent, from_channel_independent, make_mask, mask_ids, gather_tokens,
-                               restore_tokens, masked_loss, MaskedLoss, MaskingCallback, plot_masked_window)
+                               restore_tokens, masked_loss, MaskedLoss, MaskingCallback, plot_masked_window,
+                               sincos_embedding)
 from .transfer import NaNGuard, load_checkpoint, load_pretrained, TransferReport
 
 # %% auto #0
-__all__ = ['TOKEN_MODES', 'MASK_MODES', 'TASKS', 'sincos_embedding', 'transformer_encoder', 'instance_stats', 'PatchBackbone',
-           'PatchMAE', 'patch_mae_tiny', 'patch_mae_small', 'patch_mae_patchtst', 'ScalarMeanMAE', 'PatchITransformer',
+__all__ = ['TOKEN_MODES', 'MASK_MODES', 'TASKS', 'transformer_encoder', 'instance_stats', 'PatchBackbone', 'PatchMAE',
+           'patch_mae_tiny', 'patch_mae_small', 'patch_mae_patchtst', 'ScalarMeanMAE', 'PatchITransformer',
            'pretrain_learner', 'forecast_learner', 'evaluate_forecast', 'mean_fill_loss', 'read_config',
            'patchssl_pretrain']
 
 # %% ../nbs/01_patch_mae.ipynb #a5689db2
 TOKEN_MODES = ('patch_var', 'channel_independent')
 MASK_MODES = ('token', 'visible')
-
-def sincos_embedding(n:int, # positions
-                     d:int, # width (even)
-                     device=None)->Tensor: # `[n, d]`
-    "Fixed 1-d sin-cos position embedding (Transformer / MAE)."
-    if d % 2: raise ValueError(f"d_model={d} must be even for the sin-cos position embedding")
-    pos = torch.arange(n, dtype=torch.float32, device=device)[:, None]
-    freq = torch.exp(torch.arange(0, d, 2, dtype=torch.float32, device=device) * (-math.log(10000.) / d))
-    out = torch.zeros(n, d, device=device)
-    out[:, 0::2], out[:, 1::2] = torch.sin(pos * freq), torch.cos(pos * freq)
-    return out
 
 def transformer_encoder(d_model:int, n_heads:int, n_layers:int, d_ff:int, dropout:float=0.)->nn.TransformerEncoder:
     "Pre-norm transformer encoder (torch's layers, attention through `scaled_dot_product_attention`) with a final LayerNorm."

@@ -16,9 +16,9 @@ from fastai.callback.core import Callback
 # %% auto #0
 __all__ = ['REMAINDER_POLICIES', 'MASK_STRATEGIES', 'PATCH_STRATEGIES', 'STEP_STRATEGIES', 'check_series', 'n_patches',
            'patchify', 'unpatchify', 'to_patch_var_tokens', 'from_patch_var_tokens', 'to_channel_mixing',
-           'from_channel_mixing', 'to_channel_independent', 'from_channel_independent', 'patchify_2d', 'unpatchify_2d',
-           'n_masked', 'realised_mask_ratio', 'make_mask', 'expand_mask', 'mask_ids', 'gather_tokens', 'restore_tokens',
-           'masked_loss', 'MaskedLoss', 'MaskingCallback', 'plot_masked_window']
+           'from_channel_mixing', 'to_channel_independent', 'from_channel_independent', 'sincos_embedding',
+           'patchify_2d', 'unpatchify_2d', 'n_masked', 'realised_mask_ratio', 'make_mask', 'expand_mask', 'mask_ids',
+           'gather_tokens', 'restore_tokens', 'masked_loss', 'MaskedLoss', 'MaskingCallback', 'plot_masked_window']
 
 # %% ../nbs/00_patching.ipynb #0595d337
 def check_series(x:Tensor, # the tensor to check
@@ -147,6 +147,18 @@ def from_channel_independent(tokens:Tensor, n_vars:int)->Tensor:
     BN, P, d = tokens.shape
     if BN % n_vars: raise ValueError(f"batch {BN} does not split into n_vars={n_vars} variables; is n_vars right?")
     return tokens.reshape(BN // n_vars, n_vars, P, d).permute(0, 2, 1, 3)
+
+# %% ../nbs/00_patching.ipynb #d5df8fb1
+def sincos_embedding(n:int, # positions
+                     d:int, # width (even)
+                     device=None)->Tensor: # `[n, d]`
+    "Fixed 1-d sin-cos position embedding (Transformer / MAE)."
+    if d % 2: raise ValueError(f"d_model={d} must be even for the sin-cos position embedding")
+    pos = torch.arange(n, dtype=torch.float32, device=device)[:, None]
+    freq = torch.exp(torch.arange(0, d, 2, dtype=torch.float32, device=device) * (-math.log(10000.) / d))
+    out = torch.zeros(n, d, device=device)
+    out[:, 0::2], out[:, 1::2] = torch.sin(pos * freq), torch.cos(pos * freq)
+    return out
 
 # %% ../nbs/00_patching.ipynb #7441b014
 def patchify_2d(img:Tensor, # raster `[B, C, H, W]`

@@ -19,17 +19,17 @@ from fastai.learner import Learner, AvgMetric
 from fastai.optimizer import Adam
 import fastai.callback.progress  # Learner.no_bar
 from .patching import (check_series, n_patches, patchify, unpatchify, to_channel_mixing, from_channel_mixing,
-                               make_mask, expand_mask, masked_loss, MaskingCallback, n_masked)
+                               make_mask, expand_mask, masked_loss, MaskingCallback, n_masked, sincos_embedding)
 from .data import load_etth1, split_series, ETTH1_BORDERS, SeriesSplits, series_dls
 
 # %% auto #0
-__all__ = ['SD_STRATEGIES', 'ANOMALY_KINDS', 'SCORE_TYPES', 'ABLATION_VARIANTS', 'sd_masking_callback', 'sincos_pos', 'SDMAE',
-           'SDMAELoss', 'TwoStageSchedule', 'sd_mae_learner', 'etth1_sd_splits', 'inject_anomalies',
-           'check_long_series', 'interpolate_nans', 'step_errors', 'last_n_mask', 'window_scores', 'window_starts',
-           'series_windows', 'window_labels', 'point_scores', 'window_scores_all', 'position_sensitivity',
-           'check_labels', 'youden_threshold', 'quantile_threshold', 'point_adjust', 'anomaly_metrics',
-           'evaluate_scores', 'plot_scores', 'plot_roc_pr', 'load_kdd_tsad_135', 'load_sktime_anomaly', 'zscore',
-           'fit_sd_mae', 'isolation_forest_scores', 'run_ablation']
+__all__ = ['SD_STRATEGIES', 'ANOMALY_KINDS', 'SCORE_TYPES', 'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE', 'SDMAELoss',
+           'TwoStageSchedule', 'sd_mae_learner', 'etth1_sd_splits', 'inject_anomalies', 'check_long_series',
+           'interpolate_nans', 'step_errors', 'last_n_mask', 'window_scores', 'window_starts', 'series_windows',
+           'window_labels', 'point_scores', 'window_scores_all', 'position_sensitivity', 'check_labels',
+           'youden_threshold', 'quantile_threshold', 'point_adjust', 'anomaly_metrics', 'evaluate_scores',
+           'plot_scores', 'plot_roc_pr', 'load_kdd_tsad_135', 'load_sktime_anomaly', 'zscore', 'fit_sd_mae',
+           'isolation_forest_scores', 'run_ablation']
 
 # %% ../nbs/02_sd_mae.ipynb #75991ef5
 SD_STRATEGIES = ('patch', 'token', 'temporal', 'feature')
@@ -47,15 +47,6 @@ def sd_masking_callback(strategy:str='patch', # one of `SD_STRATEGIES`
     "The shared `MaskingCallback` configured for one of the seed's four strategies."
     _check_strategy(strategy)
     return MaskingCallback(mask_ratio, _GRID_STRATEGY[strategy], patch_len if strategy == 'patch' else None, **kwargs)
-
-# %% ../nbs/02_sd_mae.ipynb #46803604
-def sincos_pos(n:int, d:int)->Tensor:
-    "Fixed sine-cosine positions `[n, d]` (Vaswani et al.)."
-    pos = torch.arange(n, dtype=torch.float32)[:, None]
-    div = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * (-math.log(10000.0) / d))
-    pe = torch.zeros(n, d)
-    pe[:, 0::2] = torch.sin(pos * div); pe[:, 1::2] = torch.cos(pos * div)[:, :d // 2]
-    return pe
 
 # %% ../nbs/02_sd_mae.ipynb #81a3c4bf
 class SDMAE(nn.Module):
@@ -89,7 +80,7 @@ class SDMAE(nn.Module):
         width = self.tok_len * n_vars
         self.embed = nn.Linear(width, d_model)
         self.mask_token = nn.Parameter(torch.randn(d_model) * .02)
-        self.register_buffer('pos', sincos_pos(self.n_tokens, d_model), persistent=False)
+        self.register_buffer('pos', sincos_embedding(self.n_tokens, d_model), persistent=False)
         layer = lambda cls: cls(d_model, n_heads, d_ff, dropout, batch_first=True)
         self.encoder = nn.TransformerEncoder(layer(nn.TransformerEncoderLayer), n_enc_layers, enable_nested_tensor=False)
         self.teacher = nn.TransformerDecoder(layer(nn.TransformerDecoderLayer), n_teacher_layers) if use_teacher else None
