@@ -10,7 +10,7 @@ import argparse, sys, time
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, RESULTS
+from common import write, RESULTS, md_table
 from patchssl.sd_mae import etth1_sd_splits, inject_anomalies, run_ablation, SD_STRATEGIES, ABLATION_VARIANTS
 
 ap = argparse.ArgumentParser()
