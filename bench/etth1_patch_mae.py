@@ -103,11 +103,13 @@ def main():
         torch.manual_seed(a.seed); m = down(); l = forecast_learner(fdls, m)
         with quiet(l): l.fit_one_cycle(a.sup_epochs, a.lr)
         return m, dict(epochs=a.sup_epochs, trained='all', learn=l)
-    def lp():
-        torch.manual_seed(a.seed); m, rep = PatchITransformer.from_checkpoint(ck, horizon=a.horizon)
+    def probe(m, rep):  # linear probe of a downstream model after a transfer (the three probe variants differ only in loading)
         l = forecast_learner(fdls, m)
         with quiet(l): l.linear_probe(a.lp_epochs, a.lp_lr)
         return m, dict(epochs=a.lp_epochs, trained='head', transferred=len(rep.matched), learn=l)
+    def lp():
+        torch.manual_seed(a.seed); m, rep = PatchITransformer.from_checkpoint(ck, horizon=a.horizon)
+        return probe(m, rep)
     def ft():
         torch.manual_seed(a.seed); m, rep = PatchITransformer.from_checkpoint(ck, horizon=a.horizon)
         l = forecast_learner(fdls, m)
@@ -116,15 +118,11 @@ def main():
     def old_lp():
         torch.manual_seed(a.seed); m = down()
         rep = load_pretrained(m, ck_old, require=('encoder',), ignore=('patch_mode',))
-        l = forecast_learner(fdls, m)
-        with quiet(l): l.linear_probe(a.lp_epochs, a.lp_lr)
-        return m, dict(epochs=a.lp_epochs, trained='head', transferred=len(rep.matched), learn=l)
+        return probe(m, rep)
     def lp_no_embed():
         torch.manual_seed(a.seed); m = down()
         rep = load_pretrained(m, ck, require=('encoder',), skip=('patch_embed',))
-        l = forecast_learner(fdls, m)
-        with quiet(l): l.linear_probe(a.lp_epochs, a.lp_lr)
-        return m, dict(epochs=a.lp_epochs, trained='head', transferred=len(rep.matched), learn=l)
+        return probe(m, rep)
     class Const(torch.nn.Module):
         def forward(self, x): return torch.zeros(len(x), a.horizon, N)
     class Last(torch.nn.Module):
