@@ -179,7 +179,8 @@ def linear_probe(self:Learner, epochs:int, lr:float=1e-3, head:tuple=('head',), 
     train = tuple(head) + (('patch_embed',) if train_patch_embed else ())
     strict_freeze(self.model, train)
     self.opt = None  # rebuilt from the trainable parameters only
-    self.fit_one_cycle(epochs, lr, cbs=FrozenEval(), **kwargs)
+    cbs = [FrozenEval()] + list(L(kwargs.pop('cbs', None)))  # a caller's callbacks run beside FrozenEval
+    self.fit_one_cycle(epochs, lr, cbs=cbs, **kwargs)
 
 @patch
 def fine_tune_pretrained(self:Learner, epochs:int, base_lr:float=1e-3, freeze_epochs:int=1, lr_div:float=2.,
