@@ -66,14 +66,11 @@ def main():
     import torch
     torch.set_num_threads(a.threads)
     from torch import nn
-    from fastai.data.core import DataLoaders
-    from fastai.learner import Learner
-    from fastai.losses import CrossEntropyLossFlat
-    from fastai.metrics import accuracy
     from fastai.torch_core import set_seed
     from patchssl.data import load_uea, classification_dls
-    from patchssl.patch_mae import patch_mae_small, PatchITransformer, pretrain_learner, mean_fill_loss
-    from patchssl.transfer import save_checkpoint, NaNGuard
+    from patchssl.patch_mae import (patch_mae_small, PatchITransformer, pretrain_learner, mean_fill_loss, classifier_learner,
+                                    evaluate_classifier)
+    from patchssl.transfer import save_checkpoint
     import patchssl.transfer  # noqa: F401  (Learner.linear_probe / fine_tune_pretrained)
     from aeon.classification.convolution_based import MiniRocketClassifier
     from common import write, RESULTS
@@ -82,20 +79,7 @@ def main():
     arch = dict(d_model=a.d_model, n_heads=a.n_heads, n_layers=a.n_layers, d_ff=a.d_ff, dropout=a.dropout)
     sup_epochs = a.ft_head_epochs + a.ft_epochs
 
-    class XOnly(torch.utils.data.Dataset):
-        "Unlabelled items `(x,)` for pretraining (the library has no unlabelled loader for classification arrays)."
-        def __init__(self, X): self.X = torch.as_tensor(np.asarray(X, np.float32))
-        def __len__(self): return len(self.X)
-        def __getitem__(self, i): return (self.X[i],)
-
-    @torch.no_grad()
-    def acc(model, dl):
-        model.eval(); hit = n = 0
-        for x, y in dl: hit += (model(x).argmax(-1) == y).sum().item(); n += len(y)
-        return hit / n
-
-    def clf_learner(dls, model):  # the library has forecast_learner only; same idea for classes
-        return Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=[NaNGuard()])
+    acc = lambda model, dl: evaluate_classifier(model, dl)['accuracy']
 
     results, pre_log = [], {}
     for name in a.datasets:
@@ -116,7 +100,7 @@ def main():
         # (1) PatchMAE pretraining on the train windows, no labels
         set_seed(a.seed)
         mae = patch_mae_small(N, L, **geo)
-        pdls = DataLoaders.from_dsets(XOnly(d.X_train), XOnly(d.X_valid), bs=bs, num_workers=0)
+        pdls = classification_dls(d, bs=bs, labels=False)  # unlabelled (x,) items
         plearn = pretrain_learner(pdls, mae, a.mask_ratio)
         t = time.time()
         with plearn.no_logging(), plearn.no_bar(): plearn.fit_one_cycle(a.pre_epochs, a.pre_lr)
@@ -140,19 +124,19 @@ def main():
         # (2) linear probe
         set_seed(a.seed)
         m, rep = PatchITransformer.from_checkpoint(ck, task='classify', n_classes=C)
-        lrn = clf_learner(dls(), m); t = time.time()
+        lrn = classifier_learner(dls(), m); t = time.time()
         with lrn.no_logging(), lrn.no_bar(): lrn.linear_probe(a.lp_epochs, a.lp_lr)
         record('pretrain + LP', m, a.lp_epochs, 'head', time.time() - t, transferred=len(rep.matched))
         # (3) fine-tune
         set_seed(a.seed)
         m, rep = PatchITransformer.from_checkpoint(ck, task='classify', n_classes=C)
-        lrn = clf_learner(dls(), m); t = time.time()
+        lrn = classifier_learner(dls(), m); t = time.time()
         with lrn.no_logging(), lrn.no_bar(): lrn.fine_tune_pretrained(a.ft_epochs, a.lr, freeze_epochs=a.ft_head_epochs)
         record('pretrain + FT', m, f'{a.ft_head_epochs}+{a.ft_epochs}', 'head, then all', time.time() - t, transferred=len(rep.matched))
         # (4) supervised from scratch, same architecture, same number of epochs
         set_seed(a.seed)
         m = PatchITransformer(N, L, task='classify', n_classes=C, **geo)
-        lrn = clf_learner(dls(), m); t = time.time()
+        lrn = classifier_learner(dls(), m); t = time.time()
         with lrn.no_logging(), lrn.no_bar(): lrn.fit_one_cycle(sup_epochs, a.lr)
         record('supervised', m, sup_epochs, 'all', time.time() - t)
         ck.unlink()

@@ -224,19 +224,24 @@ def load_uea(name:str, # a set shipped with aeon, see `_AEON_OFFLINE`
 
 # %% ../nbs/00a_data.ipynb #1f8c6786
 class ArrayDataset(Dataset):
-    "Items `(x [L, N], y)` from arrays; `y` as a long tensor (classes) or float (regression)."
-    def __init__(self, X:np.ndarray, y:np.ndarray):
-        if len(X) != len(y): raise ValueError(f"X has {len(X)} items but y has {len(y)}")
+    "Items `(x [L, N], y)` from arrays, `y` a long tensor (classes) or float (regression); items `(x,)` when `y` is None."
+    def __init__(self, X:np.ndarray, y:np.ndarray|None=None):
+        if y is not None and len(X) != len(y): raise ValueError(f"X has {len(X)} items but y has {len(y)}")
         self.X = torch.as_tensor(np.asarray(X, np.float32))
-        y = np.asarray(y)
-        self.y = torch.as_tensor(y, dtype=torch.long if np.issubdtype(y.dtype, np.integer) else torch.float32)
+        if y is not None:
+            y = np.asarray(y)
+            y = torch.as_tensor(y, dtype=torch.long if np.issubdtype(y.dtype, np.integer) else torch.float32)
+        self.y = y
     def __len__(self): return len(self.X)
-    def __getitem__(self, i): return self.X[i], self.y[i]
+    def __getitem__(self, i): return (self.X[i],) if self.y is None else (self.X[i], self.y[i])
 
-def classification_dls(data:ClassificationData, bs:int=32, device=None, num_workers:int=0, **kwargs)->DataLoaders:
-    "fastai `DataLoaders` (train, valid) of `(x, y)`, with the test split on `dls.test`; in-process loading by default."
-    dls = DataLoaders.from_dsets(ArrayDataset(data.X_train, data.y_train), ArrayDataset(data.X_valid, data.y_valid),
+def classification_dls(data:ClassificationData, bs:int=32, device=None, num_workers:int=0,
+                       labels:bool=True, # False: unlabelled `(x,)` items, for pretraining (`pretrain_learner`)
+                       **kwargs)->DataLoaders:
+    "fastai `DataLoaders` (train, valid) of `(x, y)` (or `(x,)`), with the test split on `dls.test`; in-process loading by default."
+    ds = lambda X, y: ArrayDataset(X, y if labels else None)
+    dls = DataLoaders.from_dsets(ds(data.X_train, data.y_train), ds(data.X_valid, data.y_valid),
                                  bs=bs, device=device, num_workers=num_workers, **kwargs)
-    dls.test = DataLoader(ArrayDataset(data.X_test, data.y_test), bs=bs, shuffle=False, device=dls.device, num_workers=num_workers)
+    dls.test = DataLoader(ds(data.X_test, data.y_test), bs=bs, shuffle=False, device=dls.device, num_workers=num_workers)
     dls.data = data
     return dls

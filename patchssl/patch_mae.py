@@ -21,8 +21,8 @@ from .transfer import NaNGuard, load_checkpoint, load_pretrained, TransferReport
 # %% auto #0
 __all__ = ['TOKEN_MODES', 'MASK_MODES', 'TASKS', 'transformer_encoder', 'instance_stats', 'PatchBackbone', 'PatchMAE',
            'patch_mae_tiny', 'patch_mae_small', 'patch_mae_patchtst', 'ScalarMeanMAE', 'PatchITransformer',
-           'pretrain_learner', 'forecast_learner', 'evaluate_forecast', 'mean_fill_loss', 'read_config',
-           'patchssl_pretrain']
+           'pretrain_learner', 'forecast_learner', 'evaluate_forecast', 'classifier_learner', 'evaluate_classifier',
+           'mean_fill_loss', 'read_config', 'patchssl_pretrain']
 
 # %% ../nbs/01_patch_mae.ipynb #a5689db2
 TOKEN_MODES = ('patch_var', 'channel_independent')
@@ -319,6 +319,24 @@ def evaluate_forecast(model:nn.Module, dl)->dict:
                                                    f"match horizon and target to the DataLoaders")
         se += F.mse_loss(pred, y, reduction='sum').item(); ae += F.l1_loss(pred, y, reduction='sum').item(); n += y.numel()
     return dict(mse=se / n, mae=ae / n)
+
+def classifier_learner(dls, model:nn.Module, cbs=None, **kwargs)->Learner:
+    "A `Learner` for classification (`task='classify'`) with cross-entropy loss and accuracy; stops on a NaN loss."
+    from fastai.metrics import accuracy
+    from fastai.losses import CrossEntropyLossFlat
+    return Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=[NaNGuard()] + list(cbs or []), **kwargs)
+
+@torch.no_grad()
+def evaluate_classifier(model:nn.Module, dl)->dict:
+    "Accuracy over every series of `dl` (e.g. `dls.test`) and the number of series."
+    model.eval()
+    hit = n = 0
+    for x, y in dl:
+        logits = model(x)
+        if logits.ndim != 2 or len(logits) != len(y):
+            raise ValueError(f"model returns {tuple(logits.shape)} for {len(y)} labels; build it with task='classify', n_classes=...")
+        hit += (logits.argmax(-1) == y).sum().item(); n += len(y)
+    return dict(accuracy=hit / n, n=n)
 
 @torch.no_grad()
 def mean_fill_loss(dl, model:nn.Module, mask_ratio:float=0.4, strategy:str='patch_var', seed:int=0)->float:
