@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""ETTh1 benchmark of chapter 01 (PatchMAE): one run, one table.
+"""ETTh1 benchmark of chapter 01 (PatchMAE): one run, one table over lookbacks x horizons.
 
-Rows, all with the same PatchITransformer architecture and the same test split (lookback 512, horizon 96,
-standard 12/4/4-month split, MSE/MAE on the z-scored test windows, every window):
+Rows, all with the same PatchITransformer architecture, the standard 12/4/4-month split, MSE/MAE on every z-scored
+test window; for each lookback L in `--seq-lens` and horizon H in `--horizons`:
 
   supervised         from scratch, all layers, `--sup-epochs`
   pretrain + LP      PatchMAE pretraining, then strict linear probe (head only)
@@ -12,19 +12,29 @@ standard 12/4/4-month split, MSE/MAE on the z-scored test windows, every window)
   LP, no patch_embed PatchMAE pretraining, everything but patch_embed transferred, linear probe
   train mean / last value   trivial forecasts, for scale
 
-The default run is sized for 2 CPU cores in about 20 minutes (small model, train windows every `--stride` steps,
+Pretraining depends on L only, so each lookback is pretrained once (both designs) and reused for every horizon.
+With `--select best` (default) every trained row keeps the weights of its epoch with the lowest validation loss
+(fastai's SaveModelCallback, as PatchTST's early stopping does); `--select last` keeps the last epoch.
+
+The default run is sized for 2 CPU cores in about 30 minutes (small model, train windows every `--stride` steps,
 few epochs): far from the published PatchTST budget, and the table says so.
 
-    python bench/etth1_patch_mae.py                       # default CPU run, writes bench/results/etth1_patch_mae.{json,md}
-    python bench/etth1_patch_mae.py --stride 1 --pre-epochs 100 --sup-epochs 100 ...   # closer to the papers
+    python bench/etth1_patch_mae.py           # writes bench/results/etth1_patch_mae.{json,md} and etth1_patch_mae_curves.png
+    python bench/etth1_patch_mae.py --seq-lens 512 --horizons 96 --stride 1 --pre-epochs 100 --sup-epochs 100   # closer to the papers
 """
-import argparse, json, os, platform, subprocess, sys, time
+import argparse, json, os, shutil, sys, tempfile, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write, RESULTS
+
+METHODS = ['supervised from scratch', 'PatchMAE pretrain + linear probe', 'PatchMAE pretrain + fine-tune',
+           'old scalar-mean pretrain + linear probe', 'PatchMAE pretrain + linear probe, patch_embed not transferred',
+           'train mean (zero) forecast', 'last value forecast']
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--seq-len', type=int, default=512, help='lookback L')
-    ap.add_argument('--horizon', type=int, default=96, help='forecast steps H')
+    ap.add_argument('--seq-lens', type=int, nargs='+', default=[512, 336], help='lookbacks L')
+    ap.add_argument('--horizons', type=int, nargs='+', default=[96, 336], help='forecast horizons H')
     ap.add_argument('--patch-len', type=int, default=16, help='patch length = stride of the patches')
     ap.add_argument('--d-model', type=int, default=64)
     ap.add_argument('--n-heads', type=int, default=4)
@@ -44,120 +54,140 @@ def main():
     ap.add_argument('--pre-lr', type=float, default=3e-3)
     ap.add_argument('--lr', type=float, default=1e-3, help='supervised and fine-tune lr (all layers at lr/2)')
     ap.add_argument('--lp-lr', type=float, default=3e-3)
-    ap.add_argument('--threads', type=int, default=1, help='torch CPU threads')
+    ap.add_argument('--select', default='best', choices=['best', 'last'], help='keep the best-validation epoch or the last')
+    ap.add_argument('--threads', type=int, default=2, help='torch CPU threads')
     ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--out', default='bench/results', help='folder for etth1_patch_mae.json / .md')
-    ap.add_argument('--tag', default='', help='suffix for the result files, e.g. _L336')
+    ap.add_argument('--name', default='etth1_patch_mae', help='result files bench/results/{name}.{json,md}, {name}_curves.png')
     a = ap.parse_args()
 
     import torch
     torch.set_num_threads(a.threads)
-    from fastai.learner import Learner
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from fastai.callback.tracker import SaveModelCallback
     from patchssl.data import etth1_splits, series_dls
     from patchssl.patch_mae import (PatchMAE, ScalarMeanMAE, PatchITransformer, pretrain_learner, forecast_learner,
                                     evaluate_forecast, mean_fill_loss)
     from patchssl.transfer import save_checkpoint, load_pretrained
     import patchssl.transfer  # noqa: F401  (Learner.linear_probe / fine_tune_pretrained)
 
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp())
     t_all = time.time()
-    splits = etth1_splits(a.seq_len)
-    pdls = series_dls(splits, a.seq_len, 0, a.pre_stride, bs=a.bs, eval_stride=32, num_workers=0)
-    fdls = series_dls(splits, a.seq_len, a.horizon, a.stride, bs=a.bs, eval_stride=32, num_workers=0)
-    test_dl = series_dls(splits, a.seq_len, a.horizon, a.stride, bs=128, eval_stride=1, num_workers=0).test  # every test window
     arch = dict(patch_len=a.patch_len, d_model=a.d_model, n_heads=a.n_heads, n_layers=a.n_layers, d_ff=a.d_ff, dropout=a.dropout)
-    N = len(splits.columns)
-    rows, log = [], {}
-    quiet = lambda l: l.no_logging()
+    configs, pretraining = [], {}
 
-    def run(name, fn):
-        t = time.time(); print(f"== {name}", flush=True)
-        model, extra = fn()
-        lrn = extra.pop('learn', None)
-        if lrn is not None and len(lrn.recorder.values):
-            extra.update(train_loss=round(float(lrn.recorder.values[-1][0]), 4), valid_loss=round(float(lrn.recorder.values[-1][1]), 4))
-        r = evaluate_forecast(model, test_dl)
-        rows.append(dict(method=name, mse=r['mse'], mae=r['mae'], seconds=round(time.time() - t, 1), **extra))
-        print(f"   test MSE {r['mse']:.4f}  MAE {r['mae']:.4f}  ({time.time() - t:.0f} s)", flush=True)
+    def fit(learn, how, *args, **kw):
+        "Train quietly; with --select best restore the epoch with the lowest validation loss."
+        learn.path, learn.model_dir = tmp, 'models'
+        cbs = [SaveModelCallback(monitor='valid_loss', fname='best', with_opt=False)] if a.select == 'best' else []
+        with learn.no_bar(), learn.no_logging(): getattr(learn, how)(*args, cbs=cbs, **kw)
+        v = [round(float(r[1]), 4) for r in learn.recorder.values]
+        return dict(valid_loss=v, train_loss=[round(float(r[0]), 4) for r in learn.recorder.values],
+                    kept_epoch=(int(min(range(len(v)), key=v.__getitem__)) + 1 if a.select == 'best' else len(v)))
 
-    def down(**kw): return PatchITransformer(N, a.seq_len, horizon=a.horizon, **arch, **kw)
+    for L in a.seq_lens:
+        splits = etth1_splits(L)
+        N = len(splits.columns)
+        pdls = series_dls(splits, L, 0, a.pre_stride, bs=a.bs, eval_stride=32, num_workers=0)
+        log = {}
+        def pretrain(cls):
+            torch.manual_seed(a.seed)
+            m = cls(N, L, **arch, **(dict(mask_mode=a.mask_mode) if cls is PatchMAE else {}))
+            learn = pretrain_learner(pdls, m, a.mask_ratio)
+            t = time.time()
+            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(a.pre_epochs, a.pre_lr)  # pretraining: last epoch
+            path = save_checkpoint(tmp/f'{cls.__name__}_{L}.pt', m, None, a.pre_epochs)
+            log[cls.__name__] = dict(valid_loss=[round(float(v[1]), 4) for v in learn.recorder.values],
+                                     train_loss=[round(float(v[0]), 4) for v in learn.recorder.values], seconds=round(time.time() - t, 1))
+            print(f"L={L} pretrain {cls.__name__}: valid masked loss {log[cls.__name__]['valid_loss']} ({time.time() - t:.0f} s)", flush=True)
+            return path
+        ck, ck_old = pretrain(PatchMAE), pretrain(ScalarMeanMAE)
+        log['mean_fill_loss'] = round(mean_fill_loss(pdls.valid, PatchMAE(N, L, **arch), a.mask_ratio), 4)
+        log['n_windows'] = len(pdls.train_ds)
+        pretraining[L] = log
 
-    # --- pretraining
-    def pretrain(cls, path):
-        torch.manual_seed(a.seed)
-        m = cls(N, a.seq_len, **arch, **(dict(mask_mode=a.mask_mode) if cls is PatchMAE else {}))
-        learn = pretrain_learner(pdls, m, a.mask_ratio)
-        t = time.time()
-        with quiet(learn): learn.fit_one_cycle(a.pre_epochs, a.pre_lr)
-        vals = [round(float(v[1]), 4) for v in learn.recorder.values]
-        save_checkpoint(path, m, learn.opt, a.pre_epochs, dict(valid_loss=vals))
-        log[cls.__name__] = dict(valid_loss=vals, seconds=round(time.time() - t, 1))
-        print(f"   {cls.__name__}: valid masked loss per epoch {vals} ({time.time() - t:.0f} s)", flush=True)
-        return path
-    print(f"== pretraining ({a.pre_epochs} epochs, {len(pdls.train_ds)} windows)", flush=True)
-    ck = pretrain(PatchMAE, out/'_etth1_patch_mae.pt')
-    ck_old = pretrain(ScalarMeanMAE, out/'_etth1_scalar_mean.pt')
-    log['mean_fill_loss'] = round(mean_fill_loss(pdls.valid, PatchMAE(N, a.seq_len, **arch), a.mask_ratio), 4)
+        for H in a.horizons:
+            fdls = series_dls(splits, L, H, a.stride, bs=a.bs, eval_stride=32, num_workers=0)
+            test_dl = series_dls(splits, L, H, a.stride, bs=128, eval_stride=1, num_workers=0).test  # every test window
+            rows = []
+            def down(): return PatchITransformer(N, L, horizon=H, **arch)
+            def probe(m, rep):
+                l = forecast_learner(fdls, m)
+                return m, dict(epochs=a.lp_epochs, trained='head', transferred=len(rep.matched), **fit(l, 'linear_probe', a.lp_epochs, a.lp_lr))
+            def supervised():
+                torch.manual_seed(a.seed); m = down()
+                return m, dict(epochs=a.sup_epochs, trained='all', **fit(forecast_learner(fdls, m), 'fit_one_cycle', a.sup_epochs, a.lr))
+            def lp():
+                torch.manual_seed(a.seed); m, rep = PatchITransformer.from_checkpoint(ck, horizon=H)
+                return probe(m, rep)
+            def ft():
+                torch.manual_seed(a.seed); m, rep = PatchITransformer.from_checkpoint(ck, horizon=H)
+                r = fit(forecast_learner(fdls, m), 'fine_tune_pretrained', a.ft_epochs, a.lr, freeze_epochs=a.ft_head_epochs)
+                return m, dict(epochs=f"{a.ft_head_epochs}+{a.ft_epochs}", trained='head, then all', transferred=len(rep.matched), **r)
+            def old_lp():
+                torch.manual_seed(a.seed); m = down()
+                return probe(m, load_pretrained(m, ck_old, require=('encoder',), ignore=('patch_mode',)))
+            def lp_no_embed():
+                torch.manual_seed(a.seed); m = down()
+                return probe(m, load_pretrained(m, ck, require=('encoder',), skip=('patch_embed',)))
+            class Const(torch.nn.Module):
+                def forward(self, x): return torch.zeros(len(x), H, N)
+            class Last(torch.nn.Module):
+                def forward(self, x): return x[:, -1:].expand(-1, H, -1)
+            fns = [supervised, lp, ft, old_lp, lp_no_embed, lambda: (Const(), dict(epochs=0, trained='-')),
+                   lambda: (Last(), dict(epochs=0, trained='-'))]
+            for name, fn in zip(METHODS, fns):
+                t = time.time()
+                model, extra = fn()
+                r = evaluate_forecast(model, test_dl)
+                rows.append(dict(method=name, mse=round(r['mse'], 4), mae=round(r['mae'], 4), seconds=round(time.time() - t, 1), **extra))
+                print(f"L={L} H={H} {name}: test MSE {r['mse']:.4f} MAE {r['mae']:.4f} ({time.time() - t:.0f} s)", flush=True)
+            configs.append(dict(seq_len=L, horizon=H, n_train_windows=len(fdls.train_ds), n_test_windows=len(test_dl.dataset), rows=rows))
+        for f in (ck, ck_old): f.unlink()
+    shutil.rmtree(tmp, ignore_errors=True)
+    total = time.time() - t_all
 
-    def supervised():
-        torch.manual_seed(a.seed); m = down(); l = forecast_learner(fdls, m)
-        with quiet(l): l.fit_one_cycle(a.sup_epochs, a.lr)
-        return m, dict(epochs=a.sup_epochs, trained='all', learn=l)
-    def probe(m, rep):  # linear probe of a downstream model after a transfer (the three probe variants differ only in loading)
-        l = forecast_learner(fdls, m)
-        with quiet(l): l.linear_probe(a.lp_epochs, a.lp_lr)
-        return m, dict(epochs=a.lp_epochs, trained='head', transferred=len(rep.matched), learn=l)
-    def lp():
-        torch.manual_seed(a.seed); m, rep = PatchITransformer.from_checkpoint(ck, horizon=a.horizon)
-        return probe(m, rep)
-    def ft():
-        torch.manual_seed(a.seed); m, rep = PatchITransformer.from_checkpoint(ck, horizon=a.horizon)
-        l = forecast_learner(fdls, m)
-        with quiet(l): l.fine_tune_pretrained(a.ft_epochs, a.lr, freeze_epochs=a.ft_head_epochs)
-        return m, dict(epochs=f"{a.ft_head_epochs}+{a.ft_epochs}", trained='head, then all', transferred=len(rep.matched), learn=l)
-    def old_lp():
-        torch.manual_seed(a.seed); m = down()
-        rep = load_pretrained(m, ck_old, require=('encoder',), ignore=('patch_mode',))
-        return probe(m, rep)
-    def lp_no_embed():
-        torch.manual_seed(a.seed); m = down()
-        rep = load_pretrained(m, ck, require=('encoder',), skip=('patch_embed',))
-        return probe(m, rep)
-    class Const(torch.nn.Module):
-        def forward(self, x): return torch.zeros(len(x), a.horizon, N)
-    class Last(torch.nn.Module):
-        def forward(self, x): return x[:, -1:].expand(-1, a.horizon, -1)
+    # ---- loss curves: pretraining (per lookback) and downstream validation loss (per configuration)
+    nc = max(len(a.seq_lens), len(configs))
+    fig, axs = plt.subplots(2, nc, figsize=(4.2 * nc, 6.5), squeeze=False)
+    for j, L in enumerate(a.seq_lens):
+        ax, lg = axs[0, j], pretraining[L]
+        for k, c in (('PatchMAE', 'C0'), ('ScalarMeanMAE', 'C3')):
+            e = range(1, len(lg[k]['valid_loss']) + 1)
+            ax.plot(e, lg[k]['train_loss'], c=c, ls='--', lw=1); ax.plot(e, lg[k]['valid_loss'], c=c, label=f'{k} (valid; train dashed)')
+        ax.axhline(lg['mean_fill_loss'], c='gray', ls=':', label='visible-mean fill')
+        ax.set(title=f'pretraining, L={L}', xlabel='epoch', ylabel='masked MSE'); ax.legend(fontsize=7)
+    for j in range(len(a.seq_lens), nc): axs[0, j].axis('off')
+    for j, c in enumerate(configs):
+        ax = axs[1, j]
+        for r in c['rows']:
+            if 'valid_loss' in r: ax.plot(range(1, len(r['valid_loss']) + 1), r['valid_loss'], marker='.', lw=1, label=r['method'].replace('PatchMAE pretrain', 'pre'))
+        ax.set(title=f'downstream valid MSE, L={c["seq_len"]} H={c["horizon"]}', xlabel='epoch (fine-tune: all-layer phase)')
+        if j == 0: ax.legend(fontsize=6)
+    fig.tight_layout(); fig.savefig(RESULTS/f'{a.name}_curves.png', dpi=90)
 
-    run('supervised from scratch', supervised)
-    run('PatchMAE pretrain + linear probe', lp)
-    run('PatchMAE pretrain + fine-tune', ft)
-    run('old scalar-mean pretrain + linear probe', old_lp)
-    run('PatchMAE pretrain + linear probe, patch_embed not transferred', lp_no_embed)
-    run('train mean (zero) forecast', lambda: (Const(), dict(epochs=0, trained='-')))
-    run('last value forecast', lambda: (Last(), dict(epochs=0, trained='-')))
-    for f in (ck, ck_old): f.unlink()
-
-    try: cpu = subprocess.run(['sh', '-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
-    except Exception: cpu = platform.processor()
-    meta = dict(command='python ' + ' '.join(sys.argv), machine=dict(cpu=cpu, cores=os.cpu_count(), threads=a.threads,
-                platform=platform.platform(), python=platform.python_version(), torch=torch.__version__),
-                args=vars(a), n_train_windows=len(fdls.train_ds), n_pretrain_windows=len(pdls.train_ds), n_test_windows=len(test_dl.dataset),
-                pretraining=log, total_seconds=round(time.time() - t_all, 1), date=time.strftime('%Y-%m-%d %H:%M'))
-    res = dict(meta=meta, rows=rows)
-    (out/f'etth1_patch_mae{a.tag}.json').write_text(json.dumps(res, indent=1))
-    md = [f"# ETTh1, lookback {a.seq_len}, horizon {a.horizon}: PatchMAE transfer", "",
-          f"Command: `{meta['command']}`  ", f"Machine: {cpu}, {os.cpu_count()} cores, {a.threads} torch threads, torch {torch.__version__}; "
-          f"{meta['date']}; whole run {meta['total_seconds']:.0f} s.", "",
-          f"**Small CPU budget, not the published setup**: d_model {a.d_model}, {a.n_layers} layers, {a.n_heads} heads, patch {a.patch_len}, "
-          f"downstream train windows every {a.stride} steps ({len(fdls.train_ds)} windows), pretraining {a.pre_epochs} epochs on "
-          f"windows every {a.pre_stride} steps ({len(pdls.train_ds)} windows, same train split), "
-          f"mask {a.mask_ratio} ({a.mask_mode}). Test: all {len(test_dl.dataset)} windows of the standard test split, z-scored. "
-          f"Reference, supervised PatchTST/64 (paper): 0.370 / 0.400.", "",
-          "| method | test MSE | test MAE | epochs | trained | tensors transferred | last train / valid loss | seconds |", "|---|---|---|---|---|---|---|---|"]
-    for r in rows: md.append(f"| {r['method']} | {r['mse']:.4f} | {r['mae']:.4f} | {r['epochs']} | {r['trained']} | {r.get('transferred', '-')} | {r.get('train_loss', '-')} / {r.get('valid_loss', '-')} | {r['seconds']} |")
-    md += ["", f"Pretraining, validation masked loss per epoch: PatchMAE {log['PatchMAE']['valid_loss']}; "
-           f"old scalar-mean design {log['ScalarMeanMAE']['valid_loss']}; filling hidden cells with the visible mean: {log['mean_fill_loss']}."]
-    (out/f'etth1_patch_mae{a.tag}.md').write_text('\n'.join(md) + '\n')
-    print('\n'.join(md))
+    # ---- markdown: one table, a column pair per configuration
+    hdr = ' | '.join(f"L={c['seq_len']} H={c['horizon']} MSE / MAE" for c in configs)
+    md = [f"**Small CPU budget, not the published setup**: d_model {a.d_model}, {a.n_layers} layers, {a.n_heads} heads, patch {a.patch_len}, "
+          f"dropout {a.dropout}; downstream train windows every {a.stride} steps, pretraining {a.pre_epochs} epochs on windows every "
+          f"{a.pre_stride} steps of the same train split (mask {a.mask_ratio}, {a.mask_mode}); supervised {a.sup_epochs} epochs, linear probe "
+          f"{a.lp_epochs}, fine-tune {a.ft_head_epochs} head + {a.ft_epochs} all-layer epochs; "
+          f"{'each trained row keeps its best-validation epoch' if a.select == 'best' else 'last epoch kept'}. Test: every window of the "
+          f"standard test split, z-scored. One seed ({a.seed}). Whole run {total:.0f} s. References at H=96 (shared data README): supervised "
+          f"PatchTST/64 (L=512) 0.370 / 0.400, DLinear 0.375 / 0.399.", "",
+          f"| method | {hdr} |", '|---|' + '---|' * len(configs)]
+    for i, name in enumerate(METHODS):
+        md.append(f"| {name} | " + ' | '.join(f"{c['rows'][i]['mse']:.4f} / {c['rows'][i]['mae']:.4f}" for c in configs) + ' |')
+    md += ["", "Kept epoch (of the epochs trained; fine-tune counts its all-layer phase) and seconds per row:", "",
+           f"| method | " + ' | '.join(f"L={c['seq_len']} H={c['horizon']}" for c in configs) + ' |', '|---|' + '---|' * len(configs)]
+    for i, name in enumerate(METHODS[:5]):
+        md.append(f"| {name} | " + ' | '.join(f"{c['rows'][i]['kept_epoch']} of {len(c['rows'][i]['valid_loss'])}, {c['rows'][i]['seconds']} s" for c in configs) + ' |')
+    md += ["", "Pretraining, validation masked loss per epoch:", ""]
+    for L, lg in pretraining.items():
+        md.append(f"- L={L} ({lg['n_windows']} windows): PatchMAE {lg['PatchMAE']['valid_loss']} ({lg['PatchMAE']['seconds']} s); old scalar-mean "
+                  f"{lg['ScalarMeanMAE']['valid_loss']}; visible-mean fill {lg['mean_fill_loss']}")
+    md += ["", f"Loss curves: `{a.name}_curves.png`.", "", f"![loss curves]({a.name}_curves.png)"]
+    write(a.name, dict(args=vars(a), total_seconds=round(total, 1), pretraining={str(k): v for k, v in pretraining.items()}, configs=configs),
+          '\n'.join(md))
 
 if __name__ == '__main__': main()
