@@ -350,7 +350,7 @@ def mean_fill_loss(dl, model:nn.Module, mask_ratio:float=0.4, strategy:str='patc
     return tot / n
 
 # %% ../nbs/01_patch_mae.ipynb #e808fbd3
-import json, time
+import json, os, time
 from pathlib import Path
 from fastcore.script import call_parse
 
@@ -393,14 +393,14 @@ def patchssl_pretrain(
     probe_epochs:int=3, # linear-probe epochs (only the forecasting head trains)
     lr:float=3e-3, # pretraining learning rate (one-cycle)
     probe_lr:float=3e-3, # linear-probe learning rate
-    bs:int=32, # batch size
+    bs:int=32, # batch size (per process under torchrun: the global batch is bs x processes)
     stride:int=4, # steps between training windows (1 = every window, slower)
     threads:int=2, # torch CPU threads
     seed:int=0, # random seed
     out:str='patchssl_run', # folder for patch_mae.pt, results.json, reconstruction.png
     data:str=None, # a copy of ETTh1.csv (default: the bundled file)
 ):
-    "Pretrain PatchMAE on ETTh1, linear-probe at a forecast horizon, print MSE/MAE, save checkpoint and figure."
+    "Pretrain PatchMAE on ETTh1, linear-probe at a forecast horizon, print MSE/MAE, save checkpoint and figure. Under `torchrun` the pretraining is data-parallel."
     from patchssl.data import etth1_splits, series_dls
     from patchssl.transfer import save_checkpoint
     given = {k: v for k, v in locals().items() if k in _CLI_DEFAULTS and v != _CLI_DEFAULTS[k]}
@@ -412,14 +412,23 @@ def patchssl_pretrain(
     splits = etth1_splits(o['seq_len'], o['data'])
     N = len(splits.columns)
     mae = PatchMAE(N, o['seq_len'], mask_mode=o['mask_mode'], **arch)  # bad options fail here, before any data work
+    world, rank = int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('RANK', 0))  # set by torchrun
+    if world > 1: torch.manual_seed(o['seed'] + rank)  # after the model (DDP copies rank 0's weights): masks differ per rank
+    say = print if rank == 0 else (lambda *a, **k: None)
     pdls = series_dls(splits, o['seq_len'], 0, o['stride'], bs=o['bs'], eval_stride=32, num_workers=0)
     fdls = series_dls(splits, o['seq_len'], o['horizon'], o['stride'], bs=o['bs'], eval_stride=32, num_workers=0)
     test = series_dls(splits, o['seq_len'], o['horizon'], o['stride'], bs=128, eval_stride=1, num_workers=0).test
-    print(f"PatchMAE: {sum(p.numel() for p in mae.parameters()):,} parameters, {mae.n_patches} patches x {N} variables; "
-          f"pretraining {o['epochs']} epochs on {len(pdls.train_ds)} ETTh1 windows", flush=True)
+    say(f"PatchMAE: {sum(p.numel() for p in mae.parameters()):,} parameters, {mae.n_patches} patches x {N} variables; "
+        f"pretraining {o['epochs']} epochs on {len(pdls.train_ds)} ETTh1 windows" + (f", {world} processes" if world > 1 else ''), flush=True)
     t0 = time.time()
     learn = pretrain_learner(pdls, mae, o['mask_ratio'])
-    learn.fit_one_cycle(o['epochs'], o['lr'])
+    if world > 1:
+        import patchssl.distributed  # noqa: F401  (fastai's distrib_ctx, fixed for gloo)
+        with learn.distrib_ctx(cpu=not torch.cuda.is_available()): learn.fit_one_cycle(o['epochs'], o['lr'])
+        torch.distributed.destroy_process_group()  # the process group ends with the pretraining
+        if rank: return None  # the other ranks end here
+        os.environ['WORLD_SIZE'] = '1'  # rank 0 saves, probes and reports alone (fastai reads WORLD_SIZE to decide on gathering)
+    else: learn.fit_one_cycle(o['epochs'], o['lr'])
     ck = save_checkpoint(outdir/'patch_mae.pt', mae, learn.opt, o['epochs'], dict(options=o))
     print(f"saved {ck}; linear probe at horizon {o['horizon']} ({o['probe_epochs']} epochs)", flush=True)
     down, rep = PatchITransformer.from_checkpoint(ck, horizon=o['horizon'])
@@ -441,7 +450,7 @@ def patchssl_pretrain(
     fig = plot_masked_window(xb[0, -k * o['patch_len']:], m[0, -k:], o['patch_len'], recon=rec[0, -k * o['patch_len']:],
                              var_names=splits.columns, title='PatchMAE reconstruction of masked (shaded) cells, ETTh1 validation')
     fig.savefig(outdir/'reconstruction.png', dpi=120)
-    res = dict(options=o, transfer=dict(matched=len(rep.matched), missing=rep.missing), seconds=round(time.time() - t0, 1),
+    res = dict(options=o, world_size=world, transfer=dict(matched=len(rep.matched), missing=rep.missing), seconds=round(time.time() - t0, 1),
                pretrain_valid_loss=[float(v[1]) for v in learn.recorder.values], test={n: r for n, r in rows})
     (outdir/'results.json').write_text(json.dumps(res, indent=1))
     print(f"wrote {outdir/'results.json'} and {outdir/'reconstruction.png'} ({time.time() - t0:.0f} s)")
