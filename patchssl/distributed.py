@@ -8,12 +8,10 @@ Docs: https://patchssl.github.io/patchssl/distributed.html.md"""
 from __future__ import annotations
 import torch
 from fastcore.basics import patch
-try: from fastai.distributed import *  # needs accelerate: the module defines its callback with `@delegates(Accelerator)`
+try: from fastai.distributed import DistributedDL  # needs accelerate: the module defines its callback with `@delegates(Accelerator)`
 except (ImportError, NameError) as e:
     raise ImportError("fastai's distributed training needs the `accelerate` package: pip install 'patchssl[distributed]' "
                       "(or pip install accelerate)") from e
-from fastai.distributed import DistributedDL
-from fastai.torch_core import rank_distrib, num_distrib
 
 # %% auto #0
 __all__ = []

@@ -414,12 +414,11 @@ def patchssl_pretrain(
     mae = PatchMAE(N, o['seq_len'], mask_mode=o['mask_mode'], **arch)  # bad options fail here, before any data work
     world, rank = int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('RANK', 0))  # set by torchrun
     if world > 1: torch.manual_seed(o['seed'] + rank)  # after the model (DDP copies rank 0's weights): masks differ per rank
-    say = print if rank == 0 else (lambda *a, **k: None)
     pdls = series_dls(splits, o['seq_len'], 0, o['stride'], bs=o['bs'], eval_stride=32, num_workers=0)
     fdls = series_dls(splits, o['seq_len'], o['horizon'], o['stride'], bs=o['bs'], eval_stride=32, num_workers=0)
     test = series_dls(splits, o['seq_len'], o['horizon'], o['stride'], bs=128, eval_stride=1, num_workers=0).test
-    say(f"PatchMAE: {sum(p.numel() for p in mae.parameters()):,} parameters, {mae.n_patches} patches x {N} variables; "
-        f"pretraining {o['epochs']} epochs on {len(pdls.train_ds)} ETTh1 windows" + (f", {world} processes" if world > 1 else ''), flush=True)
+    if rank == 0: print(f"PatchMAE: {sum(p.numel() for p in mae.parameters()):,} parameters, {mae.n_patches} patches x {N} variables; "
+                   f"pretraining {o['epochs']} epochs on {len(pdls.train_ds)} ETTh1 windows" + (f", {world} processes" if world > 1 else ''), flush=True)
     t0 = time.time()
     learn = pretrain_learner(pdls, mae, o['mask_ratio'])
     if world > 1:
