@@ -1,4 +1,4 @@
-"""Real data for every chapter, offline: the bundled ETTh1 with the standard split, sliding windows, UCR/UEA classification sets through aeon, and fastai `DataLoaders`.
+"""Real data for every chapter, offline: any numeric CSV or the bundled ETTh1 as train / validation / test splits, sliding windows, UCR/UEA classification sets and labelled anomaly series shipped with aeon and sktime, and fastai `DataLoaders`.
 
 Docs: https://patchssl.github.io/patchssl/data.html.md"""
 
@@ -6,7 +6,9 @@ Docs: https://patchssl.github.io/patchssl/data.html.md"""
 
 # %% ../nbs/00a_data.ipynb #a9b8881b
 from __future__ import annotations
-from dataclasses import dataclass, field
+import math
+import warnings
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 import numpy as np
@@ -16,23 +18,122 @@ from torch.utils.data import Dataset
 from fastai.data.core import DataLoaders, DataLoader
 
 # %% auto #0
-__all__ = ['ETTH1_BORDERS', 'etth1_path', 'load_etth1', 'SeriesSplits', 'split_series', 'etth1_splits', 'SlidingWindows',
-           'series_dls', 'etth1_dls', 'ClassificationData', 'pad_series', 'stratified_split', 'load_uea',
-           'ArrayDataset', 'classification_dls']
+__all__ = ['ETTH1_COLUMNS', 'ETTH1_BORDERS', 'load_csv_series', 'etth1_path', 'load_etth1', 'SeriesSplits', 'split_series',
+           'etth1_splits', 'ratio_splits', 'SlidingWindows', 'series_dls', 'etth1_dls', 'offline_uea_sets',
+           'ClassificationData', 'pad_series', 'stratified_split', 'load_uea', 'ArrayDataset', 'classification_dls',
+           'load_kdd_tsad_135', 'load_sktime_anomaly']
 
-# %% ../nbs/00a_data.ipynb #c458b2c7
-ETTH1_BORDERS = (0, 12 * 30 * 24, 16 * 30 * 24, 20 * 30 * 24)  # 0, 8640, 11520, 14400 rows: 12 / 4 / 4 months
+# %% ../nbs/00a_data.ipynb #65d35620
+_DATE_NAMES = ('date', 'time', 'timestamp', 'datetime')
 
+def _rows(idx, k:int=5)->str:
+    "At most `k` row numbers for an error message."
+    idx = [int(i) for i in idx]
+    return str(idx[:k])[:-1] + (f", ... ({len(idx)} rows)]" if len(idx) > k else ']')
+
+def _is_number(s:str)->bool:
+    try: float(s); return True
+    except ValueError: return False
+
+def _read_csv(path, **kwargs)->pd.DataFrame:
+    "`pd.read_csv` with clear errors for a missing or empty file."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path} does not exist or is not a file")
+    try: return pd.read_csv(path, skipinitialspace=True, **kwargs)
+    except pd.errors.EmptyDataError: raise ValueError(f"{path} is empty: expected a header line and at least 2 rows") from None
+
+# %% ../nbs/00a_data.ipynb #2c3a600a
+def _series_index(raw:pd.Series, # the date column as read
+                  path, name:str)->pd.Index:
+    "`raw` as an index: parsed, unique and increasing; otherwise an error naming the first offending rows."
+    if pd.api.types.is_numeric_dtype(raw): idx = pd.Index(raw.to_numpy(), name=name)  # seconds, step numbers
+    else:
+        with warnings.catch_warnings():  # pandas warns when it parses the values one by one
+            warnings.simplefilter('ignore', UserWarning)
+            idx = pd.DatetimeIndex(pd.to_datetime(raw, errors='coerce'), name=name)
+    bad = np.where(pd.isna(idx))[0]
+    if len(bad):
+        raise ValueError(f"{path}: {name!r} holds {raw.iloc[bad[0]]!r} at row {bad[0]}, not a timestamp (rows {_rows(bad)}); "
+                         f"fix those rows, or pass date_col=None if {name!r} is not a date")
+    dup = np.where(idx.duplicated())[0]
+    if len(dup):
+        i = dup[0]; j = int(np.where(idx[:i] == idx[i])[0][0])
+        raise ValueError(f"{path}: rows {j} and {i} both have {name} {idx[i]} (repeated rows {_rows(dup)}); "
+                         f"timestamps must be unique: drop the duplicates")
+    back = np.where(np.asarray(idx[1:] < idx[:-1]))[0]
+    if len(back):
+        i = back[0] + 1
+        raise ValueError(f"{path}: {name} must increase, but row {i} ({idx[i]}) is earlier than row {i - 1} ({idx[i - 1]}); "
+                         f"rows in reverse order make 'train' the last months: sort the file by {name}, oldest first")
+    return idx
+
+# %% ../nbs/00a_data.ipynb #5f791e69
+def load_csv_series(path:str|Path, # a CSV file with a header line
+                    columns:list|None=None, # variables to keep, in this order; default every column but the date
+                    date_col:str|None='auto', # 'auto': a column named date/time/timestamp/datetime (any case), if any; None: no date column
+                   )->pd.DataFrame: # float64 columns, indexed by the timestamps (or `0..T-1` without a date column)
+    "Read a multivariate series `[T, N]` from a numeric CSV; refuse non-numeric, missing or unordered data."
+    df = _read_csv(path)
+    if len(df) < 2: raise ValueError(f"{path} has {len(df)} row(s) of data; a series needs at least 2")
+    names = [str(c) for c in df.columns]
+    if all(_is_number(c) for c in names):
+        raise ValueError(f"{path}: the first line {names[:4]} looks like data, not column names; add a header line")
+    if date_col == 'auto':
+        found = [c for c in df.columns if str(c).strip().lower() in _DATE_NAMES]
+        if len(found) > 1: raise ValueError(f"{path}: columns {found} could each be the date column; pass date_col= one of them")
+        date_col = found[0] if found else None
+    elif date_col is not None and date_col not in df.columns:
+        raise ValueError(f"{path} has no column {date_col!r} (date_col); its columns: {list(df.columns)}. "
+                         f"Pass date_col=None for a file without dates")
+    avail = [c for c in df.columns if c != date_col]
+    if columns is None:
+        unnamed = [c for c in avail if str(c).startswith('Unnamed: ')]
+        if unnamed: raise ValueError(f"{path}: column {df.columns.get_loc(unnamed[0])} has no name in the header (an index "
+                                     f"saved by pandas?); pass columns= (--columns) to choose the variables")
+        columns = avail
+    else:
+        columns = [columns] if isinstance(columns, str) else list(columns)
+        if date_col in columns: raise ValueError(f"{date_col!r} is the date column (the index), not a variable: leave it out of columns")
+        unknown = [c for c in columns if c not in avail]
+        if unknown: raise ValueError(f"{path} has no column {unknown[0]!r}; available: {avail}")
+        if len(set(columns)) < len(columns): raise ValueError(f"columns={columns} names a column twice")
+    if not columns: raise ValueError(f"{path} has no variable column besides the date column {date_col!r}")
+    X = df[columns].copy()
+    for c in columns:
+        if pd.api.types.is_numeric_dtype(X[c]): continue
+        num = pd.to_numeric(X[c], errors='coerce')
+        bad = np.where(X[c].notna() & num.isna())[0]
+        if len(bad):
+            raise ValueError(f"{path}: column {c!r} is not numeric: row {bad[0]} holds {X[c].iloc[bad[0]]!r}; "
+                             f"leave it out with columns= (--columns on the command line) or fix the file")
+        X[c] = num
+    X = X.astype(np.float64)
+    bad = ~np.isfinite(X.to_numpy())
+    if bad.any():
+        where = '; '.join(f"{c!r} at rows {_rows(np.where(bad[:, k])[0])}" for k, c in enumerate(columns) if bad[:, k].any())
+        raise ValueError(f"{path}: missing or infinite values in column {where}; fill or drop them in the file "
+                         f"(patchssl never fills values silently)")
+    X.index = pd.RangeIndex(len(X)) if date_col is None else _series_index(df[date_col], path, date_col)
+    return X
+
+# %% ../nbs/00a_data.ipynb #dadf5c43
+ETTH1_COLUMNS = ('HUFL', 'HULL', 'MUFL', 'MULL', 'LUFL', 'LULL', 'OT')  # the variables, in the file's order
+
+# %% ../nbs/00a_data.ipynb #d4a16f22
 def etth1_path()->Path:
     "Path of the bundled, unmodified `ETTh1.csv`."
     return Path(str(files('patchssl') / 'assets' / 'ETTh1.csv'))
 
-def load_etth1(path:str|Path|None=None, # a copy of ETTh1.csv; default the bundled one
-              )->pd.DataFrame: # indexed by `date`, 7 float columns
-    "Read ETTh1 as a DataFrame indexed by date."
-    df = pd.read_csv(path or etth1_path(), parse_dates=['date'], index_col='date')
-    if df.isna().any().any(): raise ValueError(f"{path or etth1_path()} has missing values; ETTh1 has none, is the file damaged?")
-    return df
+# %% ../nbs/00a_data.ipynb #c458b2c7
+def load_etth1(path:str|Path|None=None, # a file in ETTh1's format; default the bundled one
+              )->pd.DataFrame: # indexed by `date`, the 7 `ETTH1_COLUMNS` as float64
+    "Read ETTh1 (or a file in its format) as a DataFrame indexed by date, after checking the format."
+    path = etth1_path() if path is None else Path(path)
+    have = list(_read_csv(path, nrows=0).columns)
+    missing = [c for c in ('date',) + ETTH1_COLUMNS if c not in have]
+    if missing: raise ValueError(f"{path} is not in ETTh1's format: no column {missing[0]!r} (missing: {missing}); "
+                                 f"ETTh1 has date, {', '.join(ETTH1_COLUMNS)}. For another series use load_csv_series")
+    return load_csv_series(path, list(ETTH1_COLUMNS), date_col='date')
 
 # %% ../nbs/00a_data.ipynb #366c3655
 @dataclass
@@ -54,6 +155,7 @@ class SeriesSplits:
         if isinstance(a, torch.Tensor): m, s = torch.as_tensor(m, dtype=a.dtype, device=a.device), torch.as_tensor(s, dtype=a.dtype, device=a.device)
         return a * s + m
 
+# %% ../nbs/00a_data.ipynb #180ea066
 def split_series(values:np.ndarray, # `[T, N]` raw values
                  borders:tuple, # (train start, train end = valid border, valid end = test border, test end)
                  seq_len:int, # context rows prepended to valid and test
@@ -76,18 +178,51 @@ def split_series(values:np.ndarray, # `[T, N]` raw values
                         mean.astype(np.float32), std.astype(np.float32), list(columns or range(values.shape[1])),
                         seq_len, (b1 - b0, b2 - b1, b3 - b2))
 
+# %% ../nbs/00a_data.ipynb #3d4f2bd0
+ETTH1_BORDERS = (0, 12 * 30 * 24, 16 * 30 * 24, 20 * 30 * 24)  # 0, 8640, 11520, 14400 rows: 12 / 4 / 4 months
+
+# %% ../nbs/00a_data.ipynb #096874e3
 def etth1_splits(seq_len:int=512, # lookback; valid/test start this many rows before their borders
-                 path:str|Path|None=None, # a copy of ETTh1.csv; default the bundled one
+                 path:str|Path|None=None, # a file in ETTh1's format; default the bundled one
                  normalise:bool=True,
                 )->SeriesSplits:
     "ETTh1 with the standard 12/4/4-month split, z-scored with train statistics."
     df = load_etth1(path)
+    if len(df) < ETTH1_BORDERS[-1]:
+        raise ValueError(f"{path} has {len(df)} rows; the standard ETTh1 split needs {ETTH1_BORDERS[-1]} (20 months). "
+                         f"For a shorter file use ratio_splits(load_csv_series(path), ...)")
     return split_series(df.values, ETTH1_BORDERS, seq_len, list(df.columns), normalise)
+
+# %% ../nbs/00a_data.ipynb #81bda8d5
+def ratio_splits(values:np.ndarray|pd.DataFrame, # `[T, N]` raw values, e.g. from `load_csv_series`
+                 ratios:tuple=(0.7, 0.1, 0.2), # fractions of the rows for train / valid / test, positive, summing to 1
+                 seq_len:int=512, # lookback; valid/test start this many rows before their borders
+                 columns:list|None=None, # variable names; default a DataFrame's columns
+                 horizon:int=0, # forecast steps each split must also hold (0 = self-supervised windows)
+                 normalise:bool=True, # z-score with train statistics
+                )->SeriesSplits:
+    "Split a series into train / valid / test by `ratios` of its rows, z-scored with train statistics."
+    if isinstance(values, pd.DataFrame):
+        columns = list(values.columns) if columns is None else columns
+        values = values.to_numpy()
+    r = tuple(float(x) for x in ratios)
+    if len(r) != 3 or min(r) <= 0 or abs(sum(r) - 1) > 1e-6:
+        raise ValueError(f"ratios={ratios} must be three positive fractions (train, valid, test) summing to 1")
+    if seq_len < 1 or horizon < 0: raise ValueError(f"need seq_len >= 1 and horizon >= 0, got seq_len={seq_len}, horizon={horizon}")
+    T, m = len(values), max(horizon, 1)
+    n_tr, n_te = int(T * r[0] + 1e-9), int(T * r[2] + 1e-9)
+    n_va = T - n_tr - n_te
+    if n_tr < seq_len + horizon or n_va < m or n_te < m:
+        need = max(math.ceil((seq_len + horizon) / r[0] - 1e-9), math.ceil(m / r[1] - 1e-9), math.ceil(m / r[2] - 1e-9))
+        raise ValueError(f"{T} rows split {r} give train / valid / test {n_tr} / {n_va} / {n_te} rows; one window each needs "
+                         f"{seq_len + horizon} / {m} / {m}: the series needs at least {need} rows (or a shorter seq_len)")
+    return split_series(values, (0, n_tr, n_tr + n_va, T), seq_len, columns, normalise)
 
 # %% ../nbs/00a_data.ipynb #a8188ded
 class SlidingWindows(Dataset):
-    "Windows `(x [seq_len, N], y [horizon, N_target])`, or `(x,)` when `horizon=0`, from a `[T, N]` array."
-    def __init__(self, data:np.ndarray, # `[T, N]`
+    """Windows `(x [seq_len, N], y [horizon, N_target])`, or `(x,)` when `horizon=0`, from a `[T, N]` array.
+    The windows are views of a float32 `data` (no copy): edit a window in place only after `.clone()`."""
+    def __init__(self, data:np.ndarray, # `[T, N]`; float32 is used as it is, other dtypes are converted (a copy)
                  seq_len:int, # lookback L
                  horizon:int=0, # forecast steps H; 0 = self-supervised windows
                  stride:int=1, # steps between window starts
@@ -96,7 +231,9 @@ class SlidingWindows(Dataset):
         data = torch.as_tensor(np.asarray(data, dtype=np.float32))
         if data.ndim != 2: raise ValueError(f"data must be [T, N], got shape {tuple(data.shape)}")
         if not torch.isfinite(data).all(): raise ValueError("data contain NaN/inf; fill them before windowing")
-        if seq_len < 1 or horizon < 0 or stride < 1: raise ValueError(f"need seq_len >= 1, horizon >= 0, stride >= 1; got {seq_len}, {horizon}, {stride}")
+        if seq_len < 1: raise ValueError(f"seq_len={seq_len} must be >= 1")
+        if horizon < 0: raise ValueError(f"horizon={horizon} must be >= 0 (0 = self-supervised windows without a target)")
+        if stride < 1: raise ValueError(f"stride={stride} must be >= 1 (1 = every window)")
         T = len(data)
         if T < seq_len + horizon:
             raise ValueError(f"the series has {T} rows, fewer than seq_len + horizon = {seq_len} + {horizon}; "
@@ -115,7 +252,7 @@ class SlidingWindows(Dataset):
         return x, self.data[s + self.seq_len:s + self.seq_len + self.horizon, self.target]
 
 # %% ../nbs/00a_data.ipynb #fbf7ee7c
-def series_dls(splits:SeriesSplits, # from `split_series` / `etth1_splits`
+def series_dls(splits:SeriesSplits, # from `split_series`, `ratio_splits` or `etth1_splits`
                seq_len:int, # lookback; at most `splits.seq_len`
                horizon:int=0, # 0 = self-supervised `(x,)` items
                stride:int=1, # window stride on the train split
@@ -127,11 +264,18 @@ def series_dls(splits:SeriesSplits, # from `split_series` / `etth1_splits`
                **kwargs, # passed to `DataLoaders.from_dsets`
               )->DataLoaders:
     "fastai `DataLoaders` of sliding windows over a train / valid / test split; test on `dls.test`."
+    for nm, v, lo in (('seq_len', seq_len, 1), ('horizon', horizon, 0), ('stride', stride, 1), ('eval_stride', eval_stride, 1), ('bs', bs, 1)):
+        if v < lo: raise ValueError(f"{nm}={v} must be >= {lo}")
     if seq_len > splits.seq_len:
         raise ValueError(f"seq_len={seq_len} is longer than the {splits.seq_len} context rows the splits were cut with; "
                          f"make the splits with seq_len >= {seq_len}")
     off = splits.seq_len - seq_len  # valid/test windows still start their targets at the split border
-    tgt = None if target is None else [splits.columns.index(c) if isinstance(c, str) else c for c in target]
+    cols = list(splits.columns)
+    if isinstance(target, (str, int)): target = [target]
+    for c in target or []:
+        if not (c in cols if isinstance(c, str) else -len(cols) <= c < len(cols)):
+            raise ValueError(f"target {c!r} is not one of the variables {cols}")
+    tgt = None if target is None else [cols.index(c) if isinstance(c, str) else c for c in target]
     for nm, arr in (('valid', splits.valid[off:]), ('test', splits.test[off:])):
         if len(arr) < seq_len + horizon:
             raise ValueError(f"horizon={horizon} is longer than the {nm} split allows ({len(arr) - seq_len} rows after the lookback)")
@@ -143,17 +287,30 @@ def series_dls(splits:SeriesSplits, # from `split_series` / `etth1_splits`
     dls.splits, dls.target = splits, tgt
     return dls
 
+# %% ../nbs/00a_data.ipynb #a53015ae
 def etth1_dls(seq_len:int=512, horizon:int=96, bs:int=64, stride:int=1, target:list|None=None,
               path:str|Path|None=None, **kwargs)->DataLoaders:
     "`series_dls` on the standard ETTh1 split (z-scored with train statistics)."
     return series_dls(etth1_splits(seq_len, path), seq_len, horizon, stride, target, bs, **kwargs)
 
 # %% ../nbs/00a_data.ipynb #baa4f6d0
-_AEON_OFFLINE = {  # sets whose files ship inside the aeon wheel
-    'BasicMotions': 'load_basic_motions', 'JapaneseVowels': 'load_japanese_vowels', 'ArrowHead': 'load_arrow_head',
-    'GunPoint': 'load_gunpoint', 'ItalyPowerDemand': 'load_italy_power_demand', 'OSULeaf': 'load_osuleaf',
-    'ACSF1': 'load_acsf1', 'PickupGestureWiimoteZ': 'load_pickup_gesture_wiimoteZ'}
+_AEON_OFFLINE = ('ACSF1', 'ArrowHead', 'BasicMotions', 'GunPoint', 'ItalyPowerDemand', 'JapaneseVowels', 'OSULeaf',
+                 'PickupGestureWiimoteZ')  # classification sets whose .ts files have shipped inside the aeon wheel
 
+def _aeon_data()->Path:
+    "The folder of the data files inside the installed aeon package."
+    try: return Path(str(files('aeon') / 'datasets' / 'data'))
+    except ModuleNotFoundError as e: raise ImportError("the UCR/UEA sets ship with aeon: pip install 'patchssl[data]'") from e
+
+def _ts_files(root:Path, name:str)->tuple: return tuple(root / name / f"{name}_{s}.ts" for s in ('TRAIN', 'TEST'))
+
+# %% ../nbs/00a_data.ipynb #89013bda
+def offline_uea_sets()->list:
+    "Names of the UCR/UEA classification sets that `load_uea` reads without `extract_path`: those whose files the installed aeon ships."
+    root = _aeon_data()
+    return [n for n in _AEON_OFFLINE if all(f.is_file() for f in _ts_files(root, n))]
+
+# %% ../nbs/00a_data.ipynb #be59a527
 @dataclass
 class ClassificationData:
     "Train / valid / test arrays `[n, L, N]` with integer labels; `pad_mask` True at padded steps."
@@ -173,46 +330,53 @@ class ClassificationData:
         return (f"{self.name}: train {self.X_train.shape}, valid {self.X_valid.shape}, test {self.X_test.shape}, "
                 f"{self.n_classes} classes, padded steps {self.pad_train.mean():.1%}")
 
+# %% ../nbs/00a_data.ipynb #85e0f564
 def pad_series(X:list, # arrays `[N, L_i]` (aeon's layout)
                length:int, # pad to this many steps
               )->tuple: # (`[n, length, N]` float32, pad_mask `[n, length]` True = padding)
     "Pad series at the end with zeros to `length`; refuse a series longer than `length`."
+    if not len(X): raise ValueError("no series to pad")
     n, N = len(X), X[0].shape[0]
     out, pad = np.zeros((n, length, N), np.float32), np.ones((n, length), bool)
     for i, a in enumerate(X):
+        if a.ndim != 2 or a.shape[0] != N: raise ValueError(f"series {i} has shape {a.shape}; every series must be [N={N}, L_i]")
         L = a.shape[1]
         if L > length: raise ValueError(f"series {i} has {L} steps, more than length={length}; pass a larger length (nothing is cut)")
         if not np.isfinite(a).all(): raise ValueError(f"series {i} contains NaN/inf; fill them first")
         out[i, :L], pad[i, :L] = a.T, False
     return out, pad
 
-def stratified_split(y:np.ndarray, valid_pct:float=0.2, seed:int=0)->tuple:
+# %% ../nbs/00a_data.ipynb #b1b66301
+def stratified_split(y:np.ndarray, # integer labels
+                     valid_pct:float=0.2, # fraction of each class for valid, in (0, 1)
+                     seed:int=0)->tuple:
     "Indices (train, valid) with about `valid_pct` of each class in valid and at least one of each class left in train."
+    if not 0 < valid_pct < 1: raise ValueError(f"valid_pct={valid_pct} must be in (0, 1): a fraction of the train split held out for validation")
     rng = np.random.default_rng(seed)
     tr, va = [], []
     for c in np.unique(y):
         idx = rng.permutation(np.where(y == c)[0])
         k = min(int(round(len(idx) * valid_pct)), len(idx) - 1)
         va += idx[:k].tolist(); tr += idx[k:].tolist()
+    if not va: raise ValueError(f"valid_pct={valid_pct} leaves the validation split empty ({len(y)} labels); raise valid_pct")
     return np.sort(tr), np.sort(va)
 
-def load_uea(name:str, # a set shipped with aeon, see `_AEON_OFFLINE`
+# %% ../nbs/00a_data.ipynb #3465b3d8
+def load_uea(name:str, # a set of `offline_uea_sets()`, or one held in `extract_path`
              valid_pct:float=0.2, # fraction of the train split held out for validation
              seed:int=0, # seed of the validation split
-             extract_path:str|None=None, # a folder with `{name}/{name}_TRAIN.ts` for sets aeon does not ship
+             extract_path:str|None=None, # a folder with `{name}/{name}_TRAIN.ts` and `_TEST.ts` for sets aeon does not ship
             )->ClassificationData:
-    "Load a UCR/UEA classification set as `[n, L, N]` float32 arrays with a validation split from train."
+    "Load a UCR/UEA classification set as `[n, L, N]` float32 arrays with a validation split from train; never downloads."
     try: import aeon.datasets as ad
     except ImportError as e: raise ImportError("load_uea needs aeon: pip install 'patchssl[data]'") from e
-    if extract_path is None:
-        if name not in _AEON_OFFLINE:
-            raise ValueError(f"{name!r} does not ship with aeon and patchssl never downloads; shipped: {sorted(_AEON_OFFLINE)}. "
-                             f"For another set pass extract_path= a folder holding {name}/{name}_TRAIN.ts and _TEST.ts")
-        loader = getattr(ad, _AEON_OFFLINE[name])
-        (Xtr, ytr), (Xte, yte) = loader(split='train'), loader(split='test')
-    else:
-        Xtr, ytr = ad.load_classification(name, split='train', extract_path=extract_path)
-        Xte, yte = ad.load_classification(name, split='test', extract_path=extract_path)
+    root = _aeon_data() if extract_path is None else Path(extract_path)
+    paths = _ts_files(root, name)
+    if extract_path is None and name not in _AEON_OFFLINE or not all(f.is_file() for f in paths):
+        where = 'aeon does not ship it' if extract_path is None else f"{root / name} does not hold {paths[0].name} and {paths[1].name}"
+        raise ValueError(f"cannot load {name!r}: {where}, and patchssl never downloads. Sets at hand: {offline_uea_sets()}; "
+                         f"for another set pass extract_path= a folder holding {name}/{name}_TRAIN.ts and {name}_TEST.ts")
+    (Xtr, ytr), (Xte, yte) = [ad.load_from_ts_file(str(f)) for f in paths]
     Xtr, Xte = list(Xtr), list(Xte)
     length = max(a.shape[1] for a in Xtr + Xte)
     Xtr, ptr = pad_series(Xtr, length)
@@ -225,7 +389,8 @@ def load_uea(name:str, # a set shipped with aeon, see `_AEON_OFFLINE`
 # %% ../nbs/00a_data.ipynb #1f8c6786
 class ArrayDataset(Dataset):
     "Items `(x [L, N], y)` from arrays, `y` a long tensor (classes) or float (regression); items `(x,)` when `y` is None."
-    def __init__(self, X:np.ndarray, y:np.ndarray|None=None):
+    def __init__(self, X:np.ndarray, # `[n, L, N]`; converted to float32
+                 y:np.ndarray|None=None):
         if y is not None and len(X) != len(y): raise ValueError(f"X has {len(X)} items but y has {len(y)}")
         self.X = torch.as_tensor(np.asarray(X, np.float32))
         if y is not None:
@@ -235,13 +400,33 @@ class ArrayDataset(Dataset):
     def __len__(self): return len(self.X)
     def __getitem__(self, i): return (self.X[i],) if self.y is None else (self.X[i], self.y[i])
 
+# %% ../nbs/00a_data.ipynb #6fa81cbf
 def classification_dls(data:ClassificationData, bs:int=32, device=None, num_workers:int=0,
                        labels:bool=True, # False: unlabelled `(x,)` items, for pretraining (`pretrain_learner`)
                        **kwargs)->DataLoaders:
     "fastai `DataLoaders` (train, valid) of `(x, y)` (or `(x,)`), with the test split on `dls.test`; in-process loading by default."
+    if bs < 1: raise ValueError(f"bs={bs} must be >= 1")
     ds = lambda X, y: ArrayDataset(X, y if labels else None)
     dls = DataLoaders.from_dsets(ds(data.X_train, data.y_train), ds(data.X_valid, data.y_valid),
                                  bs=bs, device=device, num_workers=num_workers, **kwargs)
     dls.test = DataLoader(ds(data.X_test, data.y_test), bs=bs, shuffle=False, device=dls.device, num_workers=num_workers)
     dls.data = data
     return dls
+
+# %% ../nbs/00a_data.ipynb #be43896c
+def load_kdd_tsad_135()->dict:
+    "UCR anomaly series 135 from aeon: {'train' [1200, 1] normal, 'test' [7501, 1], 'labels' [7501]}."
+    try: from aeon.datasets import load_kdd_tsad_135 as _load
+    except ImportError as e: raise ImportError("load_kdd_tsad_135 needs aeon: pip install 'patchssl[data]'") from e
+    tr, _ = _load(split='train'); te, y = _load(split='test')
+    return dict(train=np.asarray(tr, np.float32)[:, None], test=np.asarray(te, np.float32)[:, None], labels=np.asarray(y).astype(int))
+
+# %% ../nbs/00a_data.ipynb #8c1f3b87
+def load_sktime_anomaly(name:str, # 'mitdb' or 'yahoo'
+                       )->tuple: # (values `[T, 1]` float32, labels `[T]` int)
+    "A labelled univariate anomaly series shipped inside sktime (files `data,label`)."
+    if name not in ('mitdb', 'yahoo'): raise ValueError(f"name must be 'mitdb' or 'yahoo', got {name!r}")
+    try: import sktime  # noqa: F401
+    except ImportError as e: raise ImportError(f"the {name} series ships with sktime: pip install sktime") from e
+    df = pd.read_csv(files('sktime') / 'datasets' / 'data' / name / f'{name}.csv')
+    return df['data'].values.astype(np.float32)[:, None], df['label'].values.astype(int)

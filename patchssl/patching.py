@@ -6,7 +6,7 @@ Docs: https://patchssl.github.io/patchssl/patching.html.md"""
 
 # %% ../nbs/00_patching.ipynb #07ae286e
 from __future__ import annotations
-import math
+import math, numbers
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -16,9 +16,9 @@ from fastai.callback.core import Callback
 # %% auto #0
 __all__ = ['REMAINDER_POLICIES', 'MASK_STRATEGIES', 'PATCH_STRATEGIES', 'STEP_STRATEGIES', 'check_series', 'n_patches',
            'patchify', 'unpatchify', 'to_patch_var_tokens', 'from_patch_var_tokens', 'to_channel_mixing',
-           'from_channel_mixing', 'to_channel_independent', 'from_channel_independent', 'sincos_embedding',
-           'patchify_2d', 'unpatchify_2d', 'n_masked', 'realised_mask_ratio', 'make_mask', 'expand_mask', 'mask_ids',
-           'gather_tokens', 'restore_tokens', 'masked_loss', 'MaskedLoss', 'MaskingCallback', 'plot_masked_window']
+           'from_channel_mixing', 'to_channel_independent', 'from_channel_independent', 'patchify_2d', 'unpatchify_2d',
+           'n_masked', 'realised_mask_ratio', 'make_mask', 'expand_mask', 'mask_ids', 'gather_tokens', 'restore_tokens',
+           'masked_loss', 'MaskedLoss', 'MaskingCallback', 'plot_masked_window']
 
 # %% ../nbs/00_patching.ipynb #0595d337
 def check_series(x:Tensor, # the tensor to check
@@ -38,6 +38,15 @@ def check_series(x:Tensor, # the tensor to check
                          f"fill or drop them before patching (e.g. interpolate the series explicitly)")
     return x
 
+def _check_size(v, name:str, min_value:int=1)->int:
+    "`v` as an int >= `min_value`, or a clear error (an integral float is refused: sizes are counts)."
+    if isinstance(v, Tensor) and v.numel() == 1 and not v.is_floating_point() and v.dtype != torch.bool: v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        hint = f"; pass {name}={int(v)}" if isinstance(v, numbers.Real) and float(v).is_integer() else ""
+        raise TypeError(f"{name} must be an int, got {v!r} ({type(v).__name__}){hint}")
+    if v < min_value: raise ValueError(f"{name} must be >= {min_value}, got {v}")
+    return int(v)
+
 # %% ../nbs/00_patching.ipynb #e9600a20
 REMAINDER_POLICIES = ('drop_start', 'drop_end', 'pad_end')
 
@@ -47,8 +56,8 @@ def n_patches(seq_len:int, # L, steps in the window
               remainder:str|None=None, # what to do with steps that do not fit (see table above)
              )->int:
     "Number of patches `P` that `patchify` makes from `seq_len` steps."
-    stride = patch_len if stride is None else stride
-    if patch_len < 1 or stride < 1: raise ValueError(f"patch_len and stride must be >= 1, got patch_len={patch_len}, stride={stride}")
+    seq_len, patch_len = _check_size(seq_len, 'seq_len'), _check_size(patch_len, 'patch_len')
+    stride = patch_len if stride is None else _check_size(stride, 'stride')
     if stride > patch_len:
         raise ValueError(f"stride={stride} > patch_len={patch_len} would skip the steps between patches; use stride <= patch_len")
     if seq_len < patch_len:
@@ -73,7 +82,8 @@ def patchify(x:Tensor, # series `[B, L, N]`
             )->Tensor: # patches `[B, P, N, patch_len]`
     "Cut `x [B, L, N]` into the patch grid `[B, P, N, patch_len]`."
     if check: check_series(x)
-    L, stride = x.shape[1], patch_len if stride is None else stride
+    patch_len = _check_size(patch_len, 'patch_len')
+    L, stride = x.shape[1], patch_len if stride is None else _check_size(stride, 'stride')
     P = n_patches(L, patch_len, stride, remainder)
     r = (L - patch_len) % stride
     if r:
@@ -92,7 +102,8 @@ def unpatchify(patches:Tensor, # patch grid `[B, P, N, patch_len]`
     "Put the patch grid back together as a series; overlapping values are averaged."
     check_series(patches, 'patches', 4, '[B, P, N, patch_len]')
     B, P, N, p = patches.shape
-    stride = p if stride is None else stride
+    stride = p if stride is None else _check_size(stride, 'stride')
+    if seq_len is not None: seq_len = _check_size(seq_len, 'seq_len')
     if stride > p: raise ValueError(f"stride={stride} > patch_len={p}: the steps between patches are unknown")
     L = (P - 1) * stride + p
     if stride == p: out = patches.permute(0, 1, 3, 2).reshape(B, L, N)
@@ -115,6 +126,7 @@ def to_patch_var_tokens(patches:Tensor)->Tensor:
     B, P, N, p = patches.shape
     return patches.reshape(B, P * N, p)
 
+# %% ../nbs/00_patching.ipynb #f2fd7101
 def from_patch_var_tokens(tokens:Tensor, n_vars:int)->Tensor:
     "`[B, P*N, d]` -> `[B, P, N, d]` (works for any last dimension, e.g. embeddings)."
     check_series(tokens, 'tokens', 3, '[B, P*N, d]')
@@ -122,12 +134,14 @@ def from_patch_var_tokens(tokens:Tensor, n_vars:int)->Tensor:
     if T % n_vars: raise ValueError(f"{T} tokens do not split into n_vars={n_vars} variables; is n_vars right?")
     return tokens.reshape(B, T // n_vars, n_vars, d)
 
+# %% ../nbs/00_patching.ipynb #d4babfdf
 def to_channel_mixing(patches:Tensor)->Tensor:
     "`[B, P, N, p]` -> `[B, P, p*N]`, each token time-major: step 0 of all variables, then step 1, ..."
     check_series(patches, 'patches', 4, '[B, P, N, patch_len]')
     B, P, N, p = patches.shape
     return patches.permute(0, 1, 3, 2).reshape(B, P, p * N)
 
+# %% ../nbs/00_patching.ipynb #174efc78
 def from_channel_mixing(tokens:Tensor, n_vars:int)->Tensor:
     "`[B, P, p*N]` -> `[B, P, N, p]`."
     check_series(tokens, 'tokens', 3, '[B, P, patch_len*N]')
@@ -135,12 +149,14 @@ def from_channel_mixing(tokens:Tensor, n_vars:int)->Tensor:
     if d % n_vars: raise ValueError(f"token width {d} does not split into n_vars={n_vars} variables; is n_vars right?")
     return tokens.reshape(B, P, d // n_vars, n_vars).permute(0, 1, 3, 2)
 
+# %% ../nbs/00_patching.ipynb #10b4d199
 def to_channel_independent(patches:Tensor)->Tensor:
     "`[B, P, N, p]` -> `[B*N, P, p]`: row `b*N + n` is variable `n` of sample `b`."
     check_series(patches, 'patches', 4, '[B, P, N, patch_len]')
     B, P, N, p = patches.shape
     return patches.permute(0, 2, 1, 3).reshape(B * N, P, p)
 
+# %% ../nbs/00_patching.ipynb #31257889
 def from_channel_independent(tokens:Tensor, n_vars:int)->Tensor:
     "`[B*N, P, d]` -> `[B, P, N, d]`."
     check_series(tokens, 'tokens', 3, '[B*N, P, d]')
@@ -148,24 +164,13 @@ def from_channel_independent(tokens:Tensor, n_vars:int)->Tensor:
     if BN % n_vars: raise ValueError(f"batch {BN} does not split into n_vars={n_vars} variables; is n_vars right?")
     return tokens.reshape(BN // n_vars, n_vars, P, d).permute(0, 2, 1, 3)
 
-# %% ../nbs/00_patching.ipynb #d5df8fb1
-def sincos_embedding(n:int, # positions
-                     d:int, # width (even)
-                     device=None)->Tensor: # `[n, d]`
-    "Fixed 1-d sin-cos position embedding (Transformer / MAE)."
-    if d % 2: raise ValueError(f"d_model={d} must be even for the sin-cos position embedding")
-    pos = torch.arange(n, dtype=torch.float32, device=device)[:, None]
-    freq = torch.exp(torch.arange(0, d, 2, dtype=torch.float32, device=device) * (-math.log(10000.) / d))
-    out = torch.zeros(n, d, device=device)
-    out[:, 0::2], out[:, 1::2] = torch.sin(pos * freq), torch.cos(pos * freq)
-    return out
-
 # %% ../nbs/00_patching.ipynb #7441b014
 def patchify_2d(img:Tensor, # raster `[B, C, H, W]`
                 patch_size:int, # side of a square patch
                )->Tensor: # `[B, (H/ps)*(W/ps), C*ps*ps]`
     "Cut a raster into flattened square patches, row-major over the patch grid, channel-major inside a patch."
     check_series(img, 'img', 4, '[B, C, H, W]')
+    patch_size = _check_size(patch_size, 'patch_size')
     B, C, H, W = img.shape
     if H % patch_size or W % patch_size:
         raise ValueError(f"image {H}x{W} is not divisible by patch_size={patch_size}; crop or pad it to a multiple of {patch_size} first")
@@ -173,6 +178,7 @@ def patchify_2d(img:Tensor, # raster `[B, C, H, W]`
     t = img.reshape(B, C, h, patch_size, w, patch_size).permute(0, 2, 4, 1, 3, 5)  # [B, h, w, C, ps, ps]
     return t.reshape(B, h * w, C * patch_size * patch_size)
 
+# %% ../nbs/00_patching.ipynb #8e3d1998
 def unpatchify_2d(tokens:Tensor, # `[B, P, C*ps*ps]`
                   patch_size:int, # side of a square patch
                   img_size:tuple|int, # (H, W) of the raster, or one int for square
@@ -180,6 +186,7 @@ def unpatchify_2d(tokens:Tensor, # `[B, P, C*ps*ps]`
     "Inverse of `patchify_2d`."
     check_series(tokens, 'tokens', 3, '[B, P, C*ps*ps]')
     H, W = (img_size, img_size) if isinstance(img_size, int) else img_size
+    patch_size = _check_size(patch_size, 'patch_size')
     B, P, d = tokens.shape
     h, w = H // patch_size, W // patch_size
     if H % patch_size or W % patch_size or h * w != P or d % (patch_size * patch_size):
@@ -192,17 +199,34 @@ def unpatchify_2d(tokens:Tensor, # `[B, P, C*ps*ps]`
 MASK_STRATEGIES = ('patch', 'patch_var', 'temporal', 'feature', 'variable', 'last_n', 'span')
 PATCH_STRATEGIES, STEP_STRATEGIES = ('patch', 'patch_var'), ('temporal', 'feature', 'span')
 
-def _check_ratio(mask_ratio):
-    if not (isinstance(mask_ratio, (int, float)) and 0 <= mask_ratio < 1):
-        raise ValueError(f"mask_ratio must be a number in [0, 1), got {mask_ratio!r}; "
-                         f"1.0 would hide everything and leave the encoder nothing to see")
+def _check_ratio(mask_ratio)->float:
+    "`mask_ratio` as a float in [0, 1); numpy and one-element torch scalars are converted with `float()`."
+    r = mask_ratio
+    if isinstance(r, Tensor) and r.numel() == 1 and r.dtype != torch.bool: r = r.item()
+    if isinstance(r, bool) or not isinstance(r, numbers.Real):
+        raise TypeError(f"mask_ratio must be a real number such as 0.4 (Python, numpy or one-element torch scalar), "
+                        f"got {mask_ratio!r} ({type(mask_ratio).__name__})")
+    r = float(r)
+    if not 0 <= r < 1:
+        raise ValueError(f"mask_ratio must be in [0, 1), got {r}; 1.0 would hide everything and leave the encoder nothing to see")
+    return r
 
-def n_masked(n:int, mask_ratio:float)->int:
-    "How many of `n` units a mask with `mask_ratio` hides: `n - round(n * (1 - mask_ratio))`."
-    _check_ratio(mask_ratio)
-    return n - round(n * (1 - mask_ratio))
+# %% ../nbs/00_patching.ipynb #2ba45628
+def n_masked(n:int, # units the mask counts over (patches, steps or variables of one row)
+             mask_ratio:float, # fraction to hide, in [0, 1)
+            )->int:
+    "How many of `n` units a mask with `mask_ratio` hides: `n - round(n * (1 - mask_ratio))`, refused if that is all `n`."
+    n, r = _check_size(n, 'n'), _check_ratio(mask_ratio)
+    k = n - round(n * (1 - r))
+    if k == n:
+        raise ValueError(f"mask_ratio={r} would hide all {n} units of this grid, leaving the encoder nothing to see; "
+                         f"use mask_ratio < {1 - 0.5 / n:.4g} for {n} units, or a grid with more units")
+    return k
 
-def realised_mask_ratio(n:int, mask_ratio:float)->float:
+# %% ../nbs/00_patching.ipynb #e0384d3a
+def realised_mask_ratio(n:int, # units the mask counts over
+                        mask_ratio:float, # requested fraction
+                       )->float:
     "The fraction of `n` units actually masked for a requested `mask_ratio`."
     return n_masked(n, mask_ratio) / n
 
@@ -236,7 +260,7 @@ def _span_mask_1d(T:int, n_mask:int, mean_span:float, g:torch.Generator)->Tensor
 
 # %% ../nbs/00_patching.ipynb #16609eb2
 def make_mask(shape:tuple, # grid shape `(B, T, N)`: `(B, P, N)` for patches or `(B, L, N)` for steps
-              mask_ratio:float, # fraction to hide, in [0, 1); the exact count is `n - round(n*(1-mask_ratio))`
+              mask_ratio:float, # fraction to hide, in [0, 1); the exact count is `n_masked(n, mask_ratio)`
               strategy:str='patch_var', # one of `MASK_STRATEGIES`
               generator:torch.Generator|None=None, # CPU generator for reproducible masks; None uses torch's global RNG
               n_last:int|None=None, # for 'last_n': how many units to mask (default: from `mask_ratio`)
@@ -246,7 +270,7 @@ def make_mask(shape:tuple, # grid shape `(B, T, N)`: `(B, P, N)` for patches or 
     "A boolean mask of exactly `shape` (True = masked) with an exact number of masked units."
     if strategy not in MASK_STRATEGIES:
         raise ValueError(f"unknown mask strategy {strategy!r}; choose one of {MASK_STRATEGIES}")
-    _check_ratio(mask_ratio)
+    mask_ratio = _check_ratio(mask_ratio)
     if len(shape) != 3 or any(int(s) < 1 for s in shape):
         raise ValueError(f"mask shape must be a grid (B, T, N) of positive sizes, got {tuple(shape)}")
     B, T, N = map(int, shape)
@@ -260,7 +284,7 @@ def make_mask(shape:tuple, # grid shape `(B, T, N)`: `(B, P, N)` for patches or 
     elif strategy == 'variable':
         m = _rank_mask(torch.rand(B, N, generator=g), n_masked(N, mask_ratio), 1)[:, None, :].expand(B, T, N)
     elif strategy == 'last_n':
-        k = n_masked(T, mask_ratio) if n_last is None else n_last
+        k = n_masked(T, mask_ratio) if n_last is None else _check_size(n_last, 'n_last', 0)
         if not 0 <= k < T: raise ValueError(f"n_last={k} must be in [0, {T}) for a grid of {T} time units")
         m = torch.zeros(B, T, N, dtype=torch.bool); m[:, T - k:] = True
     else:  # span
@@ -278,6 +302,7 @@ def expand_mask(mask:Tensor, # patch-grid mask `[B, P, N]`
                )->Tensor: # step-grid mask `[B, L, N]`
     "Expand a patch-level mask to the time steps it covers (a step is masked if any patch covering it is)."
     check_series(mask, 'mask', 3, '[B, P, N]')
+    patch_len = _check_size(patch_len, 'patch_len')
     steps = mask[..., None].expand(*mask.shape, patch_len).float()
     return unpatchify(steps, stride, seq_len) > 0
 
@@ -285,6 +310,8 @@ def expand_mask(mask:Tensor, # patch-grid mask `[B, P, N]`
 def mask_ids(mask:Tensor, # token mask `[B, T]`, True = masked, equal count per row
             )->tuple: # (ids_keep `[B, n_keep]`, ids_restore `[B, T]`, n_keep)
     "Indices to gather the visible tokens and to restore the original order (MAE's ids_keep / ids_restore)."
+    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+        raise TypeError(f"mask must be a bool tensor (True = masked), got {getattr(mask, 'dtype', type(mask).__name__)}")
     if mask.ndim != 2: raise ValueError(f"mask must be a token mask [B, T], got shape {tuple(mask.shape)}; flatten the grid with mask.reshape(B, -1)")
     counts = (~mask).sum(1)
     if (counts != counts[0]).any():
@@ -295,18 +322,29 @@ def mask_ids(mask:Tensor, # token mask `[B, T]`, True = masked, equal count per 
     n_keep = int(counts[0])
     return ids_shuffle[:, :n_keep], ids_restore, n_keep
 
-def gather_tokens(x:Tensor, ids:Tensor)->Tensor:
+# %% ../nbs/00_patching.ipynb #f06a8735
+def gather_tokens(x:Tensor, # tokens `[B, T, D]`
+                  ids:Tensor, # indices `[B, K]`, e.g. `ids_keep` from `mask_ids`
+                 )->Tensor: # `[B, K, D]`
     "Pick tokens `x[b, ids[b]]`: `[B, T, D]`, `[B, K]` -> `[B, K, D]`."
+    if x.ndim != 3 or ids.ndim != 2 or ids.shape[0] != x.shape[0]:
+        raise ValueError(f"gather_tokens wants x [B, T, D] and ids [B, K] with the same B, got {tuple(x.shape)} and {tuple(ids.shape)}")
     return torch.gather(x, 1, ids[..., None].expand(-1, -1, x.shape[-1]))
 
+# %% ../nbs/00_patching.ipynb #e83b0e02
 def restore_tokens(visible:Tensor, # encoded visible tokens `[B, n_keep, D]`
                    fill:Tensor, # what to put at masked positions: `[D]` (e.g. a mask token) or `[B, T-n_keep, D]`
                    ids_restore:Tensor, # from `mask_ids`
                   )->Tensor: # `[B, T, D]` in the original token order
     "Append `fill` for the masked tokens and undo the shuffle."
+    if visible.ndim != 3 or ids_restore.ndim != 2 or ids_restore.shape[0] != visible.shape[0]:
+        raise ValueError(f"restore_tokens wants visible [B, n_keep, D] and ids_restore [B, T] with the same B, "
+                         f"got {tuple(visible.shape)} and {tuple(ids_restore.shape)}")
     B, K, D = visible.shape
     n_mask = ids_restore.shape[1] - K
     fill = fill.expand(B, n_mask, D) if fill.ndim == 1 else fill
+    if fill.shape != (B, n_mask, D):
+        raise ValueError(f"fill must be [D] or [B, T-n_keep, D] = {(B, n_mask, D)}, got {tuple(fill.shape)}")
     return gather_tokens(torch.cat([visible, fill], 1), ids_restore)
 
 # %% ../nbs/00_patching.ipynb #af8bdb71
@@ -326,6 +364,7 @@ def masked_loss(pred:Tensor, # prediction, e.g. `[B, P, N, patch_len]`
     if n == 0: raise ValueError("the mask hides nothing, so a loss on masked cells is undefined; raise mask_ratio or use more patches")
     return (err * mask).sum() / n
 
+# %% ../nbs/00_patching.ipynb #bbfc7dfb
 class MaskedLoss:
     "fastai loss function: `masked_loss(pred, target, mask)`; use with `MaskingCallback`."
     def __init__(self, kind:str='mse'): store_attr()
@@ -346,7 +385,9 @@ class MaskingCallback(Callback):
                  **mask_kwargs, # passed to `make_mask` (`n_last`, `mean_span`)
                 ):
         if strategy not in MASK_STRATEGIES: raise ValueError(f"unknown mask strategy {strategy!r}; choose one of {MASK_STRATEGIES}")
-        _check_ratio(mask_ratio)
+        mask_ratio = _check_ratio(mask_ratio)
+        if patch_len is not None: patch_len = _check_size(patch_len, 'patch_len')
+        if stride is not None: stride = _check_size(stride, 'stride')
         if strategy in PATCH_STRATEGIES and patch_len is None:
             raise ValueError(f"strategy {strategy!r} masks patches: pass patch_len")
         if strategy in STEP_STRATEGIES and patch_len is not None:
@@ -374,8 +415,8 @@ def plot_masked_window(x:Tensor, # one window `[L, N]`
                        stride:int|None=None, # patch stride
                        var_names:list|None=None, # names of the N variables
                        recon:Tensor|None=None, # optional reconstruction `[L, N]` drawn dashed
-                       title:str|None=None,
-                       figsize=None,
+                       title:str|None=None, # figure title; default: the share of masked steps
+                       figsize:tuple|None=None, # default: 9 wide, 0.8 per variable
                       ):
     "Plot each variable of a window with its masked steps shaded; returns the figure."
     import matplotlib.pyplot as plt
