@@ -8,16 +8,19 @@ from pathlib import Path
 import numpy as np, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write, md_table
-from patchssl.sd_mae import SDMAE, window_scores, point_scores, series_windows, etth1_sd_splits
+from patchssl.anomaly import etth1_anomalies, series_windows
+from patchssl.sd_mae import SDMAE, window_scores, point_scores
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--threads', type=int, default=1)
 ap.add_argument('--device', default='cpu')
 ap.add_argument('--repeats', type=int, default=3)
+ap.add_argument('--n_steps', type=int, default=0, help='score only the first steps of the series (0 = all 2880)')
+ap.add_argument('--out', default='', help='results name under bench/results (default sd_mae_throughput[_device])')
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
-sp = etth1_sd_splits(100)
-series = sp.test[100:]                                    # 2880 x 5, real ETTh1
+series = etth1_anomalies(100).splits.test[100:]          # 2880 x 5, real (clean) ETTh1 test split
+if a.n_steps: series = series[:a.n_steps]
 rows = []
 for strat in ('patch', 'token'):
     torch.manual_seed(0)
@@ -40,7 +43,7 @@ for strat in ('patch', 'token'):
 import pandas as pd
 df = pd.DataFrame(rows)
 note = (f"Default SD-MAE (L=100, N=5, D=64, 3+4+1 layers), untrained weights (speed does not depend on training), "
-        f"device {a.device}, {a.threads} torch thread(s), batch 512, best of {a.repeats}. Series: ETTh1 test split, 2880 x 5. "
-        "Window scoring = seed's last-10 mask on windows every 10 steps (one forward pass per window); point scoring = the same "
+        f"device {a.device}, {a.threads} torch thread(s), batch 512, best of {a.repeats}. Series: ETTh1 test split, {len(series)} x 5. "
+        "Window scoring = the working note's last-10 mask on windows every 10 steps (one forward pass per window); point scoring = the same "
         "windows masked at all 10 block positions (10 forward passes per window) plus aggregation.\n\n")
-write('sd_mae_throughput' + ('' if a.device == 'cpu' else f'_{a.device}'), dict(args=vars(a), rows=rows), note + md_table(df, 2))
+write(a.out or 'sd_mae_throughput' + ('' if a.device == 'cpu' else f'_{a.device}'), dict(args=vars(a), rows=rows), note + md_table(df, 2))

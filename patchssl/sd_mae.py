@@ -6,8 +6,6 @@ Docs: https://patchssl.github.io/patchssl/sd_mae.html.md"""
 
 # %% ../nbs/02_sd_mae.ipynb #c868da00
 from __future__ import annotations
-import math
-from importlib.resources import files
 import numpy as np
 import pandas as pd
 import torch
@@ -17,19 +15,20 @@ from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from fastai.learner import Learner, AvgMetric
 from fastai.optimizer import Adam
+from fastai.data.core import DataLoaders
 import fastai.callback.progress  # Learner.no_bar
 from .patching import (check_series, n_patches, patchify, unpatchify, to_channel_mixing, from_channel_mixing,
-                               make_mask, expand_mask, masked_loss, MaskingCallback, n_masked, sincos_embedding)
-from .data import load_etth1, split_series, ETTH1_BORDERS, SeriesSplits, series_dls
+                               make_mask, expand_mask, masked_loss, MaskingCallback, n_masked)
+from .layers import sincos_1d, TransformerEncoder, CrossAttentionDecoder, init_weights
+from .data import SlidingWindows
+from .anomaly import (check_long_series, series_windows, window_labels, window_to_point_scores, check_labels,
+                              anomaly_metrics, evaluate_scores, label_segments)
+from .distill import FrozenTeacher
 
 # %% auto #0
-__all__ = ['SD_STRATEGIES', 'ANOMALY_KINDS', 'SCORE_TYPES', 'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE', 'SDMAELoss',
-           'TwoStageSchedule', 'sd_mae_learner', 'etth1_sd_splits', 'inject_anomalies', 'check_long_series',
-           'interpolate_nans', 'step_errors', 'last_n_mask', 'window_scores', 'window_starts', 'series_windows',
-           'window_labels', 'point_scores', 'window_scores_all', 'position_sensitivity', 'check_labels',
-           'youden_threshold', 'quantile_threshold', 'point_adjust', 'anomaly_metrics', 'evaluate_scores',
-           'plot_scores', 'plot_roc_pr', 'load_kdd_tsad_135', 'load_sktime_anomaly', 'zscore', 'fit_sd_mae',
-           'isolation_forest_scores', 'run_ablation']
+__all__ = ['SD_STRATEGIES', 'SCORE_TYPES', 'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE', 'SDMAELoss', 'TwoStageSchedule',
+           'sd_mae_learner', 'step_errors', 'last_n_mask', 'window_scores', 'point_scores', 'plot_teacher_student',
+           'window_scores_all', 'position_sensitivity', 'fit_sd_mae', 'run_ablation']
 
 # %% ../nbs/02_sd_mae.ipynb #75991ef5
 SD_STRATEGIES = ('patch', 'token', 'temporal', 'feature')
@@ -39,26 +38,27 @@ def _check_strategy(strategy):
     if strategy not in SD_STRATEGIES:
         raise ValueError(f"unknown SD-MAE masking strategy {strategy!r}; choose one of {SD_STRATEGIES}")
 
+# %% ../nbs/02_sd_mae.ipynb #b2c00001
 def sd_masking_callback(strategy:str='patch', # one of `SD_STRATEGIES`
                         mask_ratio:float=0.6, # fraction of patches (patch) or steps / cells (others) to hide
                         patch_len:int=10, # steps per patch, used by 'patch' only
                         **kwargs, # passed to `MaskingCallback` (e.g. `valid_seed`)
                        )->MaskingCallback:
-    "The shared `MaskingCallback` configured for one of the seed's four strategies."
+    "The shared `MaskingCallback` configured for one of the four SD-MAE strategies."
     _check_strategy(strategy)
     return MaskingCallback(mask_ratio, _GRID_STRATEGY[strategy], patch_len if strategy == 'patch' else None, **kwargs)
 
 # %% ../nbs/02_sd_mae.ipynb #81a3c4bf
 class SDMAE(nn.Module):
-    "Self-distilled MAE: shared encoder, deep teacher and shallow student decoders, one output projection."
+    "Self-distilled MAE: shared encoder, deep teacher and shallow student decoders, one output projector."
     def __init__(self,
-                 seq_len:int=100, # L, steps per window
                  n_vars:int=5, # N, variables
+                 seq_len:int=100, # L, steps per window
                  patch_len:int=10, # p, steps per patch ('patch' strategy)
                  strategy:str='patch', # one of `SD_STRATEGIES`
                  d_model:int=64, # D
                  n_heads:int=4,
-                 n_enc_layers:int=3, # encoder depth
+                 n_layers:int=3, # encoder depth
                  n_teacher_layers:int=4, # teacher decoder depth
                  n_student_layers:int=1, # student decoder depth
                  d_ff:int|None=None, # feed-forward width, default 4*D
@@ -71,21 +71,21 @@ class SDMAE(nn.Module):
         if not (use_teacher or use_student): raise ValueError("use_teacher and use_student are both False: the model would have no decoder")
         for nm, n, used in (('n_teacher_layers', n_teacher_layers, use_teacher), ('n_student_layers', n_student_layers, use_student)):
             if used and n < 1: raise ValueError(f"{nm}={n}: a decoder in use needs at least one layer")
-        store_attr('seq_len,n_vars,patch_len,strategy,d_model,use_teacher,use_student')
+        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student')
         self.tok_len = patch_len if strategy == 'patch' else 1
-        self.n_tokens = n_patches(seq_len, self.tok_len)  # raises when L is not a multiple of patch_len
         if seq_len % self.tok_len:
             raise ValueError(f"seq_len={seq_len} is not a multiple of patch_len={patch_len}; choose seq_len = k * patch_len")
-        d_ff = d_ff or 4 * d_model
+        self.n_tokens = n_patches(seq_len, self.tok_len)
         width = self.tok_len * n_vars
         self.embed = nn.Linear(width, d_model)
         self.mask_token = nn.Parameter(torch.randn(d_model) * .02)
-        self.register_buffer('pos', sincos_embedding(self.n_tokens, d_model), persistent=False)
-        layer = lambda cls: cls(d_model, n_heads, d_ff, dropout, batch_first=True)
-        self.encoder = nn.TransformerEncoder(layer(nn.TransformerEncoderLayer), n_enc_layers, enable_nested_tensor=False)
-        self.teacher = nn.TransformerDecoder(layer(nn.TransformerDecoderLayer), n_teacher_layers) if use_teacher else None
-        self.student = nn.TransformerDecoder(layer(nn.TransformerDecoderLayer), n_student_layers) if use_student else None
-        self.head = nn.Linear(d_model, width)
+        self.register_buffer('pos', sincos_1d(self.n_tokens, d_model), persistent=False)
+        self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout)
+        dec = lambda n: CrossAttentionDecoder(d_model, d_model, n_heads, n, d_ff, self_attn=True, dropout=dropout)
+        self.teacher = dec(n_teacher_layers) if use_teacher else None
+        self.student = dec(n_student_layers) if use_student else None
+        self.projector = nn.Linear(d_model, width)
+        for m in (self.embed, self.projector): init_weights(m)
 
     def patchify(self, x:Tensor)->Tensor:
         "`x [B, L, N]` -> tokens `[B, T, tok_len*N]`."
@@ -117,6 +117,10 @@ class SDMAE(nn.Module):
         if x.shape[1:] != (self.seq_len, self.n_vars):
             raise ValueError(f"x has shape {tuple(x.shape)}; this model takes windows [B, {self.seq_len}, {self.n_vars}]")
         mask = self.grid_mask(mask)
+        full = mask.flatten(1).all(1)
+        if full.any():
+            raise ValueError(f"the mask hides every value of window(s) {full.nonzero().flatten().tolist()[:10]}: nothing is left "
+                             f"to reconstruct from; use a lower mask_ratio (or a mask that leaves part of each window visible)")
         if self.strategy in ('temporal', 'feature'): x = x.masked_fill(mask, 0.)  # hide input values
         h = self.embed(self.patchify(x))
         if self.strategy in ('patch', 'token'):  # hide whole tokens behind the learned mask token
@@ -125,10 +129,10 @@ class SDMAE(nn.Module):
 
     def forward_decoder(self, latent:Tensor, which:str='teacher')->Tensor:
         "Latent `[B, T, D]` -> reconstructed tokens `[B, T, tok_len*N]` from the 'teacher' or the 'student'."
-        dec = {'teacher': self.teacher, 'student': self.student}[which]
+        if which not in ('teacher', 'student'): raise ValueError(f"which must be 'teacher' or 'student', got {which!r}")
+        dec = getattr(self, which)
         if dec is None: raise ValueError(f"this model has no {which} (use_{which}=False)")
-        q = self.pos.expand(latent.shape[0], -1, -1)
-        return self.head(dec(q, latent))
+        return self.projector(dec(latent, self.pos))
 
     def forward(self, x:Tensor, mask:Tensor)->tuple:
         "`(teacher, student)` reconstructions `[B, L, N]` (None for a decoder switched off)."
@@ -136,9 +140,13 @@ class SDMAE(nn.Module):
         dec = lambda w: self.unpatchify(self.forward_decoder(latent, w))
         return (dec('teacher') if self.use_teacher else None, dec('student') if self.use_student else None)
 
-    def forward_loss(self, x:Tensor, mask:Tensor, loss_func=None)->Tensor:
-        "Run the model on `x` with `mask` and return the SD-MAE loss (default `SDMAELoss()`)."
-        return (loss_func or SDMAELoss())(self(x, mask), x, self.step_mask(mask))
+    def forward_loss(self, x:Tensor, # windows `[B, L, N]`
+                     recon:tuple, # `(teacher, student)`, the output of `forward`
+                     mask:Tensor, # the mask `forward` was given
+                     loss_func=None, # default `SDMAELoss()`
+                    )->Tensor:
+        "The SD-MAE loss of the model output `recon` on the hidden cells of `x`."
+        return (loss_func or SDMAELoss())(recon, x, self.step_mask(mask))
 
 # %% ../nbs/02_sd_mae.ipynb #43d2c116
 def _to_steps(target:Tensor, mask:Tensor)->tuple:
@@ -190,135 +198,55 @@ def _part_metric(name):
     return AvgMetric(f)
 
 # %% ../nbs/02_sd_mae.ipynb #b0967502
-_FROZEN_IN_STAGE2 = ('embed', 'encoder', 'teacher', 'head')
+_FROZEN_IN_STAGE2 = ('embed', 'mask_token', 'encoder', 'teacher', 'projector')
 
-class TwoStageSchedule(Callback):
-    "Train encoder + teacher for `stage1_epochs`, then freeze them and train the student to match the teacher."
+class TwoStageSchedule(FrozenTeacher):
+    "Train encoder + teacher for `stage1_epochs`, then freeze them (`FrozenTeacher`) and train the student to match the teacher."
     order = MaskingCallback.order + 1
-    def __init__(self, stage1_epochs:int): store_attr()
+    def __init__(self, stage1_epochs:int):
+        super().__init__(_FROZEN_IN_STAGE2, start_epoch=max(stage1_epochs, 0))
+        self.stage1_epochs = stage1_epochs
 
     def before_fit(self):
         m = self.learn.model
         if not (m.use_teacher and m.use_student): raise ValueError("TwoStageSchedule needs a model with both a teacher and a student")
         if not 0 < self.stage1_epochs < self.n_epoch:
             raise ValueError(f"stage1_epochs={self.stage1_epochs} must be in [1, n_epoch-1={self.n_epoch - 1}] so both stages run")
+        super().before_fit()
         self.learn.loss_func.stage = 1
 
-    def frozen_modules(self): return [getattr(self.learn.model, n) for n in _FROZEN_IN_STAGE2]
-
     def before_epoch(self):
-        if self.epoch != self.stage1_epochs: return
-        m = self.learn.model
-        for p in [m.mask_token] + [p for mod in self.frozen_modules() for p in mod.parameters()]:
-            p.requires_grad_(False); p.grad = None   # no gradient: fastai's optimiser skips parameters without one
-        self.learn.loss_func.stage = 2
-
-    def before_train(self):
-        if self.learn.loss_func.stage == 2:
-            for mod in self.frozen_modules(): mod.eval()
+        super().before_epoch()                  # freezes (no gradient, eval mode) from epoch `stage1_epochs` on
+        if self.frozen: self.learn.loss_func.stage = 2
 
     @property
     def stage(self): return self.learn.loss_func.stage
 
+# %% ../nbs/02_sd_mae.ipynb #b2c00005
 def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from `series_dls(..., horizon=0)`
                    strategy:str='patch', # one of `SD_STRATEGIES`
                    mask_ratio:float=0.6,
                    lambda_disc:float=0.5,
                    use_discrepancy_loss:bool=True,
-                   two_stage:int|None=None, # epochs of stage 1 for `TwoStageSchedule`; None = joint training (seed)
+                   two_stage:int|None=None, # epochs of stage 1 for `TwoStageSchedule`; None = joint training
                    lr:float=1e-3,
                    cbs:list|None=None,
-                   seed:int|None=0, # seed for the weights; None leaves torch's RNG alone
-                   **model_kwargs, # passed to `SDMAE` (patch_len, d_model, use_teacher, ...)
+                   seed:int|None=0, # random seed for the weights; None leaves torch's RNG alone
+                   **model_kwargs, # passed to `SDMAE` (patch_len, d_model, n_layers, use_teacher, ...)
                   )->Learner:
     "A fastai `Learner` for `SDMAE` with masking, loss terms as metrics and the optional two-stage schedule."
     x = dls.train_ds[0][0]
     if x.ndim != 2: raise ValueError(f"items must be windows [L, N], got shape {tuple(x.shape)}")
     if seed is not None: torch.manual_seed(seed)
-    model = SDMAE(seq_len=x.shape[0], n_vars=x.shape[1], strategy=strategy, **model_kwargs)
+    model = SDMAE(x.shape[1], x.shape[0], strategy=strategy, **model_kwargs)
     mcb = sd_masking_callback(strategy, mask_ratio, model.patch_len)
+    n_cells = model.n_tokens if strategy == 'patch' else model.seq_len
+    n_masked(n_cells, mask_ratio)   # refuses, before any training, a ratio that would hide whole windows
     metrics = [_part_metric(n) for n, on in (('teacher', model.use_teacher), ('student', model.use_student),
                                             ('discrepancy', model.use_teacher and model.use_student)) if on]
     cbs = [mcb] + ([TwoStageSchedule(two_stage)] if two_stage else []) + list(cbs or [])
     return Learner(dls, model, loss_func=SDMAELoss(lambda_disc, use_discrepancy_loss), opt_func=Adam, lr=lr,
                    cbs=cbs, metrics=metrics)
-
-# %% ../nbs/02_sd_mae.ipynb #20a02d80
-def etth1_sd_splits(seq_len:int=100, # window length; valid/test get this many rows of context
-                    columns:list|None=None, # ETTh1 columns, default the first five
-                   )->SeriesSplits:
-    "ETTh1 restricted to `columns` (default the first five), standard split, z-scored with train statistics."
-    df = load_etth1()
-    cols = list(df.columns[:5]) if columns is None else list(columns)
-    return split_series(df[cols].values, ETTH1_BORDERS, seq_len, cols)
-
-# %% ../nbs/02_sd_mae.ipynb #8992e7ac
-ANOMALY_KINDS = ('spike', 'level_shift', 'trend', 'frequency', 'noise')
-
-def inject_anomalies(x:np.ndarray, # clean series `[T, N]`
-                     n_events:int=10,
-                     kinds:tuple=ANOMALY_KINDS, # cycled through in order
-                     length:tuple=(10, 30), # min, max steps of a segment event
-                     magnitude:float=3., # in standard deviations of each variable
-                     n_vars_hit:tuple|None=None, # min, max variables hit per event; default (1, N)
-                     seed:int=0,
-                    )->tuple: # (series `[T, N]`, step labels `[T]` int, events DataFrame)
-    "Inject non-overlapping anomalies of the given `kinds` with exact step labels."
-    x = np.array(x, dtype=np.float32)
-    if x.ndim != 2: raise ValueError(f"x must be [T, N], got shape {x.shape}")
-    for k in kinds:
-        if k not in ANOMALY_KINDS: raise ValueError(f"unknown anomaly kind {k!r}; choose from {ANOMALY_KINDS}")
-    T, N = x.shape
-    slot = T // max(n_events, 1)
-    if slot < 2 * length[1] + 2: raise ValueError(f"{n_events} events of up to {length[1]} steps do not fit in {T} steps; use fewer or shorter events")
-    rng = np.random.default_rng(seed)
-    lo, hi = n_vars_hit or (1, N)
-    sd = x.std(0) + 1e-8
-    y, events = np.zeros(T, dtype=np.int64), []
-    for i in range(n_events):
-        kind = kinds[i % len(kinds)]
-        n = int(rng.integers(1, 4)) if kind == 'spike' else int(rng.integers(length[0], length[1] + 1))
-        s = i * slot + int(rng.integers(1, slot - 2 * n))  # room for the double-speed source of 'frequency'
-        e = s + n
-        vs = np.sort(rng.choice(N, int(rng.integers(lo, hi + 1)), replace=False))
-        sign = rng.choice([-1., 1.], len(vs))
-        seg = x[s:e, vs]
-        if kind == 'spike': x[s:e, vs] = seg + sign * magnitude * sd[vs]
-        elif kind == 'level_shift': x[s:e, vs] = seg + sign * magnitude / 2 * sd[vs]
-        elif kind == 'trend': x[s:e, vs] = seg + sign * np.linspace(0, magnitude, n)[:, None] * sd[vs]
-        elif kind == 'frequency': x[s:e, vs] = x[s:s + 2 * n:2, vs]
-        else: x[s:e, vs] = seg + rng.normal(0, magnitude / 2, (n, len(vs))) * sd[vs]
-        y[s:e] = 1
-        events.append(dict(kind=kind, start=s, end=e, vars=vs.tolist()))
-    return x, y, pd.DataFrame(events)
-
-# %% ../nbs/02_sd_mae.ipynb #abccd724
-def check_long_series(series, # `[T]` or `[T, N]` array or tensor
-                      seq_len:int|None=None, # refuse series shorter than one window
-                      name:str='series',
-                     )->np.ndarray: # float32 `[T, N]`
-    "A long series as float32 `[T, N]`; errors for NaN/inf (with their positions) and series shorter than a window."
-    a = np.asarray(series.detach().cpu() if isinstance(series, Tensor) else series, dtype=np.float32)
-    if a.ndim == 1: a = a[:, None]
-    if a.ndim != 2: raise ValueError(f"{name} must be [T] or [T, N], got shape {a.shape}")
-    bad = ~np.isfinite(a)
-    if bad.any():
-        rows = np.unique(np.where(bad)[0])
-        raise ValueError(f"{name} has {int(bad.sum())} NaN/inf value(s) at rows {rows[:10].tolist()}{' ...' if len(rows) > 10 else ''} "
-                         f"(columns {np.unique(np.where(bad)[1]).tolist()}); fill them first, "
-                         f"e.g. explicitly with interpolate_nans({name})")
-    if seq_len is not None and len(a) < seq_len:
-        raise ValueError(f"{name} has {len(a)} steps, fewer than one window of seq_len={seq_len}; use a longer series or a model with a shorter window")
-    return a
-
-def interpolate_nans(series, # `[T]` or `[T, N]`
-                     method:str='linear', # passed to `pandas.DataFrame.interpolate`
-                    )->np.ndarray:
-    "Fill NaNs by interpolation along time (edges: nearest value). Call it explicitly; nothing fills NaNs silently."
-    a = np.asarray(series, dtype=np.float64)
-    df = pd.DataFrame(a.reshape(len(a), -1)).interpolate(method=method, limit_direction='both')
-    if df.isna().any().any(): raise ValueError("a column is entirely NaN and cannot be interpolated")
-    return df.values.reshape(a.shape).astype(np.float32)
 
 # %% ../nbs/02_sd_mae.ipynb #5ff0d98e
 SCORE_TYPES = ('discrepancy', 'reconstruction', 'both')
@@ -328,6 +256,7 @@ def _check_score(model, score):
     if score in ('discrepancy', 'both') and not (model.use_teacher and model.use_student):
         raise ValueError(f"score={score!r} needs a teacher and a student; this model has only one decoder, use 'reconstruction'")
 
+# %% ../nbs/02_sd_mae.ipynb #b2c00008
 @torch.no_grad()
 def step_errors(model:SDMAE, x:Tensor, # windows `[B, L, N]`
                 mask:Tensor, # step mask `[B, L, N]` (or the model's grid), True = hidden
@@ -351,42 +280,26 @@ def step_errors(model:SDMAE, x:Tensor, # windows `[B, L, N]`
     model.train(was_training)
     return torch.cat(outs)
 
+# %% ../nbs/02_sd_mae.ipynb #b2c00009
 def last_n_mask(model:SDMAE, B:int, n_last:int=10)->Tensor:
     "Step mask `[B, L, N]` hiding the last `n_last` steps (whole patches for 'patch'), from the shared 'last_n' mask."
+    if not 0 < n_last < model.seq_len:
+        raise ValueError(f"n_last={n_last} must be in [1, seq_len-1={model.seq_len - 1}]: at least one step hidden and one visible")
     if model.strategy == 'patch':
         if n_last % model.patch_len: raise ValueError(f"n_last={n_last} must be a multiple of patch_len={model.patch_len} for the 'patch' strategy")
         pm = make_mask((B, model.n_tokens, model.n_vars), 0., 'last_n', n_last=n_last // model.patch_len)
         return expand_mask(pm, model.patch_len)
     return make_mask((B, model.seq_len, model.n_vars), 0., 'last_n', n_last=n_last)
 
+# %% ../nbs/02_sd_mae.ipynb #b2c00010
 def window_scores(model:SDMAE, x, # windows `[B, L, N]`
-                  n_last:int=10, # the seed's `mask_last_n`
+                  n_last:int=10, # `mask_last_n` of the reference SD-MAE configuration
                   score:str='discrepancy', bs:int=512)->np.ndarray: # `[B]`
-    "Seed 001's window score: hide the last `n_last` steps, average the chosen error over them."
+    "The working note's window score: hide the last `n_last` steps, average the chosen error over them."
     x = check_series(torch.as_tensor(np.asarray(x, dtype=np.float32)))
     m = last_n_mask(model, len(x), n_last)
     e = step_errors(model, x, m, score, bs)
     return (e[:, -n_last:].mean(1)).numpy()
-
-# %% ../nbs/02_sd_mae.ipynb #f380b79e
-def window_starts(T:int, seq_len:int, stride:int)->np.ndarray:
-    "Starts of windows every `stride` steps plus one ending at the last step."
-    if T < seq_len: raise ValueError(f"the series has {T} steps, fewer than one window of seq_len={seq_len}")
-    st = np.arange(0, T - seq_len + 1, stride)
-    return st if st[-1] == T - seq_len else np.append(st, T - seq_len)
-
-def series_windows(series, seq_len:int=100, stride:int=1)->tuple: # (windows `[n, L, N]` tensor, starts)
-    "Windows of a long series (checked with `check_long_series`) and their starts."
-    a = check_long_series(series, seq_len)
-    st = window_starts(len(a), seq_len, stride)
-    idx = st[:, None] + np.arange(seq_len)
-    return torch.from_numpy(a[idx]), st
-
-def window_labels(labels, seq_len:int=100, stride:int=1, starts=None)->np.ndarray:
-    "Sequence labels: 1 if any step of the window is anomalous."
-    y = np.asarray(labels).astype(int).ravel()
-    st = window_starts(len(y), seq_len, stride) if starts is None else starts
-    return np.array([y[s:s + seq_len].max() for s in st])
 
 # %% ../nbs/02_sd_mae.ipynb #034e604a
 def point_scores(model:SDMAE, series, # long series `[T, N]` (or `[T]` for N=1)
@@ -401,32 +314,60 @@ def point_scores(model:SDMAE, series, # long series `[T, N]` (or `[T]` for N=1)
     if agg not in ('mean', 'max'): raise ValueError(f"agg must be 'mean' or 'max', got {agg!r}")
     _check_score(model, score)
     L = model.seq_len
+    base = last_n_mask(model, 1, n_last)[0]                                   # hides the last block; checks n_last
     if L % n_last: raise ValueError(f"n_last={n_last} must divide seq_len={L}")
     a = check_long_series(series, L)
     if a.shape[1] != model.n_vars: raise ValueError(f"series has {a.shape[1]} variables, the model takes {model.n_vars}")
     win, st = series_windows(a, L, stride or n_last)
     n_blocks = L // n_last
     pos = list(range(n_blocks)) if positions is None else [p % n_blocks for p in positions]
-    base = last_n_mask(model, 1, n_last)[0]                            # hides the last block
-    masks = torch.stack([base.roll(-(n_blocks - 1 - p) * n_last, 0) for p in pos])   # [n_pos, L, N]
-    T = len(a)
-    tot, cnt = np.zeros(T), np.zeros(T)
-    mx = np.full(T, -np.inf)
-    for p, mk in zip(pos, masks):
-        e = step_errors(model, win, mk.expand(len(win), -1, -1), score, bs)[:, p * n_last:(p + 1) * n_last].numpy()
-        idx = (st[:, None] + p * n_last + np.arange(n_last)).ravel()
-        np.add.at(tot, idx, e.ravel()); np.add.at(cnt, idx, 1)
-        np.maximum.at(mx, idx, e.ravel())
-    if (cnt == 0).any():
-        raise ValueError(f"{int((cnt == 0).sum())} steps were never hidden (first at {int(np.argmax(cnt == 0))}); "
-                         f"use positions=None or a stride <= n_last")
-    return tot / cnt if agg == 'mean' else mx
+    vals = []
+    for p in pos:
+        blk = slice(p * n_last, (p + 1) * n_last)
+        e = step_errors(model, win, base.roll(-(n_blocks - 1 - p) * n_last, 0).expand(len(win), -1, -1), score, bs).numpy()
+        v = np.full_like(e, np.nan); v[:, blk] = e[:, blk]                    # evidence only for the hidden block
+        vals.append(v)
+    try: return window_to_point_scores(np.concatenate(vals), np.tile(st, len(pos)), len(a), agg=agg)
+    except ValueError as err: raise ValueError(f"{err}; with positions={positions} use a window stride <= n_last={n_last} "
+                                               f"(got {stride or n_last}) or positions=None") from None
+
+# %% ../nbs/02_sd_mae.ipynb #b2c00015
+def plot_teacher_student(model:SDMAE, window, # one window `[L, N]`
+                         mask, # its step mask `[L, N]` (True = hidden)
+                         labels=None, # `[L]` step labels, shaded red
+                         vars:list|None=None, # variables to draw (default all, at most 3)
+                         var_names:list|None=None, title:str|None=None, figsize=None):
+    "Input, teacher and student reconstructions of one window, hidden steps grey and true anomalies red; returns the figure."
+    import matplotlib.pyplot as plt
+    if not (model.use_teacher and model.use_student): raise ValueError("plot_teacher_student needs a model with a teacher and a student")
+    x = torch.as_tensor(np.asarray(window, dtype=np.float32))[None]
+    mk = torch.as_tensor(np.asarray(mask, dtype=bool))[None]
+    was = model.training; model.eval()
+    with torch.no_grad(): t, s = (o[0].cpu().numpy() for o in model(x.to(next(model.parameters()).device), mk))
+    model.train(was)
+    sm = model.step_mask(mk)[0].numpy()
+    vs = list(vars) if vars is not None else list(range(min(3, model.n_vars)))
+    names = var_names or [f"var {i}" for i in range(model.n_vars)]
+    fig, axs = plt.subplots(len(vs), 1, figsize=figsize or (8, 1.9 * len(vs) + .4), sharex=True, squeeze=False)
+    for ax, v in zip(axs[:, 0], vs):
+        for a, b in label_segments(sm[:, v]): ax.axvspan(a - .5, b - .5, color='0.85', lw=0)
+        if labels is not None:
+            for a, b in label_segments(labels): ax.axvspan(a - .5, b - .5, color='C3', alpha=.25, lw=0)
+        ax.plot(x[0, :, v], color='k', lw=1, label='input')
+        ax.plot(t[:, v], color='C0', lw=1.2, label='teacher')
+        ax.plot(s[:, v], color='C1', lw=1.2, ls='--', label='student')
+        ax.set_ylabel(names[v], fontsize=8); ax.tick_params(labelsize=7)
+    axs[0, 0].legend(fontsize=7, ncol=3, loc='upper left')
+    axs[-1, 0].set_xlabel('step in the window (grey: hidden, red: true anomaly)', fontsize=8)
+    fig.suptitle(title or 'teacher and student reconstructions', fontsize=9); fig.tight_layout()
+    return fig
 
 # %% ../nbs/02_sd_mae.ipynb #23570c27
 def _block_masks(model, n_last):
     L = model.seq_len
+    base = last_n_mask(model, 1, n_last)[0]
     if L % n_last: raise ValueError(f"n_last={n_last} must divide seq_len={L}")
-    base, nb = last_n_mask(model, 1, n_last)[0], L // n_last
+    nb = L // n_last
     return [base.roll(-(nb - 1 - p) * n_last, 0) for p in range(nb)]
 
 def window_scores_all(model:SDMAE, x, n_last:int=10, score:str='discrepancy', bs:int=512)->np.ndarray:
@@ -438,6 +379,7 @@ def window_scores_all(model:SDMAE, x, n_last:int=10, score:str='discrepancy', bs
         out.append(e[:, p * n_last:(p + 1) * n_last].mean(1))
     return torch.stack(out, 1).amax(1).numpy()
 
+# %% ../nbs/02_sd_mae.ipynb #b2c00017
 def position_sensitivity(model:SDMAE, x, # clean windows `[B, L, N]`
                          shift:float=3., # level shift in units of the (z-scored) series
                          length:int=10, # steps of the anomaly
@@ -453,136 +395,14 @@ def position_sensitivity(model:SDMAE, x, # clean windows `[B, L, N]`
                          all_positions=window_scores_all(model, xs, n_last, score).mean() / base_all))
     return pd.DataFrame(rows)
 
-# %% ../nbs/02_sd_mae.ipynb #5878df89
-def check_labels(labels, scores=None, name:str='labels')->np.ndarray:
-    "Binary labels as int; errors for another length than `scores` and for labels where metrics are undefined."
-    y = np.asarray(labels).ravel()
-    if scores is not None and len(y) != len(np.asarray(scores).ravel()):
-        raise ValueError(f"{name} have {len(y)} entries but the scores {len(np.asarray(scores).ravel())}; they must be one per time step (or per window)")
-    if not np.isin(y, (0, 1)).all(): raise ValueError(f"{name} must be 0/1, got values {np.unique(y)[:5].tolist()}")
-    y = y.astype(int)
-    if y.min() == y.max():
-        raise ValueError(f"{name} are all {'anomalous' if y[0] else 'normal'}: AUC-ROC, AUC-PR and F1 are undefined; "
-                         f"evaluate on a span that holds both normal and anomalous steps")
-    return y
-
-def youden_threshold(valid_labels, valid_scores)->float:
-    "Threshold maximising Youden's J = TPR - FPR on validation data."
-    from sklearn.metrics import roc_curve
-    s = np.asarray(valid_scores, dtype=float).ravel()
-    y = check_labels(valid_labels, s, 'validation labels')
-    fpr, tpr, thr = roc_curve(y, s)
-    return float(thr[1:][np.argmax((tpr - fpr)[1:])])  # thr[0] is +inf
-
-def quantile_threshold(normal_scores, q:float=0.99)->float:
-    "The `q` quantile of scores of data taken as normal (no labels needed)."
-    return float(np.quantile(np.asarray(normal_scores, dtype=float), q))
-
-def point_adjust(labels, pred)->np.ndarray:
-    "Point adjustment: flag every step of a labelled segment in which at least one step is flagged."
-    y, p = np.asarray(labels).astype(int).ravel(), np.asarray(pred).astype(int).copy().ravel()
-    edges = np.diff(np.r_[0, y, 0])
-    for s, e in zip(np.where(edges == 1)[0], np.where(edges == -1)[0]):
-        if p[s:e].any(): p[s:e] = 1
-    return p
-
-def anomaly_metrics(labels, scores,
-                    threshold:float|None=None, # chosen without the test labels; adds F1, precision, recall, PA-F1
-                    vus_buffer:int=100, # `max_buffer_size` of aeon's VUS-PR (aeon's default 500 is 5x slower)
-                   )->dict:
-    "AUC-ROC, AUC-PR, VUS-PR, best F1 (aeon / scikit-learn), and at a given threshold F1 and point-adjusted F1."
-    import aeon.benchmarking.metrics.anomaly_detection as ad
-    from sklearn.metrics import precision_recall_curve, f1_score, precision_score, recall_score
-    s = np.asarray(scores, dtype=float).ravel()
-    if not np.isfinite(s).all(): raise ValueError("scores contain NaN/inf")
-    y = check_labels(labels, s)
-    pr, rc, _ = precision_recall_curve(y, s)
-    out = dict(auc_roc=ad.roc_auc_score(y, s), auc_pr=ad.pr_auc_score(y, s),
-               vus_pr=ad.range_pr_vus_score(y, s, max_buffer_size=vus_buffer) if vus_buffer else np.nan,
-               best_f1=float(np.max(2 * pr * rc / np.clip(pr + rc, 1e-12, None))))
-    if threshold is not None:
-        pred = (s >= threshold).astype(int)
-        out.update(threshold=threshold, f1=f1_score(y, pred, zero_division=0),
-                   precision=precision_score(y, pred, zero_division=0), recall=recall_score(y, pred, zero_division=0),
-                   pa_f1=f1_score(y, point_adjust(y, pred), zero_division=0))
-    return {k: float(v) for k, v in out.items()}
-
-def evaluate_scores(test_scores, test_labels,
-                    valid_scores, # scores on validation data (or on normal training data)
-                    valid_labels=None, # with labels: Youden threshold; without: `quantile_threshold(valid_scores, q)`
-                    q:float=0.99, vus_buffer:int=100)->dict:
-    "Threshold from validation data only, then metrics on the test data."
-    thr = youden_threshold(valid_labels, valid_scores) if valid_labels is not None else quantile_threshold(valid_scores, q)
-    return anomaly_metrics(test_labels, test_scores, thr, vus_buffer)
-
-# %% ../nbs/02_sd_mae.ipynb #7486b9ad
-def _shade(ax, labels, color='C3', alpha=.2):
-    y = np.asarray(labels).astype(int)
-    edges = np.diff(np.r_[0, y, 0])
-    for s, e in zip(np.where(edges == 1)[0], np.where(edges == -1)[0]): ax.axvspan(s - .5, e - .5, color=color, alpha=alpha, lw=0)
-
-def plot_scores(series, scores, labels=None, threshold:float|None=None, var_names:list|None=None,
-                title:str|None=None, max_vars:int=5, figsize=(11, 4)):
-    "A series (up to `max_vars` variables) above its score curve, threshold dashed, true anomalies shaded; returns the figure."
-    import matplotlib.pyplot as plt
-    a = np.asarray(series, dtype=float); a = a[:, None] if a.ndim == 1 else a
-    fig, (ax0, ax1) = plt.subplots(2, 1, figsize=figsize, sharex=True, gridspec_kw=dict(height_ratios=[2, 1]))
-    names = var_names or [f"var {i}" for i in range(a.shape[1])]
-    for i in range(min(a.shape[1], max_vars)): ax0.plot(a[:, i], lw=.7, label=names[i])
-    ax1.plot(np.asarray(scores), lw=.7, color='k', label='score')
-    if threshold is not None: ax1.axhline(threshold, color='C1', ls='--', lw=1, label=f'threshold {threshold:.3g}')
-    if labels is not None:
-        for ax in (ax0, ax1): _shade(ax, labels)
-    ax0.legend(fontsize=7, ncol=min(a.shape[1], max_vars), loc='upper right'); ax1.legend(fontsize=7, loc='upper right')
-    ax1.set_xlabel('time step'); ax0.set_title(title or 'series (true anomalies shaded) and point scores', fontsize=9)
-    fig.tight_layout()
-    return fig
-
-def plot_roc_pr(labels, scores:dict, figsize=(9, 3.5)):
-    "ROC and precision-recall curves of several scorers `{name: scores}`; returns the figure."
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import roc_curve, precision_recall_curve, auc
-    y = check_labels(labels, next(iter(scores.values())))
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=figsize)
-    for nm, s in scores.items():
-        fpr, tpr, _ = roc_curve(y, s); pr, rc, _ = precision_recall_curve(y, s)
-        a0.plot(fpr, tpr, lw=1, label=f"{nm} ({auc(fpr, tpr):.2f})"); a1.plot(rc, pr, lw=1, label=f"{nm} ({auc(rc, pr):.2f})")
-    a0.plot([0, 1], [0, 1], 'k:', lw=.5); a1.axhline(y.mean(), color='k', ls=':', lw=.5)
-    a0.set(xlabel='false positive rate', ylabel='true positive rate', title='ROC'); a1.set(xlabel='recall', ylabel='precision', title='precision-recall')
-    for a in (a0, a1): a.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
 # %% ../nbs/02_sd_mae.ipynb #610e6fc4
-def load_kdd_tsad_135()->dict:
-    "UCR anomaly series 135 from aeon: {'train' [1200, 1] normal, 'test' [7501, 1], 'labels' [7501]}."
-    try: from aeon.datasets import load_kdd_tsad_135 as _load
-    except ImportError as e: raise ImportError("load_kdd_tsad_135 needs aeon: pip install 'patchssl[data]'") from e
-    tr, _ = _load(split='train'); te, y = _load(split='test')
-    return dict(train=np.asarray(tr, np.float32)[:, None], test=np.asarray(te, np.float32)[:, None], labels=np.asarray(y).astype(int))
-
-def load_sktime_anomaly(name:str, # 'mitdb' or 'yahoo'
-                       )->tuple: # (values `[T, 1]` float32, labels `[T]` int)
-    "A labelled univariate anomaly series shipped inside sktime (files `data,label`)."
-    if name not in ('mitdb', 'yahoo'): raise ValueError(f"name must be 'mitdb' or 'yahoo', got {name!r}")
-    try: import sktime  # noqa: F401
-    except ImportError as e: raise ImportError(f"the {name} series ships with sktime: pip install sktime") from e
-    df = pd.read_csv(files('sktime') / 'datasets' / 'data' / name / f'{name}.csv')
-    return df['data'].values.astype(np.float32)[:, None], df['label'].values.astype(int)
-
-def zscore(train:np.ndarray, *others)->list:
-    "z-score `train` and `others` with the statistics of `train`."
-    m, s = train.mean(0), train.std(0) + 1e-8
-    return [((a - m) / s).astype(np.float32) for a in (train,) + others]
-
 def fit_sd_mae(train, # normal training series `[T, N]`
                epochs:int=10, seq_len:int=100, stride:int=1, bs:int=32,
                valid_pct:float=0.2, # last part of `train` used for validation windows
                strategy:str='patch', seed:int=0, **kwargs, # passed to `sd_mae_learner` / `SDMAE`
               )->Learner:
-    "Train an SD-MAE on a plain `[T, N]` array; returns the fitted `Learner`."
-    from patchssl.data import SlidingWindows
-    from fastai.data.core import DataLoaders
+    "Train an SD-MAE on a plain `[T, N]` array (silently); returns the fitted `Learner`."
+    if not (isinstance(epochs, (int, np.integer)) and epochs >= 1): raise ValueError(f"epochs={epochs!r}: train for at least 1 epoch")
     a = check_long_series(train, seq_len, 'train')
     n_va = max(seq_len, int(len(a) * valid_pct))
     if len(a) - n_va < seq_len: raise ValueError(f"train has {len(a)} steps: too short for a training and a validation window of {seq_len}")
@@ -591,27 +411,20 @@ def fit_sd_mae(train, # normal training series `[T, N]`
     with learn.no_bar(), learn.no_logging(): learn.fit(epochs)
     return learn
 
-def isolation_forest_scores(train, test, seq_len:int=100, stride:int=1, seed:int=0, **kwargs)->np.ndarray:
-    "Baseline: IsolationForest (scikit-learn) on flattened windows; point score = mean over windows covering a step `[T]`."
-    from sklearn.ensemble import IsolationForest
-    wtr, _ = series_windows(train, seq_len, stride)
-    wte, st = series_windows(test, seq_len, 1)
-    iso = IsolationForest(random_state=seed, **kwargs).fit(wtr.reshape(len(wtr), -1).numpy())
-    ws = -iso.score_samples(wte.reshape(len(wte), -1).numpy())
-    T = len(check_long_series(test))
-    tot, cnt = np.zeros(T), np.zeros(T)
-    for s, v in zip(st, ws): tot[s:s + seq_len] += v; cnt[s:s + seq_len] += 1
-    return tot / cnt
-
 # %% ../nbs/02_sd_mae.ipynb #2ef221d8
 ABLATION_VARIANTS = {'both': dict(), 'teacher_only': dict(use_student=False), 'student_only': dict(use_teacher=False)}
+
+# %% ../nbs/02_sd_mae.ipynb #b2c00021
+_ABLATION_BARS = (('window_auc_roc', 'window AUC-ROC (last-N)'), ('auc_roc', 'point AUC-ROC'),
+                  ('auc_pr', 'point AUC-PR'), ('vus_pr', 'point VUS-PR'))
 
 def run_ablation(train, # clean training series `[T, N]`
                  test_x, test_y, # injected test series `[T, N]` and its step labels
                  valid_x, valid_y, # injected validation series and labels (for thresholds only)
                  strategies:tuple=SD_STRATEGIES,
                  variants:tuple=tuple(ABLATION_VARIANTS),
-                 epochs:int=5, stride:int=10, window_stride:int=10, point_stride:int=10, vus_buffer:int=100,
+                 epochs:int=5, stride:int=10, window_stride:int=10, point_stride:int=10,
+                 vus_buffer:int|None=100, # VUS-PR buffer (None skips VUS-PR)
                  seq_len:int=100, seed:int=0, log=None, **kwargs, # passed to `fit_sd_mae`
                 )->tuple: # (DataFrame, matplotlib Figure)
     "Masking strategy x decoder variant x score type: one table of metrics and one figure."
@@ -630,17 +443,17 @@ def run_ablation(train, # clean training series `[T, N]`
                 t0 = time.time()
                 ps, pv = point_scores(m, test_x, sc, stride=point_stride), point_scores(m, valid_x, sc, stride=point_stride)
                 r = dict(strategy=strat, variant=var, score=sc,
-                         window_auc_roc=anomaly_metrics(wy, window_scores(m, wt, score=sc), vus_buffer=0)['auc_roc'],
+                         window_auc_roc=anomaly_metrics(wy, window_scores(m, wt, score=sc), vus_buffer=None)['auc_roc'],
                          **evaluate_scores(ps, test_y, pv, valid_y, vus_buffer=vus_buffer), fit_s=t_fit, score_s=time.time() - t0)
                 rows.append(r)
                 if log: log(r)
     df = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(max(6, .45 * len(df)), 3.2))
+    bars = [(c, nm) for c, nm in _ABLATION_BARS if c in df and df[c].notna().any()]
+    fig, ax = plt.subplots(figsize=(max(6, .45 * len(df)), 3.6), layout='constrained')
     lab = df.strategy + '/' + df.variant.str.replace('_only', '') + '/' + df.score.str[:4]
-    xs = np.arange(len(df))
-    for i, (c, nm) in enumerate((('window_auc_roc', 'window AUC-ROC (seed, last-N)'), ('auc_roc', 'point AUC-ROC'),
-                                 ('auc_pr', 'point AUC-PR'), ('vus_pr', 'point VUS-PR'))):
-        ax.bar(xs + (i - 1.5) * .2, df[c], .2, label=nm)
+    xs, w = np.arange(len(df)), .8 / len(bars)
+    for i, (c, nm) in enumerate(bars): ax.bar(xs + (i - (len(bars) - 1) / 2) * w, df[c], w, label=nm)
     ax.set_xticks(xs, lab, rotation=60, ha='right', fontsize=7); ax.axhline(.5, color='k', lw=.4, ls=':')
-    ax.set_ylim(0, 1); ax.legend(fontsize=7, ncol=4, loc='upper center', bbox_to_anchor=(.5, 1.18)); fig.tight_layout()
+    ax.set_ylim(0, 1); ax.set_ylabel('score (0.5: chance for AUC-ROC)', fontsize=8)
+    fig.legend(fontsize=7, ncol=len(bars), loc='outside upper center')
     return df, fig
