@@ -1,4 +1,4 @@
-"""PatchMAE pretraining on several processes through fastai's own distributed support (torch DDP, prepared by accelerate): GPUs with nccl, or CPU processes with gloo.
+"""Pretraining on several processes through fastai's own distributed support (torch DDP, prepared by accelerate): GPUs with nccl, or CPU processes with gloo, behind one call every chapter uses.
 
 Docs: https://patchssl.github.io/patchssl/distributed.html.md"""
 
@@ -6,15 +6,17 @@ Docs: https://patchssl.github.io/patchssl/distributed.html.md"""
 
 # %% ../nbs/00f_distributed.ipynb #4085015a
 from __future__ import annotations
+import os
 import torch
 from fastcore.basics import patch
+import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle, fit_flat_cos, ...)
 try: from fastai.distributed import DistributedDL  # needs accelerate: the module defines its callback with `@delegates(Accelerator)`
 except (ImportError, NameError) as e:
     raise ImportError("fastai's distributed training needs the `accelerate` package: pip install 'patchssl[distributed]' "
                       "(or pip install accelerate)") from e
 
 # %% auto #0
-__all__ = []
+__all__ = ['rank_world', 'fit_distributed']
 
 # %% ../nbs/00f_distributed.ipynb #4dfe560d
 @patch
@@ -24,3 +26,34 @@ def _broadcast(self:DistributedDL, t:list, rank:int)->list:
     t = torch.tensor(t, dtype=torch.long, device=dev)
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
+
+# %% ../nbs/00f_distributed.ipynb #daac43af
+def rank_world()->tuple:
+    "`(rank, world)` of this process from the environment torchrun sets (`RANK`, `WORLD_SIZE`); `(0, 1)` outside it."
+    return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+
+# %% ../nbs/00f_distributed.ipynb #dba271f6
+def fit_distributed(learn, # a fastai `Learner`, built the same way on every rank
+                    n_epoch:int, # epochs
+                    lr=None, # learning rate (`None`: the method's default)
+                    method:str='fit_one_cycle', # the `Learner` method that fits: 'fit_one_cycle', 'fit', 'fit_flat_cos', ...
+                    seed:int=0, # under torchrun, rank r continues with the random seed `seed + r`
+                    **kw, # passed to the fit method
+                   )->bool: # True on rank 0 (or in a single process), False on the other ranks
+    "Fit `learn` in one process, or data-parallel under torchrun; True where the caller should go on (save, evaluate, report)."
+    fit = getattr(learn, method, None)
+    if not callable(fit): raise AttributeError(f"Learner has no fit method {method!r}; use 'fit_one_cycle', 'fit', 'fit_flat_cos' or another Learner method")
+    rank, world = rank_world()
+    if world == 1:
+        fit(n_epoch, lr, **kw)
+        return True
+    torch.manual_seed(seed + rank)  # after the model was built: masks and dropout differ per rank; the data order comes from rank 0
+    cuda = torch.cuda.is_available()
+    with learn.distrib_ctx(cpu=not cuda, sync_bn=cuda):  # DDP + DistributedDL; gradients averaged over the ranks
+        if rank:
+            with learn.no_logging(): fit(n_epoch, lr, **kw)  # fastai removes the progress bar on ranks > 0 itself
+        else: fit(n_epoch, lr, **kw)
+    torch.distributed.destroy_process_group()  # the process group ends with the fit
+    if rank: return False
+    os.environ['WORLD_SIZE'] = '1'  # rank 0 goes on alone; fastai reads WORLD_SIZE to decide on gathering predictions
+    return True
