@@ -1,4 +1,4 @@
-"""Checkpoints with their model config, loud transfer of pretrained weights, a strict linear probe, fine-tuning, resuming and a NaN guard: the machinery every chapter reuses.
+"""Checkpoints that are checked on load, loud transfer of pretrained weights, a strict linear probe, fine-tuning, bit-exact resuming and a training guard: the machinery every chapter reuses.
 
 Docs: https://patchssl.github.io/patchssl/transfer.html.md"""
 
@@ -6,26 +6,35 @@ Docs: https://patchssl.github.io/patchssl/transfer.html.md"""
 
 # %% ../nbs/00c_transfer.ipynb #25baa6a0
 from __future__ import annotations
-import math, os, tempfile
+import hashlib, os, random, tempfile, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+import numpy as np
 import torch
 from torch import nn, Tensor
-from fastcore.basics import patch
+from fastcore.basics import patch, store_attr
 from fastcore.foundation import L
-from fastai.learner import Learner
+from fastcore.meta import delegates
+from fastai.learner import Learner, SkipToEpoch
 from fastai.optimizer import Optimizer
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.schedule import *  # fit_one_cycle
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'TRANSFER_KEYS', 'model_config', 'save_checkpoint', 'load_checkpoint', 'TransferReport',
-           'check_configs', 'load_pretrained', 'strict_freeze', 'unfreeze', 'FrozenEval', 'SaveCheckpoint', 'resume',
-           'NaNGuard']
+__all__ = ['CKPT_FORMAT', 'TRANSFER_KEYS', 'CheckpointError', 'model_config', 'seed_everything', 'save_checkpoint',
+           'load_checkpoint', 'TransferReport', 'check_configs', 'load_pretrained', 'strict_freeze', 'unfreeze',
+           'FrozenEval', 'TrainGuard', 'NaNGuard', 'SaveCheckpoint', 'resume']
 
 # %% ../nbs/00c_transfer.ipynb #1a056859
-CKPT_FORMAT = 'patchssl-checkpoint-1'
+CKPT_FORMAT = 'patchssl-checkpoint-2'  # what save_checkpoint writes and load_checkpoint reads
+_OLD_FORMATS = {'patchssl-checkpoint-1': "written before the shared transformer layers (patchssl 0.1); "
+                                         "its encoder key names differ; re-run pretraining"}
 
+# %% ../nbs/00c_transfer.ipynb #089f23e4
+class CheckpointError(ValueError):
+    "A checkpoint file that cannot be used: unreadable, damaged, of another format, or holding non-finite weights."
+
+# %% ../nbs/00c_transfer.ipynb #64e0a305
 def _plain(v, where='config'):
     "Check that `v` holds only what `weights_only=True` can load back (numbers, strings, lists, dicts)."
     if v is None or isinstance(v, (bool, int, float, str)): return v
@@ -41,6 +50,7 @@ def _plain_state(v):
     if hasattr(v, 'item') and not isinstance(v, Tensor): return v.item()  # numpy scalars (scheduled lr, mom)
     return v
 
+# %% ../nbs/00c_transfer.ipynb #30197a9b
 def model_config(model:nn.Module)->dict:
     "The `config` dict of `model`, or a clear error if it has none."
     cfg = getattr(model, 'config', None)
@@ -49,43 +59,151 @@ def model_config(model:nn.Module)->dict:
                         f"with its constructor arguments so checkpoints can be checked on load")
     return cfg
 
-def save_checkpoint(path:str|Path, # where to write; parent folders are created
+# %% ../nbs/00c_transfer.ipynb #aeadbfbf
+def seed_everything(seed:int):
+    "Seed Python's `random`, numpy and torch (CPU and every GPU) with `seed`."
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # seeds the CUDA generators too
+
+# %% ../nbs/00c_transfer.ipynb #8068de88
+def _py_state(st): return [st[0], list(st[1]), st[2]]  # random.getstate() as plain lists
+def _py_restore(st): return (st[0], tuple(st[1]), st[2])
+
+def _rng_state(dls=None)->dict:
+    "Random states of torch (CPU, and CUDA once used), numpy, Python `random`, and the shuffling of each loader of `dls`."
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    st = dict(torch=torch.get_rng_state(), python=_py_state(random.getstate()),
+              numpy=dict(kind=kind, keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)))
+    if torch.cuda.is_available() and torch.cuda.is_initialized(): st['cuda'] = torch.cuda.get_rng_state_all()
+    if dls is not None:
+        st['loaders'] = [_py_state(dl.rng.getstate()) if isinstance(getattr(dl, 'rng', None), random.Random) else None
+                         for dl in dls.loaders]
+    return st
+
+def _set_rng_state(st:dict, dls=None):
+    "Restore what `_rng_state` recorded (the loaders' shuffling too when `dls` is given)."
+    torch.set_rng_state(st['torch'])
+    n = st['numpy']
+    np.random.set_state((n['kind'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
+    random.setstate(_py_restore(st['python']))
+    if 'cuda' in st and torch.cuda.is_available() and len(st['cuda']) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(st['cuda'])
+    for dl, s in zip(dls.loaders if dls is not None else [], st.get('loaders', [])):
+        if s is not None and isinstance(getattr(dl, 'rng', None), random.Random): dl.rng.setstate(_py_restore(s))
+
+# %% ../nbs/00c_transfer.ipynb #17bfd7f8
+def _leaves(v, name=''):
+    "`(name, value)` for every leaf of nested dicts and lists, dict keys in sorted order."
+    if isinstance(v, dict):
+        for k in sorted(v, key=str): yield from _leaves(v[k], f"{name}/{k}")
+    elif isinstance(v, (list, tuple)):
+        for i, o in enumerate(v): yield from _leaves(o, f"{name}/{i}")
+    else: yield name, v
+
+def _checksum(ckpt:dict)->str:
+    "sha256 over every tensor (name, dtype, shape, bytes) and every other value (name, repr) of `ckpt` but its checksum."
+    h = hashlib.sha256()
+    for name, v in _leaves({k: o for k, o in ckpt.items() if k != 'checksum'}):
+        if isinstance(v, Tensor):
+            t = v.detach().cpu().contiguous()
+            h.update(f"{name}:{t.dtype}:{tuple(t.shape)}:".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy())
+        else: h.update(f"{name}={v!r};".encode())
+    return h.hexdigest()
+
+def _nonfinite(tensors:dict)->list:
+    "Names of the floating-point tensors in `tensors` holding NaN or inf."
+    return [k for k, v in tensors.items() if isinstance(v, Tensor) and v.is_floating_point() and not torch.isfinite(v).all()]
+
+def _few(names:list)->str: return f"{names[:5]}{' ...' if len(names) > 5 else ''}"
+
+# %% ../nbs/00c_transfer.ipynb #7bb9b40a
+def _umask()->int:
+    "The process umask: from /proc on Linux, elsewhere by setting it and putting it back."
+    try: return int(next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8)
+    except (OSError, StopIteration, ValueError, IndexError): m = os.umask(0o022); os.umask(m); return m
+
+def _fsync_dir(d:Path):
+    "Make a rename in `d` durable (where the platform allows opening a directory)."
+    try: fd = os.open(d, os.O_RDONLY)
+    except OSError: return
+    try: os.fsync(fd)
+    except OSError: pass
+    finally: os.close(fd)
+
+def save_checkpoint(path:str|Path, # where to write (through a symlink to its target); parent folders are created
                     model:nn.Module, # a model with a `config` dict
                     opt=None, # optional fastai `Optimizer` (or torch optimizer) whose state is saved too
                     epoch:int|None=None, # number of epochs completed, for resuming
                     extra:dict|None=None, # any other plain data (metrics, command line, ...)
+                    dls=None, # `DataLoaders` whose shuffling state is saved too (for an exact resume)
                    )->Path:
-    "Write `model`'s state dict and config (and optimizer state) atomically; refuse non-finite weights."
+    "Write `model`'s weights, config, optimizer state, epoch and random states atomically with a checksum; refuse non-finite weights."
     path = Path(path)
     sd = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    bad = [k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
-    if bad: raise FloatingPointError(f"refusing to save {path}: non-finite values in {bad[:5]}{' ...' if len(bad) > 5 else ''}; "
+    bad = _nonfinite(sd)
+    if bad: raise FloatingPointError(f"refusing to save {path}: non-finite values in {_few(bad)}; "
                                      f"the previous checkpoint (if any) is left untouched")
     ckpt = dict(format=CKPT_FORMAT, model=type(model).__name__, config=_plain(model_config(model)), state_dict=sd,
-                opt=None if opt is None else _plain_state(opt.state_dict()), epoch=epoch, extra=_plain(extra or {}, 'extra'))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + '.', suffix='.tmp', dir=path.parent)
+                opt=None if opt is None else _plain_state(opt.state_dict()), epoch=epoch, extra=_plain(extra or {}, 'extra'),
+                rng=_rng_state(dls))
+    ckpt['checksum'] = _checksum(ckpt)
+    target = Path(os.path.realpath(path))  # a symlink stays a link; its target gets the new contents
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=target.name + '.', suffix='.tmp', dir=target.parent)
     try:
         with os.fdopen(fd, 'wb') as f: torch.save(ckpt, f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic: a reader sees the old file or the new one, never half of one
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; a checkpoint gets the mode of any new file
+        os.replace(tmp, target)  # atomic: a reader sees the old file or the new one, never half of one
+        _fsync_dir(target.parent)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
         raise
     return path
 
+# %% ../nbs/00c_transfer.ipynb #e3bb3962
+def _unreadable(path:Path, e:Exception)->str:
+    "Why torch could not read `path`, in words (and without torch's advice to load with pickling switched on)."
+    if not path.is_file(): return "it is not a regular file"
+    size = path.stat().st_size
+    if size == 0: return "the file is empty (a copy or a write that never finished?)"
+    if not zipfile.is_zipfile(path): return f"it is not a complete torch.save archive ({size} bytes: truncated, or a text or other file)"
+    msg = str(e)
+    if 'Unsupported global:' in msg:
+        what = msg.split('Unsupported global:')[1].split(' was not')[0].strip()
+        return f"it holds a pickled Python object ({what}), which a safe load (weights_only=True) does not run"
+    return f"torch cannot read the archive ({type(e).__name__}): the file is damaged"
+
 def load_checkpoint(path:str|Path)->dict:
-    "Read a checkpoint written by `save_checkpoint` with `weights_only=True`."
+    "Read a checkpoint written by `save_checkpoint` (`weights_only=True`); check its format, checksum and finite weights."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}; pretrain first or check the path")
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get('format') != CKPT_FORMAT:
-        raise ValueError(f"{path} is not a patchssl checkpoint (format {CKPT_FORMAT!r}); "
-                         f"a bare state dict carries no config to check against, save it with save_checkpoint")
+    try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"cannot read the checkpoint {path}: {_unreadable(path, e)}. Nothing was loaded; "
+                              f"use another copy or write it again (re-run the training that produced it)") from None
+    if not isinstance(ckpt, dict) or 'format' not in ckpt:
+        raise CheckpointError(f"{path} is not a patchssl checkpoint (format {CKPT_FORMAT!r}); a bare state dict "
+                              f"carries no config to check against, save it with save_checkpoint")
+    fmt = ckpt['format']
+    if fmt in _OLD_FORMATS: raise CheckpointError(f"{path} has the old format {fmt!r}: it was {_OLD_FORMATS[fmt]} "
+                                                  f"(this version reads {CKPT_FORMAT!r})")
+    if fmt != CKPT_FORMAT: raise CheckpointError(f"{path} has format {fmt!r}; this version of patchssl reads {CKPT_FORMAT!r} "
+                                                 f"(was it written by a newer patchssl?)")
+    if 'checksum' not in ckpt: raise CheckpointError(f"{path} records no checksum; it was not written by save_checkpoint")
+    if _checksum(ckpt) != ckpt['checksum']:
+        raise CheckpointError(f"{path} is damaged: its contents no longer match the checksum written with them (the file "
+                              f"changed after it was saved, e.g. a bad disk or copy). Nothing was loaded; use another copy "
+                              f"or re-run the training that produced it")
+    bad = _nonfinite(ckpt['state_dict'])
+    if bad: raise CheckpointError(f"{path} holds non-finite weights in {_few(bad)}; save_checkpoint refuses those, so the "
+                                  f"file was written some other way. Nothing was loaded; use an earlier checkpoint")
     return ckpt
 
 # %% ../nbs/00c_transfer.ipynb #1ac2187b
 TRANSFER_KEYS = ('patch_len', 'stride', 'remainder', 'd_model', 'n_heads', 'n_layers', 'd_ff', 'token_mode', 'patch_mode', 'revin')
 
+# %% ../nbs/00c_transfer.ipynb #fd69976f
 @dataclass
 class TransferReport:
     "What `load_pretrained` did: tensors matched (loaded), missing (left as initialised), unexpected (in the checkpoint only), skipped."
@@ -99,26 +217,41 @@ class TransferReport:
                 f"{len(self.unexpected)} unexpected {self.unexpected[:6]}, {len(self.skipped)} skipped)")
     def __str__(self): return self.__repr__()
 
+# %% ../nbs/00c_transfer.ipynb #0ad976bb
+def _names(x)->tuple:
+    "`x` as a tuple of names: one string is one name, not its characters."
+    if x is None: return ()
+    return (x,) if isinstance(x, str) else tuple(x)
+
 def _under(k, prefixes): return any(k == p or k.startswith(p + '.') for p in prefixes)
 
+# %% ../nbs/00c_transfer.ipynb #5b44e3b7
 def check_configs(src:dict, # config stored in the checkpoint
                   dst:dict, # config of the downstream model
-                  ignore:tuple=(), # keys whose difference you accept
+                  ignore:str|tuple=(), # keys whose difference (or absence on one side) you accept
                  ):
-    "Raise a `ValueError` naming every mismatch of the transfer-relevant config keys."
-    keys = list(TRANSFER_KEYS) + [k for k in src.get('transfer_keys', []) + dst.get('transfer_keys', []) if k not in TRANSFER_KEYS]
-    bad = [f"checkpoint {k}={src[k]!r}, model {k}={dst[k]!r}" for k in dict.fromkeys(keys)
-           if k in src and k in dst and k not in ignore and src[k] != dst[k]]
-    if bad: raise ValueError("the checkpoint does not fit this model: " + '; '.join(bad) +
-                             ". Build the downstream model with the pretraining values (or pass ignore=(...) for a difference you accept)")
+    "Raise a `ValueError` naming every transfer-relevant config key that differs, or that one side lacks."
+    ignore = _names(ignore)
+    own = [k for k in list(src.get('transfer_keys', [])) + list(dst.get('transfer_keys', [])) if k not in TRANSFER_KEYS]
+    bad = []
+    for k in dict.fromkeys(list(TRANSFER_KEYS) + own):
+        if k in ignore or (k not in src and k not in dst): continue
+        if k not in dst: bad.append(f"checkpoint {k}={src[k]!r}, but the model's config has no {k!r}")
+        elif k not in src: bad.append(f"model {k}={dst[k]!r}, but the checkpoint's config has no {k!r}")
+        elif src[k] != dst[k]: bad.append(f"checkpoint {k}={src[k]!r}, model {k}={dst[k]!r}")
+    if bad: raise ValueError("the checkpoint does not fit this model: " + '; '.join(bad) + ". Build the downstream model "
+                             "with the pretraining values and record them in its config (or pass ignore=(...) for a "
+                             "difference you accept)")
 
+# %% ../nbs/00c_transfer.ipynb #0cf6e57f
 def load_pretrained(model:nn.Module, # downstream model with a `config` dict
                     ckpt:str|Path|dict, # checkpoint path, or a dict from `load_checkpoint`
-                    require:tuple=('patch_embed', 'encoder'), # prefixes that must transfer completely
-                    skip:tuple=(), # prefixes not to transfer, on purpose
-                    ignore:tuple=(), # config keys whose difference you accept
+                    require:str|tuple=('patch_embed', 'encoder'), # prefixes that must transfer completely
+                    skip:str|tuple=(), # prefixes not to transfer, on purpose
+                    ignore:str|tuple=(), # config keys whose difference you accept
                    )->TransferReport:
     "Load pretrained weights by name after checking configs; refuse shape mismatches and incomplete `require`d modules."
+    require, skip = _names(require), _names(skip)
     src_name = str(ckpt) if not isinstance(ckpt, dict) else 'checkpoint'
     ckpt = ckpt if isinstance(ckpt, dict) else load_checkpoint(ckpt)
     check_configs(ckpt['config'], model_config(model), ignore)
@@ -144,9 +277,10 @@ def load_pretrained(model:nn.Module, # downstream model with a `config` dict
 
 # %% ../nbs/00c_transfer.ipynb #b6d88cdf
 def strict_freeze(model:nn.Module, # the model to freeze
-                  train:tuple=('head',), # prefixes of the parameters that keep training
+                  train:str|tuple=('head',), # prefixes of the parameters that keep training
                  )->list: # names of the frozen parameters
     "Freeze every parameter outside `train`; refuse a prefix that names nothing."
+    train = _names(train)
     names = [n for n, _ in model.named_parameters()]
     for pre in train:
         if not any(_under(n, (pre,)) for n in names): raise ValueError(f"no parameter under {pre!r} in {type(model).__name__}; trainable prefixes must exist")
@@ -157,10 +291,12 @@ def strict_freeze(model:nn.Module, # the model to freeze
         if not keep: p.grad = None; frozen.append(n)
     return frozen
 
+# %% ../nbs/00c_transfer.ipynb #616d762e
 def unfreeze(model:nn.Module):
     "Make every parameter trainable again."
     for p in model.parameters(): p.requires_grad_(True)
 
+# %% ../nbs/00c_transfer.ipynb #25137c04
 def _all_frozen(m:nn.Module)->bool:
     ps = list(m.parameters())
     return all(not p.requires_grad for p in ps)
@@ -174,55 +310,143 @@ class FrozenEval(Callback):
 
 # %% ../nbs/00c_transfer.ipynb #8747c589
 @patch
-def linear_probe(self:Learner, epochs:int, lr:float=1e-3, head:tuple=('head',), train_patch_embed:bool=False, **kwargs):
+@delegates(Learner.fit_one_cycle, but=['lr_max', 'reset_opt', 'start_epoch'])
+def linear_probe(self:Learner, epochs:int, lr:float=1e-3, head:str|tuple='head', train_patch_embed:bool=False, **kwargs):
     "Strict linear probe: only `head` (and `patch_embed` if asked) trains, frozen modules stay in eval mode."
-    train = tuple(head) + (('patch_embed',) if train_patch_embed else ())
+    train = _names(head) + (('patch_embed',) if train_patch_embed else ())
     strict_freeze(self.model, train)
     self.opt = None  # rebuilt from the trainable parameters only
     cbs = [FrozenEval()] + list(L(kwargs.pop('cbs', None)))  # a caller's callbacks run beside FrozenEval
     self.fit_one_cycle(epochs, lr, cbs=cbs, **kwargs)
 
+# %% ../nbs/00c_transfer.ipynb #1b2c3d4e
 @patch
+@delegates(Learner.fit_one_cycle, but=['lr_max', 'reset_opt', 'start_epoch'])
 def fine_tune_pretrained(self:Learner, epochs:int, base_lr:float=1e-3, freeze_epochs:int=1, lr_div:float=2.,
-                         head:tuple=('head',), **kwargs):
+                         head:str|tuple='head', **kwargs):
     "Head first for `freeze_epochs` (strict), then every layer for `epochs` at `base_lr / lr_div` (PatchTST: 10 epochs head, then lr/2)."
     if freeze_epochs: self.linear_probe(freeze_epochs, base_lr, head=head, **kwargs)
     unfreeze(self.model)
     self.opt = None
     self.fit_one_cycle(epochs, base_lr / lr_div, **kwargs)
 
+# %% ../nbs/00c_transfer.ipynb #e00bb295
+def _all_finite(tensors:list)->bool:
+    "Whether every tensor in `tensors` is finite (one reduction per device and dtype, one sync)."
+    ts = [t.detach() for t in tensors if t is not None and t.is_floating_point() and t.numel()]
+    if not ts: return True
+    norms = torch._foreach_norm(ts, float('inf'))  # NaN and inf propagate
+    return bool(torch.isfinite(torch.stack([n.float().to(norms[0].device) for n in norms])).all())
+
+class TrainGuard(Callback):
+    "Stop on an epoch without a training step, a non-finite loss, non-finite weights or gradients, or an exploding loss."
+    order = -5  # before other callbacks see a bad loss or gradient (e.g. GradientClip at 0)
+    def __init__(self, explode:float|None=1e6): # stop when the loss exceeds `explode` x the first batch's (None: never)
+        store_attr()
+    def before_fit(self):
+        self.first, self.steps = None, 0
+    def before_train(self): self.epoch_steps, self.cancelled = 0, False
+    def after_cancel_train(self): self.cancelled = True
+    def _where(self): return f"epoch {self.epoch} batch {self.iter}"
+    def _diverged(self, what:str)->str:
+        try: lr = f"{self.opt.hypers[-1]['lr']:.3g}"
+        except Exception: lr = '?'
+        return (f"training diverged at {self._where()} ({'' if self.training else 'validation, '}lr {lr}): lower the learning "
+                f"rate or clip gradients. {what}. Checkpoints already written are untouched")
+    def after_loss(self):
+        v = self.learn.loss.detach().float().mean().item()
+        if not np.isfinite(v): raise FloatingPointError(self._bad_loss(v))
+        if not self.training: return
+        if self.first is None: self.first = abs(v)
+        elif self.explode and self.first > 0 and abs(v) > self.explode * self.first:
+            raise FloatingPointError(self._diverged(f"The loss {v:.3g} is more than {self.explode:g} x the first batch's {self.first:.3g}"))
+    def _bad_loss(self, v)->str:
+        phase = 'train' if self.training else 'valid'
+        data = [w for w, t in [('input', o) for o in self.xb] + [('target', o) for o in self.yb]
+                if isinstance(t, Tensor) and t.is_floating_point() and not torch.isfinite(t).all()]
+        if data: return (f"loss is {v} at {self._where()} ({phase}): that batch's {' and '.join(dict.fromkeys(data))} holds NaN "
+                         f"or inf; clean the data (fill or drop missing values). The weights were not updated with it; "
+                         f"checkpoints already written are untouched")
+        bad = _nonfinite(self.learn.model.state_dict())
+        if bad or self.steps: return self._diverged(f"The {phase} loss is {v} for a finite batch" +
+                                                    (f"; non-finite weights in {_few(bad)}" if bad else ''))
+        return (f"loss is {v} at {self._where()} ({phase}), before any training step, with finite input and weights: "
+                f"check the loss function and the model's initialisation")
+    def before_step(self):  # after the backward pass
+        if getattr(self.learn, 'mixed_precision', None) is not None: return  # the grad scaler skips inf-gradient steps itself
+        ps = list(self.learn.model.named_parameters())
+        if not _all_finite([p.grad for _, p in ps]):
+            bad = _nonfinite({n: p.grad for n, p in ps if p.grad is not None})
+            raise FloatingPointError(self._diverged(f"Non-finite gradients in {_few(bad)}; the step was not taken"))
+    def after_step(self):
+        self.steps += 1; self.epoch_steps += 1
+        if not _all_finite(list(self.learn.model.parameters())):
+            bad = _nonfinite(dict(self.learn.model.named_parameters()))
+            raise FloatingPointError(self._diverged(f"This step made {_few(bad)} non-finite"))
+    def after_train(self):
+        if self.epoch_steps or self.cancelled: return
+        dl = self.dls.train
+        n, bs, drop = getattr(dl, 'n', None), getattr(dl, 'bs', None), getattr(dl, 'drop_last', False)
+        why = (f"the training set has {n} samples and bs={bs} with drop_last=True, so fastai drops its only (partial) "
+               f"batch. Use bs <= {n} (or drop_last=False)" if n and bs and drop and n < bs else
+               "the training set is empty" if n == 0 else f"{len(dl)} training batches, none of them stepped")
+        raise ValueError(f"epoch {self.epoch} took no training step: {why}")
+
+# %% ../nbs/00c_transfer.ipynb #96969122
+class NaNGuard(TrainGuard):
+    "The former name of `TrainGuard` (which once checked only the training loss); it now guards like `TrainGuard`."
+
 # %% ../nbs/00c_transfer.ipynb #98ab4c85
+def _skip_to(learn)->int:
+    "The epoch a `fit(start_epoch=...)` in progress skips to (0 when it skips none)."
+    return max([cb._skip_to for cb in learn.cbs if isinstance(cb, SkipToEpoch)], default=0)
+
 class SaveCheckpoint(Callback):
-    "After every `every` epochs write model + optimizer + epoch to `path` with `save_checkpoint`."
+    "After every `every` epochs (and the last) write model, optimizer, epoch and random states to `path` with `save_checkpoint`."
     order = 70  # after the recorder has the epoch's losses
-    def __init__(self, path:str|Path, every:int=1, extra:dict|None=None): self.path, self.every, self.extra = Path(path), every, extra
+    def __init__(self, path:str|Path, every:int=1, extra:dict|None=None):
+        if not every >= 1 or int(every) != every: raise ValueError(f"every={every!r}: give a whole number of epochs >= 1 between checkpoints")
+        store_attr(); self.path = Path(path)
     def after_epoch(self):
+        if self.epoch < _skip_to(self.learn): return  # skipped by fit(start_epoch=...): nothing new to write
         if (self.epoch + 1) % self.every == 0 or self.epoch + 1 == self.n_epoch:
-            save_checkpoint(self.path, self.learn.model, self.learn.opt, self.epoch + 1, self.extra)
+            save_checkpoint(self.path, self.learn.model, self.learn.opt, self.epoch + 1, self.extra, dls=self.learn.dls)
+
+# %% ../nbs/00c_transfer.ipynb #7e0d6dff
+class _SkippedEpochs(Callback):
+    "Keep the epochs `fit(start_epoch=...)` skips out of the recorder (fastai logs an empty row for each)."
+    order = 49  # just before Recorder (50)
+    def before_epoch(self):
+        if getattr(self.learn, 'recorder', None) is not None: self.learn.recorder.run = True
+    def after_cancel_epoch(self):
+        if self.epoch < _skip_to(self.learn) and getattr(self.learn, 'recorder', None) is not None:
+            self.learn.recorder.run = False  # its after_epoch would store and print an empty row
 
 def resume(learn:Learner, # a learner built like the one that wrote `path`
            path:str|Path, # checkpoint written by `SaveCheckpoint`
           )->int: # epoch to pass as `start_epoch`
-    "Load model, optimizer state and epoch from `path` into `learn`."
+    "Check that `path` fits `learn`, then load model, optimizer state and random states; return the epoch to restart from."
     ck = load_checkpoint(path)
+    if ck['epoch'] is None: raise ValueError(f"{path} records no epoch; it was not written during training (use SaveCheckpoint)")
     check_configs(ck['config'], model_config(learn.model))
-    learn.model.load_state_dict(ck['state_dict'])
+    own, sd = learn.model.state_dict(), ck['state_dict']
+    diff = ([f"missing {k}" for k in own if k not in sd] + [f"unexpected {k}" for k in sd if k not in own] +
+            [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}" for k, v in sd.items() if k in own and v.shape != own[k].shape])
+    if diff: raise ValueError(f"{path} does not fit this model ({'; '.join(diff[:5])}); nothing was loaded: build the learner "
+                              f"exactly as the run that wrote it")
     if ck['opt'] is not None:
         if learn.opt is None: learn.create_opt()
-        sd = ck['opt']
-        if isinstance(learn.opt, Optimizer): sd = dict(state=sd['state'], hypers=L(sd['hypers']))
-        try: learn.opt.load_state_dict(sd)
+        osd = ck['opt']
+        if isinstance(learn.opt, Optimizer):
+            ps, state = list(learn.opt.all_params().itemgot(0)), osd['state']
+            if len(ps) == len(state):  # optimizer state onto each parameter's device
+                state = [{k: v.to(p.device) if isinstance(v, Tensor) else v for k, v in s.items()} for p, s in zip(ps, state)]
+            osd = dict(state=state, hypers=L(osd['hypers']))
+        try: learn.opt.load_state_dict(osd)
         except (AssertionError, ValueError, KeyError) as e:
             raise ValueError(f"the optimizer state in {path} does not fit this learner's optimizer (other parameter groups "
-                             f"or optimizer type); build the learner exactly as the run that wrote it") from e
-    if ck['epoch'] is None: raise ValueError(f"{path} records no epoch; it was not written during training (use SaveCheckpoint)")
+                             f"or optimizer type); nothing was loaded: build the learner exactly as the run that wrote it") from e
+    learn.model.load_state_dict(sd)
+    _set_rng_state(ck['rng'], learn.dls)
+    if not any(isinstance(cb, _SkippedEpochs) for cb in learn.cbs): learn.add_cb(_SkippedEpochs())
     return ck['epoch']
-
-class NaNGuard(Callback):
-    "Stop at the first non-finite training loss, before the backward pass, naming the epoch and batch."
-    order = -5
-    def after_loss(self):
-        if self.training and not torch.isfinite(self.learn.loss).all():
-            raise FloatingPointError(f"loss is {self.learn.loss.item()} at epoch {self.epoch}, batch {self.iter} (train); "
-                                     f"training stopped before the weights were updated. Lower the learning rate, check that batch's "
-                                     f"input for NaN/inf, or clip gradients. Checkpoints already written are untouched")
