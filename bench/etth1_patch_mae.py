@@ -8,7 +8,7 @@ test window; for each lookback L in `--seq-lens` and horizon H in `--horizons`:
   pretrain + LP      PatchMAE pretraining, then strict linear probe (head only)
   pretrain + FT      PatchMAE pretraining, then head `--ft-head-epochs`, then all layers at lr/2
   old scalar + LP    the old design (ScalarMeanMAE: patch means, value_proj(1 -> D)), encoder transferred,
-                     patch_embed cannot be transferred and stays random and frozen (seed 000's failure)
+                     patch_embed cannot be transferred and stays random and frozen (the earlier design's failure)
   LP, no patch_embed PatchMAE pretraining, everything but patch_embed transferred, linear probe
   train mean / last value   trivial forecasts, for scale
 

@@ -71,7 +71,8 @@ class Attention(nn.Module):
                  d_context:int|None=None, # context width for `cross` (default `d_model`)
                 ):
         super().__init__()
-        if n_heads < 1 or d_model % n_heads:
+        if n_heads < 1: raise ValueError(f"n_heads must be >= 1, got {n_heads}")
+        if d_model % n_heads:
             raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}; pick n_heads dividing d_model")
         if d_context is not None and not cross: raise ValueError("d_context is for cross-attention: pass cross=True")
         store_attr('n_heads,attn_dropout,cross')

@@ -24,6 +24,7 @@ from .data import SlidingWindows
 from .anomaly import (check_long_series, series_windows, window_labels, window_to_point_scores, check_labels,
                               anomaly_metrics, evaluate_scores, label_segments)
 from .distill import FrozenTeacher
+from .transfer import TrainGuard
 
 # %% auto #0
 __all__ = ['SD_STRATEGIES', 'SCORE_TYPES', 'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE', 'SDMAELoss', 'TwoStageSchedule',
@@ -244,7 +245,7 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
     n_masked(n_cells, mask_ratio)   # refuses, before any training, a ratio that would hide whole windows
     metrics = [_part_metric(n) for n, on in (('teacher', model.use_teacher), ('student', model.use_student),
                                             ('discrepancy', model.use_teacher and model.use_student)) if on]
-    cbs = [mcb] + ([TwoStageSchedule(two_stage)] if two_stage else []) + list(cbs or [])
+    cbs = [mcb, TrainGuard()] + ([TwoStageSchedule(two_stage)] if two_stage else []) + list(cbs or [])
     return Learner(dls, model, loss_func=SDMAELoss(lambda_disc, use_discrepancy_loss), opt_func=Adam, lr=lr,
                    cbs=cbs, metrics=metrics)
 
