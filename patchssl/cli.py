@@ -273,7 +273,10 @@ def expect_files(*names:str, opt:str='out'):
     return _check
 
 # %% ../nbs/00g_cli.ipynb #61a4e7db
-COMMANDS = {'pretrain': 'patchssl.patch_mae:PRETRAIN'}  # PatchMAE on ETTh1 (chapter 01)
+COMMANDS = {'pretrain': 'patchssl.patch_mae:PRETRAIN',  # PatchMAE on ETTh1 (chapter 01)
+            'crossmae': 'patchssl.crossmae:CROSSMAE',  # CrossMAE decoders (chapter 03)
+            'vqshape': 'patchssl.vqshape:VQSHAPE',  # shape tokens with a codebook (chapter 04)
+            'gwt-kd': 'patchssl.gwt_kd:GWT_KD'}  # two-teacher distillation through a global workspace (chapter 05)  # two-teacher distillation through a global workspace (chapter 05)
 
 def register(name:str, target, commands:dict|None=None):
     "Add `target` (a `Command`, or the import string 'module:NAME' of one) as subcommand `name` of `commands` (default `COMMANDS`)."
