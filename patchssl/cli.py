@@ -276,7 +276,10 @@ def expect_files(*names:str, opt:str='out'):
 COMMANDS = {'pretrain': 'patchssl.patch_mae:PRETRAIN',  # PatchMAE on ETTh1 (chapter 01)
             'crossmae': 'patchssl.crossmae:CROSSMAE',  # CrossMAE decoders (chapter 03)
             'vqshape': 'patchssl.vqshape:VQSHAPE',  # shape tokens with a codebook (chapter 04)
-            'gwt-kd': 'patchssl.gwt_kd:GWT_KD'}  # two-teacher distillation through a global workspace (chapter 05)  # two-teacher distillation through a global workspace (chapter 05)
+            'gwt-kd': 'patchssl.gwt_kd:GWT_KD',  # two-teacher distillation through a global workspace (chapter 05)
+            'clay-ta-build': 'patchssl.clay_ta:CLAY_TA_BUILD',  # satellite patches around stations (chapter 06)
+            'clay-ta-train': 'patchssl.clay_ta:CLAY_TA_TRAIN',  # Clay encoder + TA head (chapter 06)
+            'clay-ta-eval': 'patchssl.clay_ta:CLAY_TA_EVAL'}  # RMSE of a trained TA model (chapter 06)
 
 def register(name:str, target, commands:dict|None=None):
     "Add `target` (a `Command`, or the import string 'module:NAME' of one) as subcommand `name` of `commands` (default `COMMANDS`)."
@@ -313,6 +316,11 @@ def main(argv:list|None=None, commands:dict|None=None):
         p.parse_args(argv)  # prints help or the version and exits; errors on unknown flags
         p.error(f"give a command: {', '.join(commands)} (patchssl --help describes them)")
     name, rest = argv[0], argv[1:]
+    group = sorted(c[len(name)+1:] for c in commands if c.startswith(name + '-'))  # `patchssl clay-ta build` = `clay-ta-build`
+    if name not in commands and group:
+        if not rest or rest[0] not in group:
+            p.error(f"{name!r} needs one of: {', '.join(group)} (e.g. `patchssl {name} {group[0]} --help`)")
+        name, rest = f"{name}-{rest[0]}", rest[1:]
     if name not in commands:
         close = difflib.get_close_matches(name, list(commands), n=1)
         p.error(f"unknown command {name!r}" + (f" (did you mean {close[0]!r}?)" if close else '') + f"; known commands: {', '.join(commands)}")

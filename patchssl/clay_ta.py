@@ -1,7 +1,4 @@
-"""A clean-room Clay-style encoder (wavelength-conditioned patch embedding, GSD-scaled positions, time and place
-metadata), its MAE and DINOv2-style pretraining, a loader for real Clay checkpoints, and the pipeline that
-turns station labels and geostationary satellite files into resumable patch chunks for 2 m air-temperature (TA)
-regression.
+"""A clean-room Clay-style encoder (wavelength-conditioned patch embedding, GSD-scaled positions, time and place metadata), its MAE and DINOv2-style pretraining, a loader for real Clay checkpoints, and the pipeline that turns station labels and geostationary satellite files into resumable patch chunks for 2 m air-temperature (TA) regression.
 
 Docs: https://patchssl.github.io/patchssl/clay_ta.html.md"""
 
@@ -874,7 +871,7 @@ def _train_run(o:dict)->dict:
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     data, out = Path(o['data']), Path(o['out'])
     try: stats = json.loads((data/'stats.json').read_text()); tr, va = chunk_files(data, 'train'), chunk_files(data, 'val')
-    except (FileNotFoundError, ValueError) as e: raise OptionError(f"--data {data}: {e} (run patchssl clay-ta-build first)") from None
+    except (FileNotFoundError, ValueError) as e: raise OptionError(f"--data {data}: {e} (run `patchssl clay-ta build` first)") from None
     model = ClayTA(_encoder_for(o))
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
     dls = DataLoaders(ChunkLoader(tr, o['bs'], seed=o['seed']), ChunkLoader(va, 4 * o['bs'], shuffle=False), device=dev)
