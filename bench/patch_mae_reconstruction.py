@@ -8,10 +8,12 @@ Trains one PatchMAE (default: the main job's configuration, `patchssl pretrain`)
 - a copy of the same patch from the most correlated visible variable (correlation on the train split, rescaled with each
   variable's visible mean and std in the window; the mean fill where no correlated variable is visible).
 Writes bench/results/patch_mae_reconstruction.{json,md} and the figure nbs/images/patch_mae_reconstruction.png
-(a validation window, masked cells shaded, the reconstruction drawn only on masked cells).
+(a validation window, masked cells shaded, the reconstruction drawn only on masked cells). In the figure's window one
+HUFL patch is hidden while MUFL is visible at the same patch; the table adds that patch's error, and the error of the
+same model when the MUFL patch is hidden too (does the model read HUFL off MUFL?).
 
-    python bench/patch_mae_reconstruction.py                   # main-job configuration
-    python bench/patch_mae_reconstruction.py --token-mode channel_independent
+    python bench/patch_mae_reconstruction.py                   # main-job configuration (patch x variable, lr 1e-2, 10 epochs)
+    python bench/patch_mae_reconstruction.py --token-mode channel_independent --name patch_mae_reconstruction_ci --figure /tmp/ci.png
 """
 import argparse, sys, time
 from pathlib import Path
@@ -56,7 +58,7 @@ def baselines(x, mask, patch_len, corr):
 
 def main():
     from patchssl.data import etth1_splits, series_dls
-    from patchssl.patching import make_mask, masked_loss, plot_masked_window
+    from patchssl.patching import make_mask, masked_loss, plot_masked_window, patchify
     from patchssl.patch_mae import PatchMAE, pretrain_learner, masked_recon
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--seq-len', type=int, default=336); ap.add_argument('--patch-len', type=int, default=16)
@@ -64,9 +66,10 @@ def main():
     ap.add_argument('--n-layers', type=int, default=2); ap.add_argument('--d-ff', type=int, default=128)
     ap.add_argument('--token-mode', default='patch_var'); ap.add_argument('--mask-mode', default='token')
     ap.add_argument('--mask-ratio', type=float, default=0.4); ap.add_argument('--epochs', type=int, default=10)
-    ap.add_argument('--lr', type=float, default=3e-3); ap.add_argument('--bs', type=int, default=32)
+    ap.add_argument('--lr', type=float, default=1e-2); ap.add_argument('--bs', type=int, default=32)
     ap.add_argument('--stride', type=int, default=4); ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0); ap.add_argument('--name', default='patch_mae_reconstruction')
+    ap.add_argument('--loss-space', default='norm', help="training loss space of PatchMAE, 'norm' or 'data' (the table is in the z-scored data scale)")
     ap.add_argument('--figure', default=str(ROOT/'nbs'/'images'/'patch_mae_reconstruction.png'))
     a = ap.parse_args()
     torch.set_num_threads(a.threads); torch.manual_seed(a.seed)
@@ -74,7 +77,7 @@ def main():
     N = len(sp.columns)
     dls = series_dls(sp, a.seq_len, 0, a.stride, bs=a.bs, eval_stride=32, num_workers=0)
     model = PatchMAE(N, a.seq_len, patch_len=a.patch_len, d_model=a.d_model, n_heads=a.n_heads, n_layers=a.n_layers, d_ff=a.d_ff,
-                     dropout=0., token_mode=a.token_mode, mask_mode=a.mask_mode)
+                     dropout=0., token_mode=a.token_mode, mask_mode=a.mask_mode, loss_space=a.loss_space)
     learn = pretrain_learner(dls, model, a.mask_ratio)
     t0 = time.time()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(a.epochs, a.lr)
@@ -94,19 +97,41 @@ def main():
     table = (f"Masked-cell MSE on {n} ETTh1 validation windows (z-scored; mask {a.mask_ratio} per patch x variable, fixed masks), "
              f"PatchMAE {a.token_mode}/{a.mask_mode}, L {a.seq_len}, patch {a.patch_len}, D {a.d_model}, {a.n_layers} layers, "
              f"{a.epochs} epochs on {len(dls.train_ds)} windows ({secs:.0f} s of training)\n\n| method | masked MSE |\n|---|---|\n{rows}")
-    # figure: one validation window, HUFL/HULL/MUFL/MULL with a masked HUFL patch where MUFL is visible
+    # figure: one validation window, HUFL/HULL/MUFL/MULL/OT, with a masked HUFL patch whose MUFL patch is visible
     x = dls.valid.dataset[len(dls.valid.dataset) // 3][0][None]
     g = torch.Generator().manual_seed(a.seed + 7)
     m = make_mask((1, model.n_patches, N), a.mask_ratio, 'patch_var', g)
-    with torch.no_grad(): rec = masked_recon(model(x, m), m)
-    k = min(12, model.n_patches); w = k * a.patch_len; vs = [0, 2, 4, 6]
+    P, k = model.n_patches, min(12, model.n_patches)
+    j = P - 4  # a patch inside the plotted range: hide HUFL (0) there and show MUFL (2), keeping the counts exact
+    HU, MU = sp.columns.index('HUFL'), sp.columns.index('MUFL')
+    if not m[0, j, HU]:
+        swap = int(next(i for i in range(P) if m[0, i, HU] and i != j)); m[0, swap, HU], m[0, j, HU] = False, True
+    if m[0, j, MU]:
+        swap = int(next(i for i in range(P) if not m[0, i, MU] and i != j)); m[0, swap, MU], m[0, j, MU] = True, False
+    m2 = m.clone(); m2[0, j, MU] = True  # the same mask with MUFL hidden at that patch too
+    m2[0, int(next(i for i in range(P) if m2[0, i, MU] and i != j)), MU] = False
+    with torch.no_grad(): out, out2 = model(x, m), model(x, m2)
+    rec = masked_recon(out, m)
+    ptx = patchify(x, a.patch_len)
+    err = lambda o: float(((o[0, j, HU] - ptx[0, j, HU]) ** 2).mean())
+    base, _ = baselines(x, m, a.patch_len, corr)
+    hufl = dict(patch=j, mufl_visible=err(out), mufl_hidden=err(out2), mean_fill=err(base['mean_fill']),
+                interpolation=err(base['interpolation']), copy_correlated=err(base['copy_correlated']))
+    w = k * a.patch_len; vs = [HU, sp.columns.index('HULL'), MU, sp.columns.index('MULL'), sp.columns.index('OT')]
     fig = plot_masked_window(x[0, -w:, vs], m[0, -k:][:, vs], a.patch_len, recon=rec[0, -w:, vs], var_names=[sp.columns[i] for i in vs],
                              title=f"PatchMAE ({a.token_mode}, {a.epochs} epochs), ETTh1 validation window: dashed = reconstruction of the masked (shaded) cells\n"
                                    f"masked MSE over the validation split {mse['PatchMAE']:.2f}; visible-mean fill {mse['mean_fill']:.2f}, "
-                                   f"interpolation {mse['interpolation']:.2f}, copy from the most correlated variable {mse['copy_correlated']:.2f}",
-                             figsize=(9, 5))
+                                   f"interpolation {mse['interpolation']:.2f}, copy from the most correlated variable {mse['copy_correlated']:.2f}\n"
+                                   f"HUFL patch at steps {w - (P - j) * a.patch_len}-{w - (P - j - 1) * a.patch_len - 1} hidden, MUFL visible there: MSE {hufl['mufl_visible']:.2f} "
+                                   f"(MUFL hidden too: {hufl['mufl_hidden']:.2f}; mean fill {hufl['mean_fill']:.2f})",
+                             figsize=(9, 6))
+    ax = fig.axes[0]; a0 = w - (P - j) * a.patch_len
+    ax.annotate('HUFL hidden, MUFL visible', xy=(a0 + a.patch_len / 2, ax.get_ylim()[1]), fontsize=7, ha='center', va='top', color='C3')
     Path(a.figure).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(a.figure, dpi=110)
-    write(a.name, dict(options=vars(a), masked_mse=mse, train_seconds=round(secs, 1), n_valid_windows=n), table)
+    table += (f"\n\nFigure window: the HUFL patch {j} is hidden while MUFL is visible at that patch; masked MSE of that HUFL patch: "
+              f"PatchMAE {hufl['mufl_visible']:.3f}, the same model with MUFL hidden there too {hufl['mufl_hidden']:.3f}, "
+              f"mean fill {hufl['mean_fill']:.3f}, interpolation {hufl['interpolation']:.3f}, copy {hufl['copy_correlated']:.3f}.")
+    write(a.name, dict(options=vars(a), masked_mse=mse, train_seconds=round(secs, 1), n_valid_windows=n, figure_hufl_patch=hufl), table)
 
 if __name__ == '__main__': main()

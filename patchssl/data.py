@@ -388,28 +388,36 @@ def load_uea(name:str, # a set of `offline_uea_sets()`, or one held in `extract_
 
 # %% ../nbs/00a_data.ipynb #1f8c6786
 class ArrayDataset(Dataset):
-    "Items `(x [L, N], y)` from arrays, `y` a long tensor (classes) or float (regression); items `(x,)` when `y` is None."
+    "Items `(x [L, N], y)` from arrays, `y` a long tensor (classes) or float (regression); items `(x,)` when `y` is None; `(x, pad, ...)` with `pad`."
     def __init__(self, X:np.ndarray, # `[n, L, N]`; converted to float32
-                 y:np.ndarray|None=None):
+                 y:np.ndarray|None=None,
+                 pad:np.ndarray|None=None): # bool `[n, L]`, True = padded step: items carry it after `x`
         if y is not None and len(X) != len(y): raise ValueError(f"X has {len(X)} items but y has {len(y)}")
+        if pad is not None and tuple(np.shape(pad)) != tuple(np.shape(X)[:2]):
+            raise ValueError(f"pad has shape {tuple(np.shape(pad))}, X {tuple(np.shape(X))}: pad must be [n, L] like X's first two dimensions")
+        self.pad = None if pad is None else torch.as_tensor(np.asarray(pad, bool))
         self.X = torch.as_tensor(np.asarray(X, np.float32))
         if y is not None:
             y = np.asarray(y)
             y = torch.as_tensor(y, dtype=torch.long if np.issubdtype(y.dtype, np.integer) else torch.float32)
         self.y = y
     def __len__(self): return len(self.X)
-    def __getitem__(self, i): return (self.X[i],) if self.y is None else (self.X[i], self.y[i])
+    def __getitem__(self, i):
+        x = (self.X[i],) if self.pad is None else (self.X[i], self.pad[i])
+        return x if self.y is None else (*x, self.y[i])
 
 # %% ../nbs/00a_data.ipynb #6fa81cbf
 def classification_dls(data:ClassificationData, bs:int=32, device=None, num_workers:int=0,
                        labels:bool=True, # False: unlabelled `(x,)` items, for pretraining (`pretrain_learner`)
+                       pad_mask:bool=False, # True: items `(x, pad, ...)` with the step pad mask as a second input (`n_inp` 2)
                        **kwargs)->DataLoaders:
     "fastai `DataLoaders` (train, valid) of `(x, y)` (or `(x,)`), with the test split on `dls.test`; in-process loading by default."
     if bs < 1: raise ValueError(f"bs={bs} must be >= 1")
-    ds = lambda X, y: ArrayDataset(X, y if labels else None)
-    dls = DataLoaders.from_dsets(ds(data.X_train, data.y_train), ds(data.X_valid, data.y_valid),
+    ds = lambda X, y, pad: ArrayDataset(X, y if labels else None, pad if pad_mask else None)
+    dls = DataLoaders.from_dsets(ds(data.X_train, data.y_train, data.pad_train), ds(data.X_valid, data.y_valid, data.pad_valid),
                                  bs=bs, device=device, num_workers=num_workers, **kwargs)
-    dls.test = DataLoader(ds(data.X_test, data.y_test), bs=bs, shuffle=False, device=dls.device, num_workers=num_workers)
+    dls.test = DataLoader(ds(data.X_test, data.y_test, data.pad_test), bs=bs, shuffle=False, device=dls.device, num_workers=num_workers)
+    if pad_mask: dls.n_inp = 2  # fastai's Learner splits (x, pad, y) into xb = (x, pad), yb = (y,)
     dls.data = data
     return dls
 

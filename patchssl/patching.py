@@ -18,7 +18,7 @@ __all__ = ['REMAINDER_POLICIES', 'MASK_STRATEGIES', 'PATCH_STRATEGIES', 'STEP_ST
            'patchify', 'unpatchify', 'to_patch_var_tokens', 'from_patch_var_tokens', 'to_channel_mixing',
            'from_channel_mixing', 'to_channel_independent', 'from_channel_independent', 'patchify_2d', 'unpatchify_2d',
            'n_masked', 'realised_mask_ratio', 'make_mask', 'expand_mask', 'mask_ids', 'gather_tokens', 'restore_tokens',
-           'masked_loss', 'MaskedLoss', 'MaskingCallback', 'plot_masked_window']
+           'masked_loss', 'MaskedLoss', 'pad_cells', 'make_padded_mask', 'MaskingCallback', 'plot_masked_window']
 
 # %% ../nbs/00_patching.ipynb #0595d337
 def check_series(x:Tensor, # the tensor to check
@@ -371,9 +371,44 @@ class MaskedLoss:
     def __call__(self, pred, target, mask): return masked_loss(pred, target, mask, self.kind)
     def __repr__(self): return f"MaskedLoss(kind={self.kind!r})"
 
+# %% ../nbs/00_patching.ipynb #a1f0c0d2
+def pad_cells(pad:Tensor, # bool step mask `[B, L]` (all variables) or `[B, L, N]`, True = padding
+              patch_len:int, # steps in one patch
+              stride:int|None=None, # patch stride, default `patch_len`
+              remainder:str|None=None, # remainder policy of `patchify`
+              n_vars:int|None=None, # N, needed when `pad` is `[B, L]`
+             )->Tensor: # bool `[B, P, N]`, True = the cell holds at least one padded step
+    "Patch-grid pad mask: a (patch, variable) cell is padding if any of its steps is."
+    if not isinstance(pad, Tensor) or pad.dtype != torch.bool or pad.ndim not in (2, 3):
+        raise ValueError(f"pad must be a bool step mask [B, L] or [B, L, N] (True = padding), got "
+                         f"{getattr(pad, 'dtype', type(pad).__name__)} {tuple(getattr(pad, 'shape', ()))}")
+    if pad.ndim == 2:
+        if n_vars is None: raise ValueError("pad is [B, L]: pass n_vars so it can be spread over the variables")
+        pad = pad[..., None].expand(*pad.shape, _check_size(n_vars, 'n_vars'))
+    return patchify(pad.float(), patch_len, stride, remainder, check=False).amax(-1) > 0
+
+# %% ../nbs/00_patching.ipynb #a1f0c0d5
+def make_padded_mask(pad:Tensor, # bool `[B, P, N]` from `pad_cells`, True = padding
+                     mask_ratio:float, # fraction of the real cells to hide, in [0, 1)
+                     strategy:str='patch_var', # 'patch_var' or 'patch'
+                     generator:torch.Generator|None=None, # CPU generator for reproducible masks
+                    )->Tensor: # bool `[B, P, N]`, True = masked; never True where `pad` is
+    "A patch mask over the real (unpadded) cells only, with an exact count per window and variable."
+    r = _check_ratio(mask_ratio)
+    if strategy not in PATCH_STRATEGIES:
+        raise ValueError(f"padded batches need a patch-level strategy {PATCH_STRATEGIES}, got {strategy!r}")
+    if pad.dtype != torch.bool or pad.ndim != 3: raise ValueError(f"pad must be a bool patch grid [B, P, N], got {pad.dtype} {tuple(pad.shape)}")
+    B, P, N = pad.shape
+    pd = pad if strategy == 'patch_var' else pad.any(-1, keepdim=True)  # 'patch': a patch is padding if any variable is
+    noise = torch.rand(pd.shape, generator=generator).to(pad.device).masked_fill(pd, -1.)  # padded cells rank last
+    real = (~pd).sum(1, keepdim=True)
+    k = torch.minimum(real - torch.round(real * (1 - r)).long(), (real - 1).clamp_min(0))  # keep at least one real cell
+    m = noise.argsort(1, descending=True).argsort(1) < k
+    return (m if strategy == 'patch_var' else m.expand(B, P, N)).contiguous()
+
 # %% ../nbs/00_patching.ipynb #977586eb
 class MaskingCallback(Callback):
-    "Draw a mask per batch; pass `(x, mask)` to the model and `(target, mask)` to the loss."
+    "Draw a mask per batch; pass `(x, mask)` to the model and `(target, mask)` to the loss (`(x, mask, pad)` / `(target, mask, pad)` for padded batches)."
     order = 5
     def __init__(self,
                  mask_ratio:float=0.4, # fraction of units to hide
@@ -403,10 +438,18 @@ class MaskingCallback(Callback):
     def before_batch(self):
         x = check_series(self.xb[0])  # once per batch: a NaN in the data stops training here, naming the index
         g = None if self.training else torch.Generator().manual_seed(self.valid_seed + self.iter)
-        mask = make_mask(self.grid(x), self.mask_ratio, self.strategy, g, device=x.device, **self.mask_kwargs)
+        pad = self.xb[1] if len(self.xb) > 1 else None  # a step pad mask, e.g. from classification_dls(..., pad_mask=True)
+        if pad is not None:
+            if self.patch_len is None: raise ValueError("padded batches need a patch-level strategy ('patch' or 'patch_var') with patch_len")
+            if not isinstance(pad, Tensor) or pad.dtype != torch.bool or tuple(pad.shape[:2]) != tuple(x.shape[:2]):
+                raise ValueError(f"the second input must be a bool pad mask [B, L] = {tuple(x.shape[:2])} (True = padding), "
+                                 f"got {getattr(pad, 'dtype', type(pad).__name__)} {tuple(getattr(pad, 'shape', ()))}")
+            pad = pad_cells(pad, self.patch_len, self.stride, self.remainder, x.shape[2])
+            mask = make_padded_mask(pad, self.mask_ratio, self.strategy, g)
+        else: mask = make_mask(self.grid(x), self.mask_ratio, self.strategy, g, device=x.device, **self.mask_kwargs)
         target = x if self.patch_len is None else patchify(x, self.patch_len, self.stride, self.remainder, check=False)
-        self.learn.mask = mask
-        self.learn.xb, self.learn.yb = (x, mask), (target, mask)
+        self.learn.mask, self.learn.pad = mask, pad
+        self.learn.xb, self.learn.yb = ((x, mask), (target, mask)) if pad is None else ((x, mask, pad), (target, mask, pad))
 
 # %% ../nbs/00_patching.ipynb #3e9e971b
 def plot_masked_window(x:Tensor, # one window `[L, N]`
