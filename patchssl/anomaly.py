@@ -17,8 +17,8 @@ from .data import load_etth1, split_series, ETTH1_BORDERS
 # %% auto #0
 __all__ = ['ANOMALY_KINDS', 'inject_anomalies', 'etth1_anomalies', 'check_long_series', 'interpolate_nans', 'window_starts',
            'series_windows', 'window_labels', 'window_to_point_scores', 'check_labels', 'youden_threshold',
-           'quantile_threshold', 'label_segments', 'point_adjust', 'anomaly_metrics', 'evaluate_scores', 'plot_scores',
-           'plot_roc_pr', 'zscore', 'isolation_forest_scores']
+           'quantile_threshold', 'smooth_scores', 'standardize_scores', 'label_segments', 'point_adjust',
+           'anomaly_metrics', 'evaluate_scores', 'plot_scores', 'plot_roc_pr', 'zscore', 'isolation_forest_scores']
 
 # %% ../nbs/00e_anomaly.ipynb #a0e00007
 ANOMALY_KINDS = ('spike', 'level_shift', 'trend', 'frequency', 'noise')
@@ -187,6 +187,28 @@ def quantile_threshold(normal_scores, q:float=0.99)->float:
     "The `q` quantile of scores of data taken as normal (no labels needed)."
     if not 0 < q < 1: raise ValueError(f"q={q} must be in (0, 1)")
     return float(np.quantile(_check_scores(normal_scores, 'normal scores'), q))
+
+# %% ../nbs/00e_anomaly.ipynb #h1e00002
+def smooth_scores(scores, # `[T]` point scores
+                  width:int=1, # steps of the centred moving average; 1 = unchanged
+                 )->np.ndarray:
+    "Centred moving average of a point score over `width` steps (shorter at the edges, so the level is kept)."
+    s = _check_scores(scores)
+    if not (isinstance(width, (int, np.integer)) and width >= 1): raise ValueError(f"width={width!r} must be an integer >= 1 (1 = no smoothing)")
+    if width == 1: return s
+    k = np.ones(int(width))
+    return np.convolve(s, k, 'same') / np.convolve(np.ones_like(s), k, 'same')
+
+# %% ../nbs/00e_anomaly.ipynb #h1e00003
+def standardize_scores(scores, # scores to rescale
+                       normal_scores, # scores of the same detector on data taken as normal (no labels needed)
+                      )->np.ndarray:
+    "`(scores - median) / IQR` with the median and inter-quartile range of `normal_scores`."
+    s, ref = _check_scores(scores), _check_scores(normal_scores, 'normal scores')
+    med, iqr = np.median(ref), np.subtract(*np.quantile(ref, [.75, .25]))
+    if not iqr > 0: raise ValueError("normal scores have an inter-quartile range of 0 (a constant score): they cannot set a scale; "
+                                     "score more normal data, or a detector whose score varies")
+    return (s - med) / iqr
 
 # %% ../nbs/00e_anomaly.ipynb #a0e00035
 def label_segments(labels)->list:

@@ -22,14 +22,16 @@ from .patching import (check_series, n_patches, patchify, unpatchify, to_channel
 from .layers import sincos_1d, TransformerEncoder, CrossAttentionDecoder, init_weights
 from .data import SlidingWindows
 from .anomaly import (check_long_series, series_windows, window_labels, window_to_point_scores, check_labels,
-                              anomaly_metrics, evaluate_scores, label_segments)
+                              anomaly_metrics, evaluate_scores, label_segments, ANOMALY_KINDS,
+                              inject_anomalies, smooth_scores, standardize_scores)
 from .distill import FrozenTeacher
 from .transfer import TrainGuard
 
 # %% auto #0
-__all__ = ['SD_STRATEGIES', 'SCORE_TYPES', 'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE', 'SDMAELoss', 'TwoStageSchedule',
-           'sd_mae_learner', 'step_errors', 'last_n_mask', 'window_scores', 'point_scores', 'plot_teacher_student',
-           'window_scores_all', 'position_sensitivity', 'fit_sd_mae', 'run_ablation']
+__all__ = ['SD_STRATEGIES', 'SD_SCHEDULES', 'SCORE_TYPES', 'SD_SCORES', 'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE',
+           'SDMAELoss', 'TwoStageSchedule', 'PseudoAnomalies', 'sd_mae_learner', 'step_errors', 'last_n_mask',
+           'window_scores', 'point_scores', 'sd_scores', 'plot_teacher_student', 'repair_check', 'window_scores_all',
+           'position_sensitivity', 'fit_sd_mae', 'run_ablation']
 
 # %% ../nbs/02_sd_mae.ipynb #75991ef5
 SD_STRATEGIES = ('patch', 'token', 'temporal', 'feature')
@@ -163,7 +165,9 @@ class SDMAELoss:
                  kind:str='mse', # 'mse' or 'mae', as `masked_loss`
                  detach_teacher:bool=True, # stop the gradient through the teacher in the discrepancy term
                  stage:int=0, # 0 joint, 1 teacher reconstruction only, 2 discrepancy only
+                 visible_weight:float=0., # weight of the same terms on the visible cells (> 0 to score windows shown whole)
                 ):
+        if visible_weight < 0: raise ValueError(f"visible_weight={visible_weight} must be >= 0")
         store_attr()
         self.last = {}
 
@@ -171,11 +175,15 @@ class SDMAELoss:
         "The loss terms as tensors: 'teacher', 'student', 'discrepancy' (those defined)."
         t, s = pred
         target, mask = _to_steps(target, mask)
+        vis = ~mask
+        def term(a, b):
+            l = masked_loss(a, b, mask, self.kind)
+            if self.visible_weight and vis.any(): l = l + self.visible_weight * masked_loss(a, b, vis, self.kind)
+            return l
         out = {}
-        if t is not None: out['teacher'] = masked_loss(t, target, mask, self.kind)
-        if s is not None: out['student'] = masked_loss(s, target, mask, self.kind)
-        if t is not None and s is not None:
-            out['discrepancy'] = masked_loss(s, t.detach() if self.detach_teacher else t, mask, self.kind)
+        if t is not None: out['teacher'] = term(t, target)
+        if s is not None: out['student'] = term(s, target)
+        if t is not None and s is not None: out['discrepancy'] = term(s, t.detach() if self.detach_teacher else t)
         return out
 
     def __call__(self, pred, target, mask):
@@ -191,7 +199,7 @@ class SDMAELoss:
         if self.use_discrepancy_loss and 'discrepancy' in p: loss = loss + self.lambda_disc * p['discrepancy']
         return loss
 
-    def __repr__(self): return f"SDMAELoss(lambda_disc={self.lambda_disc}, stage={self.stage})"
+    def __repr__(self): return f"SDMAELoss(lambda_disc={self.lambda_disc}, stage={self.stage}, visible_weight={self.visible_weight})"
 
 def _part_metric(name):
     def f(pred, target, mask): return SDMAELoss().parts(pred, target, mask)[name]
@@ -202,15 +210,18 @@ def _part_metric(name):
 _FROZEN_IN_STAGE2 = ('embed', 'mask_token', 'encoder', 'teacher', 'projector')
 
 class TwoStageSchedule(FrozenTeacher):
-    "Train encoder + teacher for `stage1_epochs`, then freeze them (`FrozenTeacher`) and train the student to match the teacher."
+    "Train encoder + teacher for `stage1` epochs (an int, or a fraction of the epochs), then freeze them (`FrozenTeacher`) and train the student to match the teacher."
     order = MaskingCallback.order + 1
-    def __init__(self, stage1_epochs:int):
-        super().__init__(_FROZEN_IN_STAGE2, start_epoch=max(stage1_epochs, 0))
-        self.stage1_epochs = stage1_epochs
+    def __init__(self, stage1:int|float):
+        if isinstance(stage1, float) and not 0 < stage1 < 1:
+            raise ValueError(f"stage1={stage1}: a fraction of the epochs must be in (0, 1); pass an int for a number of epochs")
+        super().__init__(_FROZEN_IN_STAGE2, start_epoch=max(stage1, 0) if isinstance(stage1, int) else 0)
+        self.stage1 = self.stage1_epochs = stage1
 
     def before_fit(self):
         m = self.learn.model
         if not (m.use_teacher and m.use_student): raise ValueError("TwoStageSchedule needs a model with both a teacher and a student")
+        if isinstance(self.stage1, float): self.stage1_epochs = self.start_epoch = max(1, round(self.stage1 * self.n_epoch))
         if not 0 < self.stage1_epochs < self.n_epoch:
             raise ValueError(f"stage1_epochs={self.stage1_epochs} must be in [1, n_epoch-1={self.n_epoch - 1}] so both stages run")
         super().before_fit()
@@ -223,19 +234,63 @@ class TwoStageSchedule(FrozenTeacher):
     @property
     def stage(self): return self.learn.loss_func.stage
 
+# %% ../nbs/02_sd_mae.ipynb #h1s00001
+class PseudoAnomalies(Callback):
+    "In training batches, before stage 2: inject one synthetic anomaly into a fraction `frac` of the windows the model sees; the loss target stays the clean window."
+    order = MaskingCallback.order + 2   # after the mask (and the two-stage schedule) are set
+    def __init__(self,
+                 frac:float=0.25, # expected fraction of the windows of a batch that get an anomaly
+                 kinds:tuple=ANOMALY_KINDS, # kinds of `inject_anomalies`, drawn uniformly
+                 length:tuple=(3, 30), # min, max steps of an event (capped to fit the window)
+                 magnitude:tuple=(1.5, 4.), # drawn uniformly, in standard deviations of each variable in the window
+                 seed:int=1234, # its own random generator: the model's seed and the test anomalies' seeds are not touched
+                ):
+        if not 0 < frac <= 1: raise ValueError(f"frac={frac} must be in (0, 1]")
+        for k in kinds:
+            if k not in ANOMALY_KINDS: raise ValueError(f"unknown anomaly kind {k!r}; choose from {ANOMALY_KINDS}")
+        if not 0 < magnitude[0] <= magnitude[1]: raise ValueError(f"magnitude={magnitude} must be (min, max) with 0 < min <= max")
+        store_attr()
+
+    def before_fit(self): self.rng, self.n_injected = np.random.default_rng(self.seed), 0
+
+    def before_batch(self):
+        if not self.training or getattr(self.learn.loss_func, 'stage', 0) == 2: return   # the student sees normal data only
+        x, mask = self.learn.xb
+        B, L, N = x.shape
+        hit = np.flatnonzero(self.rng.random(B) < self.frac)
+        if not len(hit): return
+        hi = min(self.length[1], (L - 2) // 2)
+        if hi < 1: raise ValueError(f"windows of {L} steps are too short for pseudo-anomalies; use seq_len >= 4")
+        xc, xn = x.clone(), x.detach().cpu().numpy()
+        for i in hit:
+            k = self.kinds[int(self.rng.integers(len(self.kinds)))]
+            w, _, _ = inject_anomalies(xn[i], 1, (k,), (min(self.length[0], hi), hi), float(self.rng.uniform(*self.magnitude)),
+                                       seed=int(self.rng.integers(2**31)))
+            xc[i] = torch.from_numpy(w).to(x)
+        self.n_injected += len(hit)
+        self.learn.xb = (xc, mask)
+
 # %% ../nbs/02_sd_mae.ipynb #b2c00005
+SD_SCHEDULES = ('joint', 'two_stage', 'two_stage_pseudo')
+
 def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from `series_dls(..., horizon=0)`
                    strategy:str='patch', # one of `SD_STRATEGIES`
-                   mask_ratio:float=0.6,
+                   mask_ratio:float=0.3,
                    lambda_disc:float=0.5,
                    use_discrepancy_loss:bool=True,
-                   two_stage:int|None=None, # epochs of stage 1 for `TwoStageSchedule`; None = joint training
-                   lr:float=1e-3,
+                   two_stage:int|None=None, # epochs of stage 1: shorthand for schedule='two_stage', stage1=two_stage
+                   lr:float=3e-3,
                    cbs:list|None=None,
                    seed:int|None=0, # random seed for the weights; None leaves torch's RNG alone
+                   schedule:str='joint', # one of `SD_SCHEDULES`
+                   stage1:int|float=0.5, # epochs (int) or fraction of the epochs (float) of stage 1 in the two-stage schedules
+                   pseudo_frac:float=0.25, # fraction of stage-1 windows with a pseudo-anomaly ('two_stage_pseudo')
+                   visible_weight:float=1., # loss weight of the visible cells (`SDMAELoss`); > 0 to score windows shown whole
                    **model_kwargs, # passed to `SDMAE` (patch_len, d_model, n_layers, use_teacher, ...)
                   )->Learner:
-    "A fastai `Learner` for `SDMAE` with masking, loss terms as metrics and the optional two-stage schedule."
+    "A fastai `Learner` for `SDMAE` with masking, loss terms as metrics and one of the training schedules."
+    if two_stage: schedule, stage1 = 'two_stage', two_stage
+    if schedule not in SD_SCHEDULES: raise ValueError(f"unknown schedule {schedule!r}; choose one of {SD_SCHEDULES}")
     x = dls.train_ds[0][0]
     if x.ndim != 2: raise ValueError(f"items must be windows [L, N], got shape {tuple(x.shape)}")
     if seed is not None: torch.manual_seed(seed)
@@ -245,9 +300,10 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
     n_masked(n_cells, mask_ratio)   # refuses, before any training, a ratio that would hide whole windows
     metrics = [_part_metric(n) for n, on in (('teacher', model.use_teacher), ('student', model.use_student),
                                             ('discrepancy', model.use_teacher and model.use_student)) if on]
-    cbs = [mcb, TrainGuard()] + ([TwoStageSchedule(two_stage)] if two_stage else []) + list(cbs or [])
-    return Learner(dls, model, loss_func=SDMAELoss(lambda_disc, use_discrepancy_loss), opt_func=Adam, lr=lr,
-                   cbs=cbs, metrics=metrics)
+    sched = [] if schedule == 'joint' else [TwoStageSchedule(stage1)]
+    if schedule == 'two_stage_pseudo': sched.append(PseudoAnomalies(pseudo_frac, seed=1234 + (seed or 0)))
+    return Learner(dls, model, loss_func=SDMAELoss(lambda_disc, use_discrepancy_loss, visible_weight=visible_weight), opt_func=Adam,
+                   lr=lr, cbs=[mcb, TrainGuard()] + sched + list(cbs or []), metrics=metrics)
 
 # %% ../nbs/02_sd_mae.ipynb #5ff0d98e
 SCORE_TYPES = ('discrepancy', 'reconstruction', 'both')
@@ -263,15 +319,17 @@ def step_errors(model:SDMAE, x:Tensor, # windows `[B, L, N]`
                 mask:Tensor, # step mask `[B, L, N]` (or the model's grid), True = hidden
                 score:str='discrepancy',
                 bs:int=512, # windows per forward pass
-               )->Tensor: # `[B, L]` per-step error, 0 where nothing is hidden
-    "Per-step anomaly evidence of windows `x` under `mask`, averaged over variables, on the hidden cells only."
+                on:str='hidden', # measure on the 'hidden' cells only (0 where nothing is hidden) or on 'all' cells
+               )->Tensor: # `[B, L]` per-step error
+    "Per-step anomaly evidence of windows `x` under `mask`, averaged over variables, on the hidden cells (or all cells)."
     _check_score(model, score)
+    if on not in ('hidden', 'all'): raise ValueError(f"on must be 'hidden' or 'all', got {on!r}")
     was_training = model.training; model.eval()
     dev = next(model.parameters()).device
     outs = []
     for i in range(0, len(x), bs):
         xb, mb = x[i:i + bs].to(dev), mask[i:i + bs].to(dev)
-        sm = model.step_mask(mb)
+        sm = model.step_mask(mb) if on == 'hidden' else torch.ones_like(xb, dtype=torch.bool)
         t, s = model(xb, mb)
         rec = t if t is not None else s
         e = 0.
@@ -310,11 +368,19 @@ def point_scores(model:SDMAE, series, # long series `[T, N]` (or `[T]` for N=1)
                  positions:list|None=None, # block indices to hide in each window; None = all `L // n_last` blocks
                  agg:str='mean', # 'mean' or 'max' over the windows and positions that hid a step
                  bs:int=512,
+                 masking:str='blocks', # 'blocks': hide each block in turn, score the hidden steps; 'none': show the whole window, score every step
                 )->np.ndarray: # `[T]`
-    "A score for every step of a long series from overlapping windows masked at several positions."
+    "A score for every step of a long series from overlapping windows, masked at several positions or shown whole."
     if agg not in ('mean', 'max'): raise ValueError(f"agg must be 'mean' or 'max', got {agg!r}")
+    if masking not in ('blocks', 'none'): raise ValueError(f"masking must be 'blocks' or 'none', got {masking!r}")
     _check_score(model, score)
     L = model.seq_len
+    if masking == 'none':
+        a = check_long_series(series, L)
+        if a.shape[1] != model.n_vars: raise ValueError(f"series has {a.shape[1]} variables, the model takes {model.n_vars}")
+        win, st = series_windows(a, L, stride or n_last)
+        e = step_errors(model, win, torch.zeros_like(win, dtype=torch.bool), score, bs, on='all').numpy()
+        return window_to_point_scores(e, st, len(a), agg=agg)
     base = last_n_mask(model, 1, n_last)[0]                                   # hides the last block; checks n_last
     if L % n_last: raise ValueError(f"n_last={n_last} must divide seq_len={L}")
     a = check_long_series(series, L)
@@ -331,6 +397,25 @@ def point_scores(model:SDMAE, series, # long series `[T, N]` (or `[T]` for N=1)
     try: return window_to_point_scores(np.concatenate(vals), np.tile(st, len(pos)), len(a), agg=agg)
     except ValueError as err: raise ValueError(f"{err}; with positions={positions} use a window stride <= n_last={n_last} "
                                                f"(got {stride or n_last}) or positions=None") from None
+
+# %% ../nbs/02_sd_mae.ipynb #h1s00003
+SD_SCORES = ('discrepancy', 'reconstruction', 'combined')
+
+def sd_scores(model:SDMAE, series, # long series `[T, N]` to score
+              normal, # a series taken as normal (e.g. held-out training data): sets the scale of 'combined'; no labels
+              smooth:int=5, # width of `smooth_scores` applied to each score (1 = none)
+              masking:str='none', # as `point_scores`
+              stride:int=10, # window stride of `point_scores`
+              bs:int=512,
+             )->tuple: # (scores of `series`, scores of `normal`): dicts `{name: [T]}` for the names in `SD_SCORES`
+    "Discrepancy, reconstruction and their standardised sum for every step of `series`, and the same for `normal` (for label-free thresholds)."
+    _check_score(model, 'discrepancy')
+    out = ({}, {})
+    for sc in ('discrepancy', 'reconstruction'):
+        for o, a in zip(out, (series, normal)):
+            o[sc] = smooth_scores(point_scores(model, a, sc, stride=stride, bs=bs, masking=masking), smooth)
+    for o in out: o['combined'] = sum(standardize_scores(o[sc], out[1][sc]) for sc in ('discrepancy', 'reconstruction'))
+    return out
 
 # %% ../nbs/02_sd_mae.ipynb #b2c00015
 def plot_teacher_student(model:SDMAE, window, # one window `[L, N]`
@@ -362,6 +447,27 @@ def plot_teacher_student(model:SDMAE, window, # one window `[L, N]`
     axs[-1, 0].set_xlabel('step in the window (grey: hidden, red: true anomaly)', fontsize=8)
     fig.suptitle(title or 'teacher and student reconstructions', fontsize=9); fig.tight_layout()
     return fig
+
+# %% ../nbs/02_sd_mae.ipynb #h1s00023
+def repair_check(model:SDMAE, windows, # clean windows `[B, L, N]`
+                 magnitude:float=3., # of each injected event, in standard deviations of the window
+                 seed:int=0,
+                )->pd.DataFrame: # mean squared differences; rows: pairs, columns: 'changed cells', 'other cells'
+    "Inject one event per clean window (the kinds of `ANOMALY_KINDS` in turn), show the windows whole, and compare input, clean window, teacher and student."
+    _check_score(model, 'discrepancy')
+    w = check_series(torch.as_tensor(np.asarray(windows, dtype=np.float32)))
+    L = w.shape[1]
+    xn = w.numpy()
+    xc = torch.stack([torch.from_numpy(inject_anomalies(xn[i], 1, (ANOMALY_KINDS[i % len(ANOMALY_KINDS)],), (min(10, (L - 2) // 2), (L - 2) // 2),
+                                                        magnitude, seed=seed + i)[0]) for i in range(len(xn))])
+    was = model.training; model.eval()
+    dev = next(model.parameters()).device
+    with torch.no_grad(): t, s = (o.cpu() for o in model(xc.to(dev), torch.zeros_like(xc, dtype=torch.bool, device=dev)))
+    model.train(was)
+    hit = xc != w
+    pairs = {'input - clean': (xc, w), 'teacher - clean': (t, w), 'teacher - input': (t, xc), 'teacher - student': (t, s)}
+    return pd.DataFrame({nm: {'changed cells': ((a - b) ** 2)[hit].mean().item(), 'other cells': ((a - b) ** 2)[~hit].mean().item()}
+                         for nm, (a, b) in pairs.items()}).T
 
 # %% ../nbs/02_sd_mae.ipynb #23570c27
 def _block_masks(model, n_last):
@@ -407,7 +513,8 @@ def fit_sd_mae(train, # normal training series `[T, N]`
     a = check_long_series(train, seq_len, 'train')
     n_va = max(seq_len, int(len(a) * valid_pct))
     if len(a) - n_va < seq_len: raise ValueError(f"train has {len(a)} steps: too short for a training and a validation window of {seq_len}")
-    dls = DataLoaders.from_dsets(SlidingWindows(a[:-n_va], seq_len, stride=stride), SlidingWindows(a[-n_va:], seq_len, stride=max(1, seq_len // 10)), bs=bs)
+    dls = DataLoaders.from_dsets(SlidingWindows(a[:-n_va], seq_len, stride=stride), SlidingWindows(a[-n_va:], seq_len, stride=max(1, seq_len // 10)), bs=bs,
+                                 num_workers=0)   # windows are slices of one in-memory tensor: loader processes only cost time
     learn = sd_mae_learner(dls, strategy=strategy, seed=seed, **kwargs)
     with learn.no_bar(), learn.no_logging(): learn.fit(epochs)
     return learn
