@@ -27,12 +27,12 @@ from .cli import Opt, Command, expect_files, OptionError
 
 # %% auto #0
 __all__ = ['CLAY_KEY_MAP', 'BT_WAVES_UM', 'RF_WAVES_UM', 'CHANNELS', 'N_LANDCOVER', 'KEYS', 'CLAY_TA_BUILD', 'CLAY_TA_TRAIN',
-           'CLAY_TA_EVAL', 'clay_sincos', 'clay_pos_2d', 'clay_metadata', 'WaveMLP', 'DynamicPatchEmbed', 'ClayEncoder',
-           'clay_tiny', 'clay_small', 'clay_base', 'clay_key', 'load_clay_encoder', 'patchify_image', 'DINOHead',
-           'dino_loss', 'ClaySSL', 'ssl_loss', 'DINOSchedule', 'ssl_learner', 'load_eurosat_ms', 'band_stats',
-           'encode_images', 'probe_accuracy', 'make_synthetic_gk2a', 'build_index', 'build_patches', 'ChunkError',
-           'read_chunk', 'ChunkLoader', 'chunk_files', 'ta_metadata', 'ClayTA', 'rmse_metrics', 'SaveBest',
-           'ta_learner', 'evaluate_ta']
+           'CLAY_TA_PRETRAIN', 'CLAY_TA_EVAL', 'clay_sincos', 'clay_pos_2d', 'clay_metadata', 'WaveMLP',
+           'DynamicPatchEmbed', 'ClayEncoder', 'clay_tiny', 'clay_small', 'clay_base', 'clay_key', 'load_clay_encoder',
+           'patchify_image', 'DINOHead', 'dino_loss', 'ClaySSL', 'ssl_loss', 'DINOSchedule', 'ssl_learner',
+           'load_eurosat_ms', 'band_stats', 'encode_images', 'probe_accuracy', 'make_synthetic_gk2a', 'build_index',
+           'build_patches', 'ChunkError', 'read_chunk', 'ChunkLoader', 'chunk_files', 'ta_metadata', 'ClayTA',
+           'rmse_metrics', 'SaveBest', 'ta_learner', 'evaluate_ta']
 
 # %% ../nbs/06_clay_ta.ipynb #e07fbe2e
 def clay_sincos(values:Tensor, # any shape `[...]`: wavelengths (micrometres), positions
@@ -909,6 +909,60 @@ _TRAIN_OPTS = [
 
 CLAY_TA_TRAIN = Command('clay-ta-train', "Train the TA head on a (pretrained) Clay encoder: frozen, then briefly unfrozen; current/best checkpoints.",
                         _TRAIN_OPTS, _train_run, check=expect_files('current.pt', 'best.pt', 'results.json'))
+
+# %% ../nbs/06_clay_ta.ipynb #c1a7f010
+def _pretrain_data(data:Path, split:str, patch_size:int)->list:
+    "(spectral image, metadata, 0) rows of a split's chunks for `ClaySSL`: the 16 spectral channels cropped to whole patches."
+    xs, ms = [], []
+    for x, time7, loc, *_ in ChunkLoader(chunk_files(data, split), 4096, shuffle=False, prefetch=False):
+        h = x.shape[-1] - x.shape[-1] % patch_size
+        xs.append(x[:, :len(BT_WAVES_UM + RF_WAVES_UM), :h, :h]); ms.append(ta_metadata(time7, loc))
+    x, m = torch.cat(xs), torch.cat(ms)
+    return list(zip(x, m, torch.zeros(len(x))))
+
+def _pretrain_run(o:dict)->dict|None:
+    "`patchssl clay-ta pretrain`: MAE and/or DINO pretraining of the encoder on the training chunks (data-parallel under torchrun)."
+    from patchssl.transfer import seed_everything
+    from patchssl.distributed import fit_distributed
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader as FaDataLoader
+    torch.set_num_threads(o['threads']); seed_everything(o['seed'])
+    data, out = Path(o['data']), Path(o['out'])
+    enc = _encoder_for({**o, 'pretrained': None})
+    try: tr, va = _pretrain_data(data, 'train', enc.patch_size), _pretrain_data(data, 'val', enc.patch_size)
+    except (FileNotFoundError, ValueError) as e: raise OptionError(f"--data {data}: {e} (run `patchssl clay-ta build` first)") from None
+    if len(tr) < o['bs']: raise OptionError(f"--bs {o['bs']} is larger than the {len(tr)} training rows in {data}: no full batch to train on; lower --bs")
+    ssl = ClaySSL(enc, BT_WAVES_UM + RF_WAVES_UM, gsd=2000., objective=o['objective'], mask_ratio=o['mask_ratio'], decoder_dim=o['decoder_dim'])
+    dev = 'cuda' if torch.cuda.is_available() else 'cpu'
+    dls = DataLoaders(FaDataLoader(tr, bs=o['bs'], shuffle=True, drop_last=True), FaDataLoader(va, bs=4 * o['bs']), device=dev)
+    learn = ssl_learner(dls, ssl)
+    if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed']): return None  # ranks > 0 end here
+    train_loss, valid_loss = (float(v) for v in learn.recorder.values[-1][:2])
+    ck = save_checkpoint(out/'pretrained.pt', ssl.cpu(), None, o['epochs'], dict(options=o, train_loss=train_loss, valid_loss=valid_loss))
+    res = dict(options=o, rows=len(tr), train_loss=train_loss, valid_loss=valid_loss, checkpoint=str(ck))
+    (out/'results.json').write_text(json.dumps(res, indent=1))
+    print(f"{o['objective']} pretraining on {len(tr)} rows: valid loss {valid_loss:.4f}; saved {ck} "
+          f"(use it with `patchssl clay-ta train --pretrained {ck}`)", flush=True)
+    return res
+
+CLAY_TA_PRETRAIN = Command('clay-ta-pretrain', "Pretrain the Clay encoder (MAE, DINO or both) on the training chunks; data-parallel under torchrun.",
+    [Opt('data', str, 'clay_ta_patches', 'folder written by clay-ta-build (chunks, stats.json, manifest.json)', 'data'),
+     Opt('size', str, 'custom', 'encoder size: tiny / small / base (Clay sizes) or custom (d_model, n_heads, n_layers below)', 'model', choices=('tiny', 'small', 'base', 'custom')),
+     Opt('patch_size', int, 2, 'encoder patch side (9x9 inputs: 2 or 3)', 'model', min=1),
+     Opt('d_model', int, 64, 'custom encoder width', 'model', min=16),
+     Opt('n_heads', int, 4, 'custom encoder heads', 'model', min=1),
+     Opt('n_layers', int, 2, 'custom encoder layers', 'model', min=1),
+     Opt('clay_ckpt', str, None, 'start from a real Clay checkpoint (.ckpt; its size must match --size)', 'model', nullable=True),
+     Opt('objective', str, 'mae', 'MAE reconstruction, DINOv2-style self-distillation, or both', 'ssl', choices=('mae', 'dino', 'both')),
+     Opt('mask_ratio', float, 0.75, 'MAE: share of patches hidden from the encoder', 'ssl', min=0, max=1, min_exclusive=True, max_exclusive=True),
+     Opt('decoder_dim', int, 64, 'MAE decoder width', 'ssl', min=8),
+     Opt('epochs', int, 5, 'pretraining epochs', 'train', min=1),
+     Opt('lr', float, 1e-3, 'learning rate (one-cycle)', 'train', min=0, min_exclusive=True),
+     Opt('bs', int, 128, 'batch size (per process under torchrun)', 'train', min=1),
+     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
+     Opt('seed', int, 0, 'seed of torch, numpy and random', 'train', min=0),
+     Opt('out', str, 'clay_ta_pretrain', 'folder for pretrained.pt and results.json', '')],
+    _pretrain_run, check=expect_files('pretrained.pt', 'results.json'))
 
 # %% ../nbs/06_clay_ta.ipynb #d02281a7
 def _eval_run(o:dict)->dict:

@@ -278,6 +278,7 @@ COMMANDS = {'pretrain': 'patchssl.patch_mae:PRETRAIN',  # PatchMAE on ETTh1 (cha
             'vqshape': 'patchssl.vqshape:VQSHAPE',  # shape tokens with a codebook (chapter 04)
             'gwt-kd': 'patchssl.gwt_kd:GWT_KD',  # two-teacher distillation through a global workspace (chapter 05)
             'clay-ta-build': 'patchssl.clay_ta:CLAY_TA_BUILD',  # satellite patches around stations (chapter 06)
+            'clay-ta-pretrain': 'patchssl.clay_ta:CLAY_TA_PRETRAIN',  # MAE / DINO pretraining of the Clay encoder (chapter 06)
             'clay-ta-train': 'patchssl.clay_ta:CLAY_TA_TRAIN',  # Clay encoder + TA head (chapter 06)
             'clay-ta-eval': 'patchssl.clay_ta:CLAY_TA_EVAL'}  # RMSE of a trained TA model (chapter 06)
 
