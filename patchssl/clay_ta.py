@@ -946,21 +946,14 @@ def _pretrain_run(o:dict)->dict|None:
     return res
 
 CLAY_TA_PRETRAIN = Command('clay-ta-pretrain', "Pretrain the Clay encoder (MAE, DINO or both) on the training chunks; data-parallel under torchrun.",
-    [Opt('data', str, 'clay_ta_patches', 'folder written by clay-ta-build (chunks, stats.json, manifest.json)', 'data'),
-     Opt('size', str, 'custom', 'encoder size: tiny / small / base (Clay sizes) or custom (d_model, n_heads, n_layers below)', 'model', choices=('tiny', 'small', 'base', 'custom')),
-     Opt('patch_size', int, 2, 'encoder patch side (9x9 inputs: 2 or 3)', 'model', min=1),
-     Opt('d_model', int, 64, 'custom encoder width', 'model', min=16),
-     Opt('n_heads', int, 4, 'custom encoder heads', 'model', min=1),
-     Opt('n_layers', int, 2, 'custom encoder layers', 'model', min=1),
-     Opt('clay_ckpt', str, None, 'start from a real Clay checkpoint (.ckpt; its size must match --size)', 'model', nullable=True),
+    [o for o in _TRAIN_OPTS if o.name in ('data', 'size', 'patch_size', 'd_model', 'n_heads', 'n_layers', 'clay_ckpt')] + [  # the encoder as in clay-ta-train
      Opt('objective', str, 'mae', 'MAE reconstruction, DINOv2-style self-distillation, or both', 'ssl', choices=('mae', 'dino', 'both')),
      Opt('mask_ratio', float, 0.75, 'MAE: share of patches hidden from the encoder', 'ssl', min=0, max=1, min_exclusive=True, max_exclusive=True),
      Opt('decoder_dim', int, 64, 'MAE decoder width', 'ssl', min=8),
      Opt('epochs', int, 5, 'pretraining epochs', 'train', min=1),
      Opt('lr', float, 1e-3, 'learning rate (one-cycle)', 'train', min=0, min_exclusive=True),
      Opt('bs', int, 128, 'batch size (per process under torchrun)', 'train', min=1),
-     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
-     Opt('seed', int, 0, 'seed of torch, numpy and random', 'train', min=0),
+     *[o for o in _TRAIN_OPTS if o.name in ('threads', 'seed')],
      Opt('out', str, 'clay_ta_pretrain', 'folder for pretrained.pt and results.json', '')],
     _pretrain_run, check=expect_files('pretrained.pt', 'results.json'))
 
