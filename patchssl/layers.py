@@ -89,6 +89,7 @@ class Attention(nn.Module):
     def forward(self, x:Tensor, # queries `[B, T, d_model]`
                 context:Tensor|None=None, # `[B, S, d_context]`, only with `cross`
                 key_padding_mask:Tensor|None=None, # bool `[B, S]` (or `[B, T]` for self-attention), True = ignore
+                attn_bias:Tensor|None=None, # float, added to the attention logits; broadcasts to `[B, H, T, S]`
                )->Tensor: # `[B, T, d_model]`
         if self.cross:
             if context is None: raise ValueError("cross-attention needs a context [B, S, d_context]")
@@ -99,6 +100,9 @@ class Attention(nn.Module):
             if context is not None: raise ValueError("this is a self-attention module; build it with cross=True to attend to a context")
             q, k, v = self.qkv(x).chunk(3, -1)
         mask = _check_padding(key_padding_mask, k.shape[0], k.shape[1])
+        if attn_bias is not None:  # one float mask: the bias, with -inf at padded keys
+            attn_bias = attn_bias.to(q.dtype)
+            mask = attn_bias if mask is None else attn_bias.masked_fill(~mask, float('-inf'))
         o = F.scaled_dot_product_attention(self._heads(q), self._heads(k), self._heads(v), attn_mask=mask,
                                            dropout_p=self.attn_dropout if self.training else 0.)
         return self.proj(o.transpose(1, 2).flatten(2))
@@ -120,8 +124,8 @@ class EncoderBlock(nn.Module):
         self.norm2, self.mlp = nn.LayerNorm(d_model), Mlp(d_model, d_ff, dropout)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x:Tensor, key_padding_mask:Tensor|None=None)->Tensor:
-        x = x + self.drop(self.attn(self.norm1(x), key_padding_mask=key_padding_mask))
+    def forward(self, x:Tensor, key_padding_mask:Tensor|None=None, attn_bias:Tensor|None=None)->Tensor:
+        x = x + self.drop(self.attn(self.norm1(x), key_padding_mask=key_padding_mask, attn_bias=attn_bias))
         return x + self.drop(self.mlp(self.norm2(x)))
 
 # %% ../nbs/00b_layers.ipynb #72a59464
@@ -152,11 +156,12 @@ class TransformerEncoder(nn.Module):
     def forward(self, x:Tensor, # tokens `[B, T, D]`
                 key_padding_mask:Tensor|None=None, # bool `[B, T]`, True = padding (ignored as a key)
                 return_layers:bool=False, # also return each block's output
+                attn_bias:Tensor|None=None, # float bias added to every block's attention logits, broadcasting to `[B, H, T, T]`
                ): # `[B, T, D]`, or (that, list of `n_layers` tensors `[B, T, D]`)
         _check_padding(key_padding_mask, x.shape[0], x.shape[1], 'input')
         outs = []
         for blk in self.layers:
-            x = blk(x, key_padding_mask)
+            x = blk(x, key_padding_mask, attn_bias)
             if return_layers: outs.append(x)
         x = self.norm(x)
         return (x, outs) if return_layers else x

@@ -152,16 +152,7 @@ class PatchBackbone(nn.Module):
         if getattr(self, 'var_attn_bias', None) is None: return self.encoder(tokens, key_padding_mask=key_padding_mask)
         if token_vars is None: v = torch.arange(tokens.shape[1], device=tokens.device) % self.n_vars; bias = self.var_attn_bias[:, v][:, :, v][None]
         else: bias = self.var_attn_bias[:, token_vars[:, :, None], token_vars[:, None, :]].transpose(0, 1)  # [B, H, T, T]
-        bias = bias.to(tokens.dtype)
-        if key_padding_mask is not None: bias = bias.masked_fill(key_padding_mask[:, None, None, :], float('-inf'))
-        x = tokens
-        for blk in self.encoder.layers:  # the shared EncoderBlock's modules, with the bias in the attention
-            a = blk.attn
-            q, k, v = (a._heads(t) for t in a.qkv(blk.norm1(x)).chunk(3, -1))
-            o = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=a.attn_dropout if self.training else 0.)
-            x = x + blk.drop(a.proj(o.transpose(1, 2).flatten(2)))
-            x = x + blk.drop(blk.mlp(blk.norm2(x)))
-        return self.encoder.norm(x)
+        return self.encoder(tokens, key_padding_mask=key_padding_mask, attn_bias=bias)
 
     def to_tokens(self, e:Tensor)->Tensor:
         "`[B, P, N, D]` -> `[B, P*N, D]` (patch_var) or `[B*N, P, D]` (channel_independent)."
