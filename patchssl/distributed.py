@@ -53,6 +53,7 @@ def fit_distributed(learn, # a fastai `Learner`, built the same way on every ran
         if rank:
             with learn.no_logging(): fit(n_epoch, lr, **kw)  # fastai removes the progress bar on ranks > 0 itself
         else: fit(n_epoch, lr, **kw)
+    torch.distributed.barrier()  # every rank has left its last collective before any rank tears the group down
     torch.distributed.destroy_process_group()  # the process group ends with the fit
     if rank: return False
     os.environ['WORLD_SIZE'] = '1'  # rank 0 goes on alone; fastai reads WORLD_SIZE to decide on gathering predictions
