@@ -1,0 +1,172 @@
+#!/usr/bin/env python
+"""Speed against the reference PatchTST (issue 9, item 4): one training step of Hugging Face `transformers`' PatchTST
+and of patchssl's models, side by side in one process.
+
+A step = forward + loss + backward + Adam step, in training mode (dropout on). Steps are interleaved (A, B, C, A, B,
+C, ...) so that other load on the machine hits every model alike; each model's time is the median of `--reps` timed
+steps after `--warmup` untimed rounds. Same thread count for all (`--threads`, default 2).
+
+Pretraining, at the self-supervised PatchTST configuration: batch 64, L 512, N 7, patch = stride = 12 (42 patches,
+start trimmed), D 128, 3 layers, 16 heads, d_ff 512, dropout 0.2, attention dropout 0, mask 0.4 (random per
+variable). `PatchTSTForPretraining` vs PatchMAE (`patch_mae_patchtst`) in four settings:
+  - token mode, channel-independent: mask tokens in the encoder, each variable its own sequence (PatchTST's design);
+  - visible mode, channel-independent: the encoder sees only the visible patches (MAE), a 1-layer 64-wide decoder;
+  - visible mode, patch x variable tokens, without and with the variable-pair attention bias (`var_attn_prior`).
+The PatchMAE step includes drawing the mask (`make_mask`), as PatchTSTForPretraining draws its mask in `forward`.
+
+Supervised, at the PatchTST/64 configuration: batch 64, L 512, H 96, patch 16, stride 8 (63 patches), D 128,
+3 layers, 16 heads, d_ff 256, dropout 0.2: `PatchTSTForPrediction` vs `PatchITransformer` (channel-independent), MSE.
+
+FLOPs of one step are counted with `torch.utils.flop_counter.FlopCounterMode` (matmuls, convolutions and attention;
+element-wise work is not counted) and set against an fp32 matmul peak (4096 x 4096 x 4096, best of 3) measured in
+the same run. Inputs are random normal tensors (speed does not depend on the values). Hugging Face models are built
+from a `PatchTSTConfig`, nothing is downloaded. Needs the `bench` extra: `pip install -e ".[bench]"`.
+
+    python bench/speed_patchtst.py [--threads 2] [--warmup 2] [--reps 5] [--profile]
+"""
+import argparse, json, os, sys, time
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+GOALS = [  # (label, numerator (reference), denominator (ours), minimum speed-up)
+    ('PatchMAE token/channel-independent (same design) vs PatchTSTForPretraining', 'hf_pretrain', 'pm_token_ci', 1.5),
+    ('PatchMAE visible/channel-independent (visible-only encoder) vs PatchTSTForPretraining', 'hf_pretrain', 'pm_visible_ci', 3.0),
+    ('PatchMAE visible/patch x variable, default prior, vs PatchTSTForPretraining', 'hf_pretrain', 'pm_visible_pv', 1.0),
+    ('PatchMAE visible/patch x variable, var_attn_prior=None, vs PatchTSTForPretraining', 'hf_pretrain', 'pm_visible_pv_noprior', 1.0),
+    ('PatchITransformer (channel-independent) vs PatchTSTForPrediction', 'hf_predict', 'pit_ci', 1.5),
+]
+
+def matmul_peak(n=4096, reps=3)->float:
+    import torch
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b; best = 1e9
+    for _ in range(reps):
+        t0 = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best / 1e9
+
+def build(bs=64, L=512, N=7, H=96):
+    "name -> (description, model, step function); every step function runs forward + loss + backward + Adam step."
+    import torch, torch.nn.functional as F
+    from transformers import PatchTSTConfig, PatchTSTForPretraining, PatchTSTForPrediction
+    from patchssl.patch_mae import patch_mae_patchtst, PatchITransformer
+    from patchssl.patching import make_mask
+    torch.manual_seed(0)
+    x, y = torch.randn(bs, L, N), torch.randn(bs, H, N)
+    out = {}
+    def add(name, desc, model, loss_fn):
+        model.train(); opt = torch.optim.Adam(model.parameters(), 1e-4)
+        def step():
+            loss = loss_fn(model); opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        out[name] = (desc, model, step)
+    # dropout 0.2 on the residual paths, inside the feed-forward and after the position code, none on attention weights
+    # (the official PatchTST: `dropout` = 0.2, `attn_dropout` = 0)
+    drop = dict(positional_dropout=0.2, path_dropout=0.2, ff_dropout=0.2, attention_dropout=0.)
+    ssl = PatchTSTConfig(num_input_channels=N, context_length=L, patch_length=12, patch_stride=12, d_model=128,
+                         num_hidden_layers=3, num_attention_heads=16, ffn_dim=512, head_dropout=0.2, do_mask_input=True,
+                         mask_type='random', random_mask_ratio=0.4, **drop)
+    add('hf_pretrain', 'HF PatchTSTForPretraining', PatchTSTForPretraining(ssl), lambda m: m(past_values=x).loss)
+    def pm_loss(m):
+        mask = make_mask((x.shape[0], m.n_patches, N), 0.4, 'patch_var')
+        return m.forward_loss(x, m(x, mask), mask)
+    for name, desc, kw in [('pm_token_ci', 'PatchMAE token / channel-independent', dict(token_mode='channel_independent', mask_mode='token')),
+                           ('pm_visible_ci', 'PatchMAE visible / channel-independent', dict(token_mode='channel_independent', mask_mode='visible')),
+                           ('pm_visible_pv_noprior', 'PatchMAE visible / patch x variable, var_attn_prior=None',
+                            dict(token_mode='patch_var', mask_mode='visible', var_attn_prior=None)),
+                           ('pm_visible_pv', 'PatchMAE visible / patch x variable (default var_attn_prior)', dict(token_mode='patch_var', mask_mode='visible'))]:
+        add(name, desc, patch_mae_patchtst(N, L, **kw), pm_loss)
+    sup = PatchTSTConfig(num_input_channels=N, context_length=L, patch_length=16, patch_stride=8, d_model=128,
+                         num_hidden_layers=3, num_attention_heads=16, ffn_dim=256, prediction_length=H, head_dropout=0., **drop)
+    add('hf_predict', 'HF PatchTSTForPrediction', PatchTSTForPrediction(sup), lambda m: m(past_values=x, future_values=y).loss)
+    pit = PatchITransformer(N, L, horizon=H, patch_len=16, stride=8, d_model=128, n_heads=16, n_layers=3, d_ff=256, dropout=0.2,
+                            token_mode='channel_independent')
+    add('pit_ci', 'PatchITransformer channel-independent', pit, lambda m: F.mse_loss(m(x), y))
+    return out
+
+def time_interleaved(models:dict, names:list, warmup:int, reps:int)->dict:
+    times = {n: [] for n in names}
+    for r in range(warmup + reps):
+        for n in names:
+            t0 = time.perf_counter(); models[n][2](); dt = time.perf_counter() - t0
+            if r >= warmup: times[n].append(dt)
+    return times
+
+def count_flops(step)->float:
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as fc: step()
+    return fc.get_total_flops()
+
+def profile_top(step, k=5, steps=2)->list:
+    "Top-k ops by self CPU time over `steps` steps."
+    from torch.profiler import profile, ProfilerActivity
+    step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps): step()
+    ev = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    tot = sum(e.self_cpu_time_total for e in ev)
+    return [{'op': e.key, 'self_cpu_ms_per_step': e.self_cpu_time_total / 1e3 / steps, 'share': e.self_cpu_time_total / tot,
+             'calls_per_step': e.count / steps} for e in ev[:k]]
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--threads', type=int, default=2); ap.add_argument('--warmup', type=int, default=2)
+    ap.add_argument('--reps', type=int, default=5)
+    ap.add_argument('--profile', action='store_true', help='profile the reference and the slowest row of each missed goal')
+    a = ap.parse_args()
+    import torch, transformers
+    from common import write
+    torch.set_num_threads(a.threads)
+    load0, t_start = os.getloadavg(), time.time()
+    peak = matmul_peak()
+    models = build()
+    pre = ['hf_pretrain', 'pm_token_ci', 'pm_visible_ci', 'pm_visible_pv_noprior', 'pm_visible_pv']
+    sup = ['hf_predict', 'pit_ci']
+    times = {**time_interleaved(models, pre, a.warmup, a.reps), **time_interleaved(models, sup, a.warmup, a.reps)}
+    peak_end = matmul_peak()
+    rows = {}
+    for n in pre + sup:
+        desc, m, step = models[n]
+        ts = sorted(times[n]); med = ts[len(ts) // 2]
+        fl = count_flops(step)
+        rows[n] = {'model': desc, 'step_ms': 1e3 * med, 'min_ms': 1e3 * ts[0], 'max_ms': 1e3 * ts[-1], 'times_ms': [1e3 * t for t in times[n]],
+                   'params': sum(p.numel() for p in m.parameters()), 'gflop_per_step': fl / 1e9, 'gflops_per_s': fl / 1e9 / med}
+    ratios = []
+    for label, ref, ours, goal in GOALS:
+        r = rows[ref]['step_ms'] / rows[ours]['step_ms']
+        ratios.append({'goal': label, 'reference': ref, 'ours': ours, 'speedup': r, 'target': goal, 'met': r >= goal})
+    prof = {}
+    if a.profile:
+        missed = {g['ours'] for g in ratios if not g['met']}
+        for ref_, group in (('hf_pretrain', pre), ('hf_predict', sup)):
+            slow = [n for n in group if n in missed]
+            if not slow: continue
+            worst = max(slow, key=lambda n: rows[n]['step_ms'])
+            for n in (ref_, worst): prof[n] = profile_top(models[n][2])
+    load1 = os.getloadavg()
+    hf_attn = {n: getattr(models[n][1].config, '_attn_implementation', '?') for n in ('hf_pretrain', 'hf_predict')}
+    lines = [f"transformers {transformers.__version__} (attention implementation: {hf_attn['hf_pretrain']}); torch.set_num_threads({a.threads}); "
+             f"{a.warmup} warm-up rounds + {a.reps} timed rounds, steps interleaved across the models of each group, so load from "
+             f"other processes hits every model alike (the ratios are fairer than the absolute times).",
+             f"Load average (1, 5, 15 min): start {load0[0]:.2f} / {load0[1]:.2f} / {load0[2]:.2f}, end {load1[0]:.2f} / {load1[1]:.2f} / {load1[2]:.2f} "
+             f"(wall time {time.time() - t_start:.0f} s).",
+             f"fp32 matmul peak measured in this run (4096^3, best of 3): {peak:.1f} GFLOP/s at start, {peak_end:.1f} at the end.", "",
+             "| model | step (ms, median) | min-max (ms) | params | GFLOP / step | achieved GFLOP/s | % of matmul peak |", "|---|---|---|---|---|---|---|"]
+    for grp, title in ((pre, '**pretraining** (bs 64, L 512, N 7, p = stride = 12, D 128, 3 layers, 16 heads, d_ff 512, dropout 0.2, mask 0.4)'),
+                       (sup, '**supervised** (bs 64, L 512, H 96, p 16, stride 8, D 128, 3 layers, 16 heads, d_ff 256, dropout 0.2)')):
+        lines.append(f"| {title} | | | | | | |")
+        for n in grp:
+            r = rows[n]
+            lines.append(f"| {r['model']} | {r['step_ms']:.0f} | {r['min_ms']:.0f}-{r['max_ms']:.0f} | {r['params']:,} | {r['gflop_per_step']:.1f} | "
+                         f"{r['gflops_per_s']:.1f} | {100 * r['gflops_per_s'] / peak:.0f}% |")
+    lines += ["", "| goal | speed-up (reference ms / ours ms) | target | met |", "|---|---|---|---|"]
+    for g in ratios: lines.append(f"| {g['goal']} | {g['speedup']:.2f}x | >= {g['target']}x | {'met' if g['met'] else 'MISSED'} |")
+    for n, top in prof.items():
+        lines += ["", f"Profile, {rows[n]['model']}: top 5 ops by self CPU time (torch.profiler, 2 steps, per step)", "",
+                  "| op | self CPU ms / step | share | calls / step |", "|---|---|---|---|"]
+        lines += [f"| `{t['op']}` | {t['self_cpu_ms_per_step']:.0f} | {100 * t['share']:.0f}% | {t['calls_per_step']:.0f} |" for t in top]
+    payload = {'threads': a.threads, 'warmup': a.warmup, 'reps': a.reps, 'transformers': transformers.__version__, 'hf_attn_implementation': hf_attn,
+               'load_avg_start': load0, 'load_avg_end': load1, 'matmul_peak_gflops': peak, 'matmul_peak_gflops_end': peak_end,
+               'rows': rows, 'ratios': ratios, 'profiles': prof}
+    write('speed_patchtst', payload, '\n'.join(lines))
+    for g in ratios: print(f"RATIO {g['speedup']:.2f}x (goal >= {g['target']}x, {'met' if g['met'] else 'MISSED'}): {g['goal']}")
+
+if __name__ == '__main__': main()
