@@ -759,6 +759,11 @@ def ta_metadata(time7:Tensor, loc:Tensor)->Tensor: # `[B, 8]`
     return clay_metadata(week, hour, loc[:, 0], loc[:, 1])
 
 # %% ../nbs/06_clay_ta.ipynb #606d187f
+def _crop_spectral(x:Tensor, n_spec:int, patch_size:int)->Tensor: # `[B, n_spec, H', W']`
+    "The first `n_spec` (spectral) channels of patches `x [B, C, H, W]`, cropped to whole encoder patches (9x9 with 2-px patches: the top-left 8x8)."
+    h, w = x.shape[-2], x.shape[-1]
+    return x[:, :n_spec, :h - h % patch_size, :w - w % patch_size]
+
 class ClayTA(nn.Module):
     "Air temperature from a patch: Clay encoder on the 16 spectral channels (with their wavelengths) + a head on [features, aux inputs]."
     def __init__(self, encoder:ClayEncoder|dict, # encoder (or its config), e.g. pretrained with `ClaySSL`
@@ -777,8 +782,7 @@ class ClayTA(nn.Module):
 
     def spectral(self, x:Tensor)->Tensor:
         "The encoder's input: the spectral channels of `x`, cropped to whole patches (9x9 with 2-px patches: the top-left 8x8)."
-        h, w, ps = x.shape[-2], x.shape[-1], self.encoder.patch_size
-        return x[:, :self.n_spec, :h - h % ps, :w - w % ps]
+        return _crop_spectral(x, self.n_spec, self.encoder.patch_size)
 
     def forward(self, x:Tensor, time7:Tensor, loc:Tensor, lc:Tensor)->Tensor: # normalised TA `[B]`
         if x.ndim != 4 or x.shape[1] < self.n_spec + 3:
@@ -915,8 +919,7 @@ def _pretrain_data(data:Path, split:str, patch_size:int)->list:
     "(spectral image, metadata, 0) rows of a split's chunks for `ClaySSL`: the 16 spectral channels cropped to whole patches."
     xs, ms = [], []
     for x, time7, loc, *_ in ChunkLoader(chunk_files(data, split), 4096, shuffle=False, prefetch=False):
-        h = x.shape[-1] - x.shape[-1] % patch_size
-        xs.append(x[:, :len(BT_WAVES_UM + RF_WAVES_UM), :h, :h]); ms.append(ta_metadata(time7, loc))
+        xs.append(_crop_spectral(x, len(BT_WAVES_UM + RF_WAVES_UM), patch_size)); ms.append(ta_metadata(time7, loc))
     x, m = torch.cat(xs), torch.cat(ms)
     return list(zip(x, m, torch.zeros(len(x))))
 
