@@ -3,6 +3,7 @@ import json, os, platform, subprocess, sys, time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent/'results'
+_LOAD_AT_IMPORT = os.getloadavg()[0]  # a bench imports this module at its start; `write` runs at its end
 
 def machine()->dict:
     import torch
@@ -13,7 +14,7 @@ def machine()->dict:
     except OSError: pass
     return {'cpu': cpu, 'cores': os.cpu_count(), 'torch_threads': torch.get_num_threads(), 'python': platform.python_version(),
             'torch': torch.__version__, 'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            'load_avg_1min_at_start': os.getloadavg()[0]}
+            'load_avg_1min_at_import': _LOAD_AT_IMPORT, 'load_avg_1min_at_write': os.getloadavg()[0]}
 
 def command()->str: return ' '.join(['python'] + [str(a) for a in sys.argv])
 
@@ -25,7 +26,7 @@ def write(name:str, payload:dict, table_md:str):
     m = payload['machine']
     md = (f"# {name}\n\nCommand: `{payload['command']}`  \nDate: {payload['date']}  \n"
           f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads)"
-          f"{', GPU ' + m['cuda'] if m['cuda'] else ''}, load average at start {m['load_avg_1min_at_start']:.2f}\n\n{table_md}\n")
+          f"{', GPU ' + m['cuda'] if m['cuda'] else ''}, load average (1 min) {m['load_avg_1min_at_import']:.2f} when the bench started (imported bench/common.py), {m['load_avg_1min_at_write']:.2f} when it wrote its results\n\n{table_md}\n")
     (RESULTS/f'{name}.md').write_text(md)
     print(md)
 

@@ -7,8 +7,10 @@ stratified, seed 0); the test split is used only for the final number):
 
   pretrain     one VQShape (`vqshape_small` sizes unless changed) on every variable of every series of the train parts
                of all sets (labels unused), validation loss on the valid parts; fixed epochs and learning rate
-  token        per set: token features [z_q, t, l, mu, sigma] per variable, standardised, logistic regression whose C is
-               chosen on valid from (0.01, 0.1, 1, 10), refit on train + valid, accuracy on test
+  token        per set: token features [z, t, l, mu, sigma] per variable (`--code z_q`: the codebook entry instead of the
+               continuous z; `--stats`: with each variable's mean and log std), standardised, logistic regression whose C
+               is chosen from (0.01, 0.1, 1, 10) on the valid part (`--folds k`: by k-fold cross-validation over train +
+               valid), refit on train + valid, accuracy on test
   histogram    the same with the per-variable code histograms
   MiniRocket   aeon MiniRocketClassifier on train + valid (what the probes see), accuracy on test
   PatchMAE LP  the chapter 01 linear probe, read from bench/results/classification_patch_mae.json (its own run; sets it
@@ -38,11 +40,16 @@ def main():
     ap.add_argument('--epochs', type=int, default=15)
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--bs', type=int, default=64)
+    ap.add_argument('--code', default='z', choices=('z', 'z_q'), help="token's code vector in the token features")
+    ap.add_argument('--stats', action=argparse.BooleanOptionalAction, default=False, help="add each variable's mean and log std")
+    ap.add_argument('--folds', type=int, default=0, help='0: C chosen on the valid part; k: by k-fold cross-validation over train + valid')
     ap.add_argument('--minirocket-kernels', type=int, default=10000)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--figures', action=argparse.BooleanOptionalAction, default=True, help='write the gallery and tokens figures to nbs/images')
     ap.add_argument('--name', default='vqshape_classification')
+    ap.add_argument('--load', default=None, help='folder written by vqshape_pretrain_ckpt.py (same settings): use its last checkpoint and '
+                    'history instead of pretraining again')
     a = ap.parse_args()
 
     import torch
@@ -66,11 +73,20 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     print(f"VQShape {n_params:,} parameters; {len(tr)} train / {len(va)} valid univariate series from {len(datas)} sets", flush=True)
     dls = DataLoaders.from_dsets(ArrayDataset(tr), ArrayDataset(va), bs=a.bs, num_workers=0)
-    learn = vqshape_learner(dls, model)
-    t = time.time()
-    with learn.no_bar(): learn.fit_one_cycle(a.epochs, a.lr)
-    pre_s = time.time() - t
-    hist = [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]
+    if a.load:  # the checkpoint of the same pretraining (vqshape_pretrain_ckpt.py), its history and time
+        from patchssl.vqshape import load_vqshape
+        ck = sorted(Path(a.load).glob('epoch*.pt'))[-1]
+        model, saved = load_vqshape(ck), json.loads((Path(a.load)/'history.json').read_text())
+        if int(ck.stem[5:]) != a.epochs or saved['args']['seed'] != a.seed or model.n_tokens != a.n_tokens or model.seq_len != a.seq_len:
+            raise SystemExit(f"--load {a.load}: {ck.name} (seed {saved['args']['seed']}) does not match --epochs {a.epochs} --seed {a.seed}")
+        pre_s, hist = saved['seconds'], saved['history']
+        print(f"loaded {ck} instead of pretraining", flush=True)
+    else:
+        learn = vqshape_learner(dls, model)
+        t = time.time()
+        with learn.no_bar(): learn.fit_one_cycle(a.epochs, a.lr)
+        pre_s = time.time() - t
+        hist = [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]
     valid_codes = code_stats(tokenize(model, va)['idx'], model.n_codes)
     fit = shape_fit(model, va[:1024])
     print(f"pretraining {pre_s:.0f} s; valid codes {valid_codes}; shape fit {fit}", flush=True)
@@ -82,7 +98,7 @@ def main():
                     title=f"a {gp.name} validation series (class {gp.classes[gp.y_valid[0]]}) with its {model.n_tokens} tokens").savefig(IMAGES/'vqshape_tokens.png', dpi=110)
 
     t = time.time()
-    rows = classify_sets(model, datas, a.seed)
+    rows = classify_sets(model, datas, a.seed, code=a.code, stats=a.stats, folds=a.folds or None)
     probe_s = time.time() - t
     pm_file = RESULTS/'classification_patch_mae.json'
     pm = {r['dataset']: r['methods']['pretrain + LP']['test_acc'] for r in json.loads(pm_file.read_text())['results']} if pm_file.exists() else {}
@@ -115,7 +131,10 @@ def main():
           f"2 + 2 + 2 layers, {a.n_tokens} tokens, {a.n_codes} codes of width 8, shapes of 64 points; {n_params:,} parameters), entropy weight "
           f"{a.lambda_entropy}, dead-code re-seeding after {a.dead_after or 'never'} steps, pretrained {a.epochs} epochs (one-cycle, lr {a.lr}, bs {a.bs}) "
           f"on {len(tr)} univariate series (every variable of the ~80% train parts of {len(datas)} sets, labels unused) in {pre_s:.0f} s "
-          f"({a.threads} thread(s), shared machine). Classifiers: logistic regression on standardised features, C chosen on the 20% valid part, "
+          + (f"(the checkpoint of `bench/vqshape_pretrain_ckpt.py` in {a.load}, same settings and seed) " if a.load else '') +
+          f"({a.threads} thread(s), shared machine). Classifiers: logistic regression on standardised features (token features "
+          f"[{a.code}, t, l, mu, sigma]{' + mean, log std per variable' if a.stats else ''}), C chosen "
+          + (f"by {a.folds}-fold cross-validation over train + valid" if a.folds else "on the 20% valid part") + ", "
           f"refit on train + valid; MiniRocket ({a.minirocket_kernels} kernels) fit on the same train + valid series. "
           f"Nothing was chosen on a test split. One seed ({a.seed}). Whole run {time.time() - t_all:.0f} s.", "",
           md_table(tab), "",

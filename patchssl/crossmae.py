@@ -256,6 +256,12 @@ def kept_mask(mask:Tensor, # bool `[B, ...]`, True = masked
 DECODERS = ('mae', 'cross')
 
 # %% ../nbs/03_crossmae.ipynb #640f3cda
+def _restore_ids(positions:Tensor, padding_mask:Tensor, n_tokens:int)->Tensor: # `[B, T]`, as `mask_ids` gives
+    "`ids_restore` of packed tokens (`pack_tokens`): slot `k` of a row goes back to `positions[k]`, its padding slots to hidden positions."
+    keep = torch.zeros(len(positions), n_tokens + 1, dtype=torch.bool, device=positions.device)
+    keep = keep.scatter(1, torch.where(padding_mask, n_tokens, positions), True)[:, :n_tokens]
+    return torch.argsort(torch.argsort((~keep).to(torch.uint8), dim=1, stable=True), 1)  # the order pack_tokens packs in, inverted
+
 class CrossMAEBase(nn.Module):
     "Decoder, projector, `config` and the decoding step shared by `SeriesCrossMAE` and `ImageCrossMAE`."
     def build_decoder(self, n_out:int, # values per predicted token (the projector's width)
@@ -304,9 +310,7 @@ class CrossMAEBase(nn.Module):
         if self.decoder == 'cross':
             out = d(info['layers'] if self.weight_fm else tokens, qpos, pad)
         else:  # MAE: visible tokens + mask tokens on the full grid, self-attention over all of them
-            z = unpack_tokens(d.embed(tokens), info['positions'], info['padding_mask'], T, fill=d.mask_token) + pos
-            kpm = None if valid is None or valid.all() else ~valid
-            out = gather_tokens(d.blocks(z, kpm), qids)
+            out = gather_tokens(d(tokens, _restore_ids(info['positions'], info['padding_mask'], T), pos, pad, valid), qids)
         return unpack_tokens(self.projector(out), qids, qpad, T)
 
 # %% ../nbs/03_crossmae.ipynb #40f3d8d1

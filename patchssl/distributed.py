@@ -16,7 +16,7 @@ except (ImportError, NameError) as e:
                       "(or pip install accelerate)") from e
 
 # %% auto #0
-__all__ = ['rank_world', 'fit_distributed']
+__all__ = ['rank_world', 'fit_distributed', 'end_distributed']
 
 # %% ../nbs/00f_distributed.ipynb #4dfe560d
 @patch
@@ -38,6 +38,8 @@ def fit_distributed(learn, # a fastai `Learner`, built the same way on every ran
                     lr=None, # learning rate (`None`: the method's default)
                     method:str='fit_one_cycle', # the `Learner` method that fits: 'fit_one_cycle', 'fit', 'fit_flat_cos', ...
                     seed:int=0, # under torchrun, rank r continues with the random seed `seed + r`
+                    last:bool=True, # False: keep the process group and every rank for another fit (end with `end_distributed`)
+                    find_unused:bool=False, # DDP's `find_unused_parameters`, for models whose forward leaves trainable parameters out
                     **kw, # passed to the fit method
                    )->bool: # True on rank 0 (or in a single process), False on the other ranks
     "Fit `learn` in one process, or data-parallel under torchrun; True where the caller should go on (save, evaluate, report)."
@@ -49,12 +51,27 @@ def fit_distributed(learn, # a fastai `Learner`, built the same way on every ran
         return True
     torch.manual_seed(seed + rank)  # after the model was built: masks and dropout differ per rank; the data order comes from rank 0
     cuda = torch.cuda.is_available()
-    with learn.distrib_ctx(cpu=not cuda, sync_bn=cuda):  # DDP + DistributedDL; gradients averaged over the ranks
+    ddp = {}
+    if find_unused:
+        from accelerate.utils import DistributedDataParallelKwargs
+        ddp = dict(kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+    with learn.distrib_ctx(cpu=not cuda, sync_bn=cuda, **ddp):  # DDP + DistributedDL; gradients averaged over the ranks
         if rank:
             with learn.no_logging(): fit(n_epoch, lr, **kw)  # fastai removes the progress bar on ranks > 0 itself
         else: fit(n_epoch, lr, **kw)
-    torch.distributed.barrier()  # every rank has left its last collective before any rank tears the group down
-    torch.distributed.destroy_process_group()  # the process group ends with the fit
+    if not last: return rank == 0  # every rank goes on to the next fit; DDP copies rank 0's weights again when it wraps
+    return end_distributed()
+
+
+# %% ../nbs/00f_distributed.ipynb #a7e0d1f3
+def end_distributed()->bool: # True on rank 0 (or in a single process), False on the other ranks
+    "End the process group after the last `fit_distributed(..., last=False)`: rank 0 goes on alone (`WORLD_SIZE` set to 1)."
+    rank, world = rank_world()
+    if world == 1: return True
+    if torch.distributed.is_initialized():
+        torch.distributed.barrier()  # every rank has left its last collective before any rank tears the group down
+        torch.distributed.destroy_process_group()
     if rank: return False
-    os.environ['WORLD_SIZE'] = '1'  # rank 0 goes on alone; fastai reads WORLD_SIZE to decide on gathering predictions
+    os.environ['WORLD_SIZE'] = '1'  # fastai reads WORLD_SIZE to decide on gathering predictions
     return True
+

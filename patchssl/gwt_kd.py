@@ -6,7 +6,7 @@ Docs: https://patchssl.github.io/patchssl/gwt_kd.html.md"""
 
 # %% ../nbs/05_gwt_kd.ipynb #de36f9e8
 from __future__ import annotations
-import hashlib, json, time
+import contextlib, hashlib, json, os, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 from fastcore.basics import store_attr
 from fastcore.foundation import L
 from .data import ClassificationData, load_uea
-from .distill import FrozenTeacher, kd_loss
+from .distill import FrozenTeacher, freeze_modules, kd_loss
 from .transfer import save_checkpoint, load_checkpoint, seed_everything, CheckpointError
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders, DataLoader
@@ -160,8 +160,9 @@ def persistence_images(X:np.ndarray, # `[n, L, N]` series
             dgm = sublevel_diagram(scale_signal(a[keep, c], scale))
             if len(dgm):
                 out[i, c] = pim.transform(np.c_[dgm[:, 0], dgm[:, 1]], skew=True).T  # rows = persistence, columns = birth
-    if cache_dir is not None:
-        f.parent.mkdir(parents=True, exist_ok=True); np.save(f, out)
+    if cache_dir is not None:  # written under a private name, then renamed: ranks under torchrun never read a half-written file
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_name(f"{f.stem}.{os.getpid()}.tmp.npy"); np.save(tmp, out); os.replace(tmp, f)
     return out
 
 # %% ../nbs/05_gwt_kd.ipynb #6603070b
@@ -174,10 +175,20 @@ def gwt_data(name:str, valid_pct:float=0.2, seed:int=0)->ClassificationData:
     return standardize_data(data)
 
 # %% ../nbs/05_gwt_kd.ipynb #9b168287
-def data_pis(data:ClassificationData, resolution:int=32, spread:float=0.05, cache_dir=None, scale:str='global')->dict:
-    "Persistence images of the train, valid and test series of `data` (padding left out), `{'train': [n, N, R, R], ...}`."
-    return {s: persistence_images(getattr(data, f'X_{s}'), getattr(data, f'pad_{s}'), resolution, spread, scale, cache_dir)
-            for s in ('train', 'valid', 'test')}
+def data_pis(data:ClassificationData, resolution:int=32, spread:float=0.05, cache_dir=None, scale:str='global',
+             normalize:bool=True, # divide every channel's images by the std of that channel's training pixels
+            )->dict:
+    "Persistence images of the train, valid and test series of `data` (padding left out), `{'train': [n, N, R, R], ...}`; with `normalize`, each channel scaled to unit pixel std on the training split."
+    pis = {s: persistence_images(getattr(data, f'X_{s}'), getattr(data, f'pad_{s}'), resolution, spread, scale, cache_dir)
+           for s in ('train', 'valid', 'test')}
+    if not normalize: return pis
+    sd = _pi_scale(pis['train'])
+    return {s: (p / sd).astype(np.float32) for s, p in pis.items()}
+
+def _pi_scale(P:np.ndarray)->np.ndarray:  # [1, N, 1, 1]: the pixel std of each channel (1 where a channel's images are all empty)
+    sd = P.std(axis=(0, 2, 3), keepdims=True)
+    return np.where(sd > 1e-12, sd, 1.).astype(np.float32)
+
 
 # %% ../nbs/05_gwt_kd.ipynb #95cddb62
 def plot_persistence(x:np.ndarray, # one channel `[L]`
@@ -482,6 +493,8 @@ class GWTLoss:
     def __repr__(self): return f"GWTLoss(lam={self.lam}, T={self.T}, w_pi={self.w_pi}, lam_align={self.lam_align})"
 
 # %% ../nbs/05_gwt_kd.ipynb #f108daca
+def _plain(model:nn.Module)->nn.Module: return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
 class GWTCallback(Callback):
     "Hands the model's teacher outputs to the `GWTLoss` after each forward pass; records every loss term (and `c`) of every training batch in `learn.terms`."
     order = 2
@@ -490,7 +503,7 @@ class GWTCallback(Callback):
         if not isinstance(self.learn.loss_func, GWTLoss):
             raise TypeError(f"GWTCallback feeds a GWTLoss, but the Learner's loss is {type(self.learn.loss_func).__name__}")
         if not hasattr(self.learn, 'terms'): self.learn.terms = []
-    def after_pred(self): self.learn.loss_func.aux = getattr(self.learn.model, 'aux', {})
+    def after_pred(self): self.learn.loss_func.aux = getattr(_plain(self.learn.model), 'aux', {})
     def after_loss(self):
         if self.training:
             self.learn.terms.append({'epoch': self.epoch, 'step': len(self.learn.terms), **{k: float(v) for k, v in self.learn.loss_func.last.items()}})
@@ -501,27 +514,48 @@ def terms_frame(learn:Learner)->pd.DataFrame:
     return pd.DataFrame(getattr(learn, 'terms', []))
 
 # %% ../nbs/05_gwt_kd.ipynb #4fdb8e0d
+def _all_ranks_value(metric)->float:
+    "The value of an averaging fastai metric over the validation shards of every rank under torchrun (its own value in one process)."
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1): return float(metric.value)
+    t = torch.tensor([float(metric.total), float(metric.count)], dtype=torch.float64,
+                     device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+    dist.all_reduce(t)  # every rank gets the same accuracy, so every rank keeps the same epoch
+    return float(t[0] / t[1])
+
 class BestEpoch(Callback):
-    "Keep the weights of the epoch with the best validation accuracy (in memory) and restore them after the fit."
+    "Keep the weights of the epoch with the best validation accuracy, ties broken by the lower validation loss (in memory), and restore them after the fit; under torchrun over all ranks' validation shards."
     order = 60  # after the Recorder
     def __init__(self): pass
-    def before_fit(self): self.acc, self.state, self.kept, self.trained = -1., None, -1, False
+    def before_fit(self): self.acc, self.vloss, self.state, self.kept, self.trained = -1., float('inf'), None, -1, False
     def before_train(self): self.trained = True  # `learn.validate()` runs no training phase: it keeps nothing
     def after_validate(self):
         if not self.trained: return
         self.trained = False
-        acc = float(self.learn.metrics[0].value)
-        if acc > self.acc:
-            self.acc, self.kept = acc, self.epoch
-            self.state = {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
+        acc, loss = _all_ranks_value(self.learn.metrics[0]), _all_ranks_value(self.learn.recorder.loss)
+        if acc > self.acc or (acc == self.acc and loss < self.vloss):  # small validation parts tie often (e.g. 8/8 from an early epoch on)
+            self.acc, self.vloss, self.kept = acc, loss, self.epoch
+            self.state = {k: v.detach().clone() for k, v in _plain(self.learn.model).state_dict().items()}
     def after_fit(self):
-        if self.state is not None: self.learn.model.load_state_dict(self.state)
+        if self.state is not None: _plain(self.learn.model).load_state_dict(self.state)
 
 # %% ../nbs/05_gwt_kd.ipynb #d5d70b17
+class _FrozenTeachers(FrozenTeacher):
+    "`FrozenTeacher` that freezes at `before_fit`, before DDP wraps the model (DDP would wait for the teachers' gradients), and looks through the wrapper."
+    def before_fit(self):
+        super().before_fit()
+        if self.start_epoch == 0: freeze_modules(self.learn.model, self.names)
+    def _on_plain(self, f):
+        m = self.learn.model; self.learn.model = _plain(m)
+        try: f()
+        finally: self.learn.model = m
+    def before_epoch(self): self._on_plain(super().before_epoch)
+    def after_epoch(self): self._on_plain(super().after_epoch)
+
 def kd_learner(dls:DataLoaders, model:TwoTeacherKD, loss:GWTLoss|None=None, best:bool=True, cbs:list|None=None, **kwargs)->Learner:
     "A `Learner` for the student: `GWTLoss`, accuracy, `GWTCallback`, `FrozenTeacher` on the teachers it has, and `BestEpoch` (validation accuracy)."
     teachers = [n for n in ('teacher_pi', 'teacher_sig') if getattr(model, n) is not None]
-    cbs = [GWTCallback()] + ([FrozenTeacher(teachers)] if teachers else []) + ([BestEpoch()] if best else []) + list(L(cbs))
+    cbs = [GWTCallback()] + ([_FrozenTeachers(teachers)] if teachers else []) + ([BestEpoch()] if best else []) + list(L(cbs))
     return Learner(dls, model, loss_func=loss if loss is not None else GWTLoss(), metrics=accuracy, cbs=cbs, **kwargs)
 
 # %% ../nbs/05_gwt_kd.ipynb #3b784a11
@@ -606,9 +640,19 @@ ROW_TEXT = {'student': 'student alone', 'kd_pi': 'KD from the PI teacher', 'kd_s
             'kd_fixed': 'two teachers, fixed 0.3 PI / 0.7 signal', 'gwt': 'workspace (mGLW-KD)',
             'gwt_no_align': 'workspace without alignment loss', 'gwt_one_iter': 'workspace, one slot round (no GRU iterations)'}
 
+def _rank()->int: return int(os.environ.get('RANK', 0)) if int(os.environ.get('WORLD_SIZE', 1)) > 1 else 0
+
+def _fit(learn:Learner, epochs:int, lr:float, seed:int, bar:bool=False)->bool:
+    "One-cycle fit; under torchrun data-parallel through `fit_distributed`, the process group kept for the next fit. True on rank 0."
+    with (contextlib.nullcontext() if bar else learn.no_bar()), learn.no_logging():
+        if int(os.environ.get('WORLD_SIZE', 1)) == 1:
+            learn.fit_one_cycle(epochs, lr); return True
+        from patchssl.distributed import fit_distributed  # needs accelerate, only under torchrun
+        return fit_distributed(learn, epochs, lr, seed=seed, last=False)
+
 def train_teachers(data:ClassificationData, pis:dict, depth:int=10, width:int=2, epochs:int=30, lr:float=3e-3, bs:int=16,
-                   seed:int=0)->tuple:
-    "Train the persistence-image teacher (`WRN2d`) and the raw-signal teacher (`WRN1d`), each keeping its best validation epoch."
+                   seed:int=0, bar:bool=False)->tuple:
+    "Train the persistence-image teacher (`WRN2d`) and the raw-signal teacher (`WRN1d`), each keeping its best validation epoch (data-parallel under torchrun)."
     out = []
     for kind in ('pi', 'sig'):
         seed_everything(seed)
@@ -616,7 +660,7 @@ def train_teachers(data:ClassificationData, pis:dict, depth:int=10, width:int=2,
         m = (WRN2d(data.n_vars, R, data.n_classes, depth, width) if kind == 'pi' else
              WRN1d(data.n_vars, data.seq_len, data.n_classes, depth, width))
         learn = teacher_learner(gwt_dls(data, pis, bs, inputs=(kind if kind == 'pi' else 'x',)), m)
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+        _fit(learn, epochs, lr, seed, bar)
         out.append(m.eval())
     return tuple(out)
 
@@ -634,40 +678,47 @@ def build_student(row:str, data:ClassificationData, teacher_pi:WRN2d, teacher_si
 
 # %% ../nbs/05_gwt_kd.ipynb #ca29b6f9
 def train_student(row:str, data:ClassificationData, pis:dict, teacher_pi:WRN2d, teacher_sig:WRN1d, epochs:int=30, lr:float=3e-3,
-                  bs:int=16, seed:int=0, lam:float=0.99, T:float=4., lam_align:float=1., **kwargs)->Learner:
-    "Train the student of row `row` (same random start for every row with the same `seed`); the `Learner`, its model at the best validation epoch."
+                  bs:int=16, seed:int=0, lam:float=0.9, T:float=2., # lam, T chosen on the validation parts (bench/gwt_kd_tune.py); the lab's code: 0.99, 4
+                  lam_align:float=1., bar:bool=False, **kwargs)->Learner:
+    "Train the student of row `row` (same random start for every row with the same `seed`; data-parallel under torchrun); the `Learner`, its model at the best validation epoch."
     seed_everything(seed)
     model = build_student(row, data, teacher_pi, teacher_sig, **kwargs)
     loss = GWTLoss(**{**dict(lam=lam, T=T, lam_align=lam_align), **ROWS[row]['loss']})
     learn = kd_learner(gwt_dls(data, pis, bs), model, loss)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    _fit(learn, epochs, lr, seed, bar)
     return learn
 
 # %% ../nbs/05_gwt_kd.ipynb #f088a4ec
 def compare(data:ClassificationData, pis:dict, rows:list|None=None, seed:int=0, teacher_epochs:int=30, student_epochs:int=30,
             lr:float=3e-3, bs:int=16, t_depth:int=10, t_width:int=2, s_depth:int=10, s_width:int=1,
             teachers:tuple|None=None, # already trained (teacher_pi, teacher_sig); None = train them here
-            **kwargs)->tuple: # (DataFrame of rows, {row: Learner}, (teacher_pi, teacher_sig))
-    "Train the teachers, then every student row; test accuracy, parameters and inference time per sample of each (students on raw series only)."
+            bar:bool=False, # progress bars (rank 0)
+            **kwargs)->tuple: # (DataFrame of rows (None on ranks > 0 under torchrun), {row: Learner}, (teacher_pi, teacher_sig))
+    "Train the teachers, then every student row; test accuracy, parameters and inference time per sample of each (students on raw series only). Under torchrun every rank trains, rank 0 evaluates."
     rows = list(ROWS) if rows is None else list(rows)
     bad = [r for r in rows if r not in ROWS]
     if bad: raise ValueError(f"unknown rows {bad}; choose from {list(ROWS)}")
-    tp, ts = teachers or train_teachers(data, pis, t_depth, t_width, teacher_epochs, lr, bs, seed)
+    tp, ts = teachers or train_teachers(data, pis, t_depth, t_width, teacher_epochs, lr, bs, seed, bar)
+    main = _rank() == 0  # under torchrun rank 0 evaluates; the other ranks go straight on to the next fit
+    spread = kwargs.pop('spread', 0.05)
     X, y = data.X_test, data.y_test
-    k = min(len(X), 16); t0 = time.perf_counter()
-    persistence_images(X[:k], data.pad_test[:k], pis['test'].shape[-1], kwargs.pop('spread', 0.05))  # the images' cost at test time
-    pi_time = (time.perf_counter() - t0) / k
-    recs = [dict(row='teacher_pi', method='teacher on persistence images', acc=test_accuracy(tp, pis['test'], y), params=n_params(tp),
-                 s_per_sample=time_per_sample(tp, pis['test']), pi_s_per_sample=pi_time),
-            dict(row='teacher_sig', method='teacher on raw series', acc=test_accuracy(ts, X, y), params=n_params(ts),
-                 s_per_sample=time_per_sample(ts, X), pi_s_per_sample=0.)]
-    learners = {}
+    recs, learners = [], {}
+    if main:
+        k = min(len(X), 16); t0 = time.perf_counter()
+        persistence_images(X[:k], data.pad_test[:k], pis['test'].shape[-1], spread)  # the images' cost at test time
+        pi_time = (time.perf_counter() - t0) / k
+        recs = [dict(row='teacher_pi', method='teacher on persistence images', acc=test_accuracy(tp, pis['test'], y), params=n_params(tp),
+                     s_per_sample=time_per_sample(tp, pis['test']), pi_s_per_sample=pi_time),
+                dict(row='teacher_sig', method='teacher on raw series', acc=test_accuracy(ts, X, y), params=n_params(ts),
+                     s_per_sample=time_per_sample(ts, X), pi_s_per_sample=0.)]
     for r in rows:
-        learn = learners[r] = train_student(r, data, pis, tp, ts, student_epochs, lr, bs, seed, depth=s_depth, width=s_width, **kwargs)
+        learn = learners[r] = train_student(r, data, pis, tp, ts, student_epochs, lr, bs, seed, depth=s_depth, width=s_width, bar=bar, **kwargs)
+        if not main: continue
         m = learn.model.eval()
         recs.append(dict(row=r, method=ROW_TEXT[r], acc=test_accuracy(m, X, y), params=m.n_deployed_params(), s_per_sample=time_per_sample(m, X),
                          pi_s_per_sample=0.))
-    return pd.DataFrame(recs), learners, (tp, ts)
+    return (pd.DataFrame(recs) if main else None), learners, (tp, ts)
+
 
 # %% ../nbs/05_gwt_kd.ipynb #723a74b9
 GWT_KD_OPTS = [
@@ -683,16 +734,17 @@ GWT_KD_OPTS = [
     Opt('n_slots', int, 5, 'workspace slots K', 'model', min=2),
     Opt('n_heads', int, 0, 'heads of the student-to-slot attention (0: the largest divisor of the feature width up to 5)', 'model', min=0),
     Opt('n_iters', int, 3, 'slot-attention rounds', 'model', min=1),
-    Opt('lam', float, 0.99, 'weight of distillation against cross-entropy', 'distill', min=0, max=1),
-    Opt('T', float, 4., 'distillation temperature', 'distill', min=0, min_exclusive=True),
+    Opt('lam', float, 0.9, 'weight of distillation against cross-entropy (chosen on validation; the lab used 0.99)', 'distill', min=0, max=1),
+    Opt('T', float, 2., 'distillation temperature (chosen on validation; the lab used 4)', 'distill', min=0, min_exclusive=True),
     Opt('lam_align', float, 1., 'weight of the alignment loss', 'distill', min=0),
     Opt('rows', str, ','.join(ROWS), f"comma-separated rows to train, from {', '.join(ROWS)}", 'train'),
     Opt('teacher_epochs', int, 30, 'epochs per teacher', 'train', min=1),
     Opt('epochs', int, 30, 'epochs per student row', 'train', min=1),
     Opt('lr', float, 3e-3, 'peak learning rate (one cycle)', 'train', min=0, min_exclusive=True),
-    Opt('bs', int, 16, 'batch size', 'train', min=1),
+    Opt('bs', int, 16, 'batch size (per process under torchrun)', 'train', min=1),
     Opt('seed', int, 0, 'random seed (validation split, initialisation, shuffling)', 'train', min=0),
-    Opt('threads', int, 1, 'torch CPU threads', 'train', min=1),
+    Opt('threads', int, 1, 'torch CPU threads (per process under torchrun)', 'train', min=1),
+    Opt('bar', bool, True, 'progress bar of every fit (rank 0)', 'train'),
     Opt('out', str, 'gwt_kd_run', 'output folder', ''),
 ]
 
@@ -702,24 +754,32 @@ def _rows(text:str)->list:
     if bad or not rows: raise OptionError(f"rows={text!r}: {'unknown ' + ', '.join(bad) if bad else 'no row given'}; choose from {', '.join(ROWS)}")
     return rows
 
-def gwt_kd_run(o:dict)->pd.DataFrame:
-    "`patchssl gwt-kd`: persistence images, the two teachers (saved), every student row; prints and writes the comparison."
+def gwt_kd_run(o:dict)->pd.DataFrame|None:
+    "`patchssl gwt-kd`: persistence images, the two teachers (saved), every student row; prints and writes the comparison. Data-parallel under torchrun (None on ranks > 0)."
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     rows, out = _rows(o['rows']), Path(o['out'])
+    rank, world = _rank(), int(os.environ.get('WORLD_SIZE', 1))
     data = gwt_data(o['data'], o['valid_pct'], o['seed'])
-    pis = data_pis(data, o['resolution'], o['spread'], o['cache'] or out / 'pi_cache')
-    print(f"{data}; persistence images {pis['train'].shape[1:]}")
-    tp, ts = train_teachers(data, pis, o['t_depth'], o['t_width'], o['teacher_epochs'], o['lr'], o['bs'], o['seed'])
-    save_teacher(out / 'teacher_pi.pt', tp); save_teacher(out / 'teacher_sig.pt', ts)
+    cache = o['cache'] or out / 'pi_cache'
+    pis = data_pis(data, o['resolution'], o['spread'], cache)
+    pi_scale = _pi_scale(persistence_images(data.X_train, data.pad_train, o['resolution'], o['spread'], cache_dir=cache))  # a cache read
+    if rank == 0: print(f"{data}; persistence images {pis['train'].shape[1:]}" + (f"; {world} processes" if world > 1 else ''), flush=True)
+    tp, ts = train_teachers(data, pis, o['t_depth'], o['t_width'], o['teacher_epochs'], o['lr'], o['bs'], o['seed'], o['bar'])
+    if rank == 0:  # the images the PI teacher was trained on are divided by pi_scale: a user of the checkpoint needs it
+        save_teacher(out / 'teacher_pi.pt', tp, pi_scale=pi_scale.ravel().tolist()); save_teacher(out / 'teacher_sig.pt', ts)
     df, learners, _ = compare(data, pis, rows, o['seed'], o['teacher_epochs'], o['epochs'], o['lr'], o['bs'], o['t_depth'], o['t_width'],
-                              o['s_depth'], o['s_width'], teachers=(tp, ts), n_slots=o['n_slots'], n_heads=o['n_heads'] or None,
+                              o['s_depth'], o['s_width'], teachers=(tp, ts), bar=o['bar'], n_slots=o['n_slots'], n_heads=o['n_heads'] or None,
                               n_iters=o['n_iters'], lam=o['lam'], T=o['T'], lam_align=o['lam_align'], spread=o['spread'])
+    if world > 1:
+        from patchssl.distributed import end_distributed
+        if not end_distributed(): return None  # ranks > 0 end here; rank 0 reports
     print(df.to_string(index=False, formatters={'acc': '{:.3f}'.format, 's_per_sample': '{:.2e}'.format, 'pi_s_per_sample': '{:.2e}'.format}))
-    res = dict(options=o, data=str(data), table=df.to_dict('records'),
+    res = dict(options=o, world_size=world, data=str(data), table=df.to_dict('records'),
                terms={r: terms_frame(l).groupby('epoch').mean().reset_index().to_dict('records') for r, l in learners.items()})
     (out / 'results.json').write_text(json.dumps(res, indent=1, default=float))
     return df
 
 GWT_KD = Command('gwt-kd', "Two-teacher distillation through a global workspace (mGLW-KD): persistence images, a PI teacher and a signal\n"
-                 "teacher, then the student rows; prints test accuracy, parameters and inference time of each.",
+                 "teacher, then the student rows; prints test accuracy, parameters and inference time of each.\n\n"
+                 "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli gwt-kd --threads 1",
                  GWT_KD_OPTS, gwt_kd_run, check=expect_files('results.json', 'teacher_pi.pt', 'teacher_sig.pt'))

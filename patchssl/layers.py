@@ -60,6 +60,21 @@ def _check_padding(key_padding_mask:Tensor|None, B:int, S:int, what:str='context
                          f"drop them or keep at least one token per sample")
     return ~key_padding_mask[:, None, None, :]
 
+def _fold_qk_bias(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, S, d]`, `[B, H, S, d]`
+                  qb:Tensor, # `[H, T, E]` or `[B, H, T, E]`
+                  kb:Tensor, # `[S, E]`, `[B, S, E]` or `[B, H, S, E]`
+                 )->tuple: # q, k, v `[B, H, ., d + E]`; SDPA with scale `d**-.5` then adds `qb @ kb^T` to the logits
+    "Fold a low-rank attention bias into the queries and keys (v is zero-padded to the same width, for the fast kernel)."
+    B, H, T, d = q.shape; S = k.shape[2]
+    if qb.ndim not in (3, 4) or qb.shape[-3:-1] != (H, T): raise ValueError(f"qk_bias: qb must be [H, T, E] or [B, H, T, E] = [.., {H}, {T}, E], got {tuple(qb.shape)}")
+    if kb.ndim == 3: kb = kb[:, None]
+    if kb.ndim not in (2, 4) or kb.shape[-2] != S or kb.shape[-1] != qb.shape[-1]:
+        raise ValueError(f"qk_bias: kb must be [S, E], [B, S, E] or [B, H, S, E] with S = {S} keys and E = {qb.shape[-1]} like qb, got {tuple(kb.shape)}")
+    E, s = qb.shape[-1], d ** .5  # SDPA divides q.k by sqrt(d): multiply qb by it
+    q = torch.cat([q, (qb.to(q.dtype) * s).expand(B, H, T, E)], -1)
+    k = torch.cat([k, kb.to(k.dtype).expand(B, H, S, E)], -1)
+    return q, k, F.pad(v, (0, E))
+
 class Attention(nn.Module):
     "Multi-head attention through `scaled_dot_product_attention`; self-attention, or cross-attention to a context."
     def __init__(self,
@@ -90,6 +105,7 @@ class Attention(nn.Module):
                 context:Tensor|None=None, # `[B, S, d_context]`, only with `cross`
                 key_padding_mask:Tensor|None=None, # bool `[B, S]` (or `[B, T]` for self-attention), True = ignore
                 attn_bias:Tensor|None=None, # float, added to the attention logits; broadcasts to `[B, H, T, S]`
+                qk_bias:tuple|None=None, # (`qb [.., H, T, E]`, `kb [.., S, E]`): the bias `qb @ kb^T`, folded into q and k (fast kernel)
                )->Tensor: # `[B, T, d_model]`
         if self.cross:
             if context is None: raise ValueError("cross-attention needs a context [B, S, d_context]")
@@ -103,17 +119,31 @@ class Attention(nn.Module):
         if attn_bias is not None:  # one float mask: the bias, with -inf at padded keys
             attn_bias = attn_bias.to(q.dtype)
             mask = attn_bias if mask is None else attn_bias.masked_fill(~mask, float('-inf'))
-        o = F.scaled_dot_product_attention(self._heads(q), self._heads(k), self._heads(v), attn_mask=mask,
-                                           dropout_p=self.attn_dropout if self.training else 0.)
-        return self.proj(o.transpose(1, 2).flatten(2))
+        q, k, v = self._heads(q), self._heads(k), self._heads(v)
+        d = q.shape[-1]
+        if qk_bias is not None: q, k, v = _fold_qk_bias(q, k, v, *qk_bias)
+        o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.attn_dropout if self.training else 0., scale=d ** -.5)
+        return self.proj(o[..., :d].transpose(1, 2).flatten(2))
 
 # %% ../nbs/00b_layers.ipynb #ac8f92b7
+_RNG_LEVELS = 32768  # an int16 `random_()` draws integers in [0, 2**15)
+
+def _keep_scale(like:Tensor, p:float)->Tensor:
+    "Dropout multiplier shaped like `like`: 0 with probability `p` (rounded to a multiple of 1/32768), else 1/(1-p)."
+    # one int16 draw per element costs a third of `bernoulli_` on CPU, where drawing dropout masks was 17% of a block's step
+    thr = round(p * _RNG_LEVELS)
+    keep = torch.empty(like.shape, dtype=torch.int16, device=like.device).random_() >= thr
+    return keep.to(like.dtype).mul_(_RNG_LEVELS / (_RNG_LEVELS - thr))
+
 class Mlp(nn.Module):
     "Feed-forward block: Linear(d_model -> d_ff), GELU, dropout, Linear(d_ff -> d_model)."
     def __init__(self, d_model:int, d_ff:int, dropout:float=0.):
         super().__init__()
         self.fc1, self.act, self.drop, self.fc2 = nn.Linear(d_model, d_ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model)
-    def forward(self, x:Tensor)->Tensor: return self.fc2(self.drop(self.act(self.fc1(x))))
+    def forward(self, x:Tensor)->Tensor:
+        h, p = self.act(self.fc1(x)), self.drop.p if self.training else 0.
+        if p: h = h.mul_(_keep_scale(h, p))  # in place: GELU's backward needs its input, not its output
+        return self.fc2(h)
 
 # %% ../nbs/00b_layers.ipynb #ad918251
 class EncoderBlock(nn.Module):
@@ -124,9 +154,12 @@ class EncoderBlock(nn.Module):
         self.norm2, self.mlp = nn.LayerNorm(d_model), Mlp(d_model, d_ff, dropout)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x:Tensor, key_padding_mask:Tensor|None=None, attn_bias:Tensor|None=None)->Tensor:
-        x = x + self.drop(self.attn(self.norm1(x), key_padding_mask=key_padding_mask, attn_bias=attn_bias))
-        return x + self.drop(self.mlp(self.norm2(x)))
+    def forward(self, x:Tensor, key_padding_mask:Tensor|None=None, attn_bias:Tensor|None=None, qk_bias:tuple|None=None)->Tensor:
+        p = self.drop.p if self.training else 0.  # residual dropout fused with the add: x + y * keep / (1 - p)
+        y = self.attn(self.norm1(x), key_padding_mask=key_padding_mask, attn_bias=attn_bias, qk_bias=qk_bias)
+        x = x.addcmul(y, _keep_scale(y, p)) if p else x + y
+        y = self.mlp(self.norm2(x))
+        return x.addcmul(y, _keep_scale(y, p)) if p else x + y
 
 # %% ../nbs/00b_layers.ipynb #72a59464
 def init_weights(m:nn.Module):
@@ -157,11 +190,12 @@ class TransformerEncoder(nn.Module):
                 key_padding_mask:Tensor|None=None, # bool `[B, T]`, True = padding (ignored as a key)
                 return_layers:bool=False, # also return each block's output
                 attn_bias:Tensor|None=None, # float bias added to every block's attention logits, broadcasting to `[B, H, T, T]`
+                qk_bias:tuple|None=None, # a low-rank bias `qb @ kb^T` for every block, folded into q and k (see `Attention`)
                ): # `[B, T, D]`, or (that, list of `n_layers` tensors `[B, T, D]`)
         _check_padding(key_padding_mask, x.shape[0], x.shape[1], 'input')
         outs = []
         for blk in self.layers:
-            x = blk(x, key_padding_mask, attn_bias)
+            x = blk(x, key_padding_mask, attn_bias, qk_bias)
             if return_layers: outs.append(x)
         x = self.norm(x)
         return (x, outs) if return_layers else x
@@ -187,11 +221,25 @@ class MAEDecoder(nn.Module):
     def forward(self, visible:Tensor, # encoded visible tokens `[B, n_keep, d_encoder]`
                 ids_restore:Tensor, # `[B, T]` from `mask_ids`
                 pos:Tensor, # position codes of all T positions, `[T, d_model]` or `[B, T, d_model]`
+                padding_mask:Tensor|None=None, # bool `[B, n_keep]`, the encoder's padding mask: True = padding slot (dropped)
+                valid:Tensor|None=None, # bool `[B, T]`, False = the position does not exist: not attended to, output 0
                )->Tensor: # `[B, T, d_model]`
-        z = restore_tokens(self.embed(visible), self.mask_token.to(visible.dtype), ids_restore)
+        B, K = visible.shape[:2]
+        e, mtok = self.embed(visible), self.mask_token.to(visible.dtype)
+        if padding_mask is not None:
+            if padding_mask.dtype != torch.bool or tuple(padding_mask.shape) != (B, K):
+                raise ValueError(f"padding_mask must be the encoder's bool padding mask [B, n_keep] = {(B, K)} (True = padding slot), "
+                                 f"got {padding_mask.dtype} {tuple(padding_mask.shape)}; for positions of the full grid pass valid=")
+            e = torch.where(padding_mask[..., None], mtok, e)  # a padding slot holds no token: its position is a hidden one
+        z = restore_tokens(e, mtok, ids_restore)
         if pos.shape[-2:] != z.shape[-2:]:
             raise ValueError(f"pos has shape {tuple(pos.shape)}; the decoder needs codes for all {z.shape[1]} positions of width {z.shape[2]}")
-        return self.blocks(z + pos)
+        if valid is None: return self.blocks(z + pos)
+        if valid.dtype != torch.bool or tuple(valid.shape) != tuple(z.shape[:2]):
+            raise ValueError(f"valid must be a bool tensor [B, T] = {tuple(z.shape[:2])} (False = the position does not exist), "
+                             f"got {valid.dtype} {tuple(valid.shape)}")
+        out = self.blocks(z + pos, None if valid.all() else ~valid)
+        return out.masked_fill(~valid[..., None], 0.)
 
 # %% ../nbs/00b_layers.ipynb #c4af2638
 class WeightedFeatureMaps(nn.Module):

@@ -150,9 +150,11 @@ class PatchBackbone(nn.Module):
               )->Tensor:
         "The encoder; patch x variable tokens add the learned variable-pair attention bias `var_attn_bias` in every layer."
         if getattr(self, 'var_attn_bias', None) is None: return self.encoder(tokens, key_padding_mask=key_padding_mask)
-        if token_vars is None: v = torch.arange(tokens.shape[1], device=tokens.device) % self.n_vars; bias = self.var_attn_bias[:, v][:, :, v][None]
-        else: bias = self.var_attn_bias[:, token_vars[:, :, None], token_vars[:, None, :]].transpose(0, 1)  # [B, H, T, T]
-        return self.encoder(tokens, key_padding_mask=key_padding_mask, attn_bias=bias)
+        # bias[h, t, s] = var_attn_bias[h, v_t, v_s] = var_attn_bias[h, v_t, :] . one_hot(v_s): folded into q and k (`qk_bias`),
+        # so SDPA keeps its fast kernel (an explicit [B, H, T, T] float bias with a gradient drops it to the math path)
+        if token_vars is None: v = torch.arange(tokens.shape[1], device=tokens.device) % self.n_vars; qb = self.var_attn_bias[:, v]  # [H, T, N]
+        else: v = token_vars; qb = self.var_attn_bias[:, v].transpose(0, 1)  # [B, H, T, N]
+        return self.encoder(tokens, key_padding_mask=key_padding_mask, qk_bias=(qb, F.one_hot(v, self.n_vars).to(tokens.dtype)))
 
     def to_tokens(self, e:Tensor)->Tensor:
         "`[B, P, N, D]` -> `[B, P*N, D]` (patch_var) or `[B*N, P, D]` (channel_independent)."

@@ -6,7 +6,7 @@ Docs: https://patchssl.github.io/patchssl/vqshape.html.md"""
 
 # %% ../nbs/04_vqshape.ipynb #0cd30e69
 from __future__ import annotations
-import inspect, math, numbers
+import inspect, math, numbers, warnings
 import numpy as np
 import torch
 from torch import nn, Tensor
@@ -439,16 +439,17 @@ def load_vqshape(ckpt, # path or dict of a checkpoint written by `save_checkpoin
 # %% ../nbs/04_vqshape.ipynb #d956155d
 @torch.no_grad()
 def tokenize(model:VQShape, X, # `[n, L, N]` array or tensor
-             bs:int=256)->dict: # z_q `[n, N, T, dim_code]`; idx, t, l, mu, sigma `[n, N, T]` (numpy)
-    "The tokens of every series and variable, in evaluation mode (all patches seen)."
+             bs:int=256)->dict: # z, z_q `[n, N, T, dim_code]`; idx, t, l, mu, sigma `[n, N, T]`; mean, std `[n, N]` (numpy)
+    "The tokens of every series and variable, in evaluation mode (all patches seen), with each variable's mean and standard deviation (what instance normalisation removed)."
     model.eval()
     X = torch.as_tensor(np.asarray(X, np.float32))
     n, N = X.shape[0], X.shape[2]
     outs = []
     for i in range(0, n, bs):
         o = model(X[i:i + bs])
-        outs.append({k: o[k] for k in ('z_q', 'idx', 't', 'l', 'mu', 'sigma')})
-    return {k: torch.cat([o[k] for o in outs]).reshape(n, N, model.n_tokens, *outs[0][k].shape[2:]).numpy() for k in outs[0]}
+        _, mean, std = model.prepare(X[i:i + bs])
+        outs.append({k: o[k] for k in ('z', 'z_q', 'idx', 't', 'l', 'mu', 'sigma')} | dict(mean=mean[:, 0], std=std[:, 0]))
+    return {k: torch.cat([o[k] for o in outs]).reshape(n, N, *outs[0][k].shape[1:]).numpy() for k in outs[0]}
 
 # %% ../nbs/04_vqshape.ipynb #033674bc
 @torch.no_grad()
@@ -507,10 +508,18 @@ def plot_tokens(model:VQShape, x, # one series `[L]` or `[L, 1]`
     return fig
 
 # %% ../nbs/04_vqshape.ipynb #6ad45948
-def token_features(tok:dict)->np.ndarray: # `[n, N * T * (dim_code + 4)]`
-    "Per variable and token `[z_q, t, l, mu, sigma]`, flattened: the token classifier's input."
-    f = np.concatenate([tok['z_q'], np.stack([tok[k] for k in ('t', 'l', 'mu', 'sigma')], -1)], -1)
-    return f.reshape(len(f), -1)
+def token_features(tok:dict, # `tokenize`'s output
+                   code:str='z', # the code vector of a token: 'z' (the encoder's, before quantisation) or 'z_q' (its codebook entry)
+                   stats:bool=False, # add each variable's mean and log standard deviation (the level and scale instance normalisation removed)
+                  )->np.ndarray: # `[n, N * T * (dim_code + 4) (+ N * 2)]`
+    "Per variable and token `[code, t, l, mu, sigma]`, flattened (optionally with each variable's level and scale): the token classifier's input."
+    if code not in ('z', 'z_q'): raise ValueError(f"code must be 'z' (before quantisation) or 'z_q' (the codebook entry), got {code!r}")
+    if code not in tok: raise ValueError(f"the tokens have no {code!r}: make them with `tokenize`")
+    f = np.concatenate([tok[code], np.stack([tok[k] for k in ('t', 'l', 'mu', 'sigma')], -1)], -1)
+    f = f.reshape(len(f), -1)
+    if not stats: return f
+    if 'mean' not in tok: raise ValueError("stats=True needs the tokens' 'mean' and 'std': make them with `tokenize`")
+    return np.concatenate([f, tok['mean'], np.log(tok['std'])], 1)
 
 # %% ../nbs/04_vqshape.ipynb #63a3374f
 def code_histogram(tok:dict, n_codes:int)->np.ndarray: # `[n, N * n_codes]`
@@ -524,28 +533,44 @@ def code_histogram(tok:dict, n_codes:int)->np.ndarray: # `[n, N * n_codes]`
 # %% ../nbs/04_vqshape.ipynb #ae347949
 def linear_probe(F_train, y_train, F_valid, y_valid, # features and labels of the train and validation parts
                  Cs:tuple=(0.01, 0.1, 1., 10.), # inverse regularisation strengths to try
-                 seed:int=0)->tuple: # (fitted pipeline, chosen C, validation accuracy of each C)
-    "Standardise, then logistic regression; C is chosen on the validation part (never on test), then refit on train + valid."
+                 seed:int=0,
+                 folds:int|None=None, # None: choose C on the valid part; k: by stratified k-fold cross-validation over train + valid
+                )->tuple: # (fitted pipeline, chosen C, validation accuracy of each C)
+    "Standardise, then logistic regression; C is chosen on the validation part (or by k-fold cross-validation over the training split; never on test), then refit on train + valid."
     try:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
+        from sklearn.model_selection import StratifiedKFold
     except ImportError as e: raise ImportError("the token classifiers need scikit-learn: pip install 'patchssl[vqshape]'") from e
     make = lambda C: make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
-    accs = {C: float((make(C).fit(F_train, y_train).predict(F_valid) == y_valid).mean()) for C in Cs}
+    X, y = np.concatenate([F_train, F_valid]), np.concatenate([y_train, y_valid])
+    if folds is None: accs = {C: float((make(C).fit(F_train, y_train).predict(F_valid) == y_valid).mean()) for C in Cs}
+    else:
+        if folds < 2: raise ValueError(f"folds must be >= 2 (or None to use the valid part), got {folds}")
+        k = min(folds, max(2, np.unique(y, return_counts=True)[1].min()))  # no more folds than the rarest class has series
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)  # a class with fewer series than folds
+            splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(X, y))
+        accs = {C: float(np.mean([(make(C).fit(X[a], y[a]).predict(X[b]) == y[b]).mean() for a, b in splits])) for C in Cs}
     best = max(Cs, key=lambda C: (accs[C], -C))  # ties: the stronger regularisation
-    return make(best).fit(np.concatenate([F_train, F_valid]), np.concatenate([y_train, y_valid])), best, accs
+    return make(best).fit(X, y), best, accs
 
 # %% ../nbs/04_vqshape.ipynb #3c7091a7
-def classify_sets(model:VQShape, datas:list, seed:int=0)->list:
-    "Per set: token and histogram features of its train / valid / test series, a linear probe with C chosen on valid, test accuracy."
+def classify_sets(model:VQShape, datas:list, seed:int=0,
+                  code:str='z', # the token's code vector in the token features: 'z' or 'z_q' (`token_features`)
+                  stats:bool=False, # add each variable's mean and log std to both kinds of features
+                  folds:int|None=None, # None: C chosen on the valid part; k: by k-fold cross-validation over train + valid
+                 )->list:
+    "Per set: token and histogram features of its train / valid / test series, a linear probe with C chosen on the training split, test accuracy."
     rows = []
     for d in datas:
         toks = [tokenize(model, resample_series(getattr(d, f'X_{s}'), model.seq_len, getattr(d, f'pad_{s}'))) for s in ('train', 'valid', 'test')]
         r = dict(dataset=d.name, n_train=len(d.y_train), n_valid=len(d.y_valid), n_test=len(d.y_test), n_vars=d.n_vars, classes=d.n_classes)
-        for kind, f in (('token', token_features), ('histogram', lambda t: code_histogram(t, model.n_codes))):
+        hist = lambda t: np.concatenate([code_histogram(t, model.n_codes)] + ([t['mean'], np.log(t['std'])] if stats else []), 1)
+        for kind, f in (('token', lambda t: token_features(t, code, stats)), ('histogram', hist)):
             Fs = [f(t) for t in toks]
-            clf, C, accs = linear_probe(Fs[0], d.y_train, Fs[1], d.y_valid, seed=seed)
+            clf, C, accs = linear_probe(Fs[0], d.y_train, Fs[1], d.y_valid, seed=seed, folds=folds)
             r[kind] = dict(test_acc=float((clf.predict(Fs[2]) == d.y_test).mean()), C=C, valid_acc=accs[C])
         r['test_codes'] = code_stats(toks[2]['idx'], model.n_codes)
         rows.append(r)
