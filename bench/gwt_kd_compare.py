@@ -1,76 +1,122 @@
 """Two-teacher distillation through a global workspace (chapter 05): every row of the comparison on three wearable-sensor
-sets, mean ± std of test accuracy over seeds, student parameters and inference time against the teachers.
+sets, mean ± std of test accuracy over seeds, a paired per-seed comparison of the rows the goal compares, student
+parameters and inference time against the teachers.
 
-    nice -n 15 python bench/gwt_kd_compare.py --threads 1
+    nice -n 10 python bench/gwt_kd_compare.py --threads 1
+
+Default settings, chosen on the fixed validation parts only (`bench/results/gwt_kd_tune.md`, test splits not read), by
+this rule: one setting shared by every distillation row (the fixed-weight baseline is the lab's earlier code with the
+same loss and schedule, so it gets the same lam, T, lr and epochs); lr 3e-3, because the teachers and the student alone
+are trained at the same lr and the student alone is much worse at 1e-3 (mean val_last5 0.800 against 0.870); among the
+settings at that lr, the one whose workspace row has the highest mean over the three sets of `val_last5` (validation
+accuracy averaged over the last 5 epochs and 2 seeds; `val_best`, the accuracy of the kept epoch, ties at 0.883 for three
+settings): lam 0.9, T 2 (0.863). Only PickupGestureWiimoteZ discriminates (BasicMotions and Daphnet validation parts
+saturate) and its validation part has 10 series, so the choice is weak evidence.
+
+Results are written after every (set, seed), so an interrupted run leaves the finished part in `bench/results/`.
 """
 import argparse, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write, md_table
-from patchssl.gwt_kd import gwt_data, data_pis, compare, ROWS, terms_frame, test_accuracy
+from patchssl.gwt_kd import gwt_data, data_pis, compare, ROWS, ROW_TEXT, terms_frame, test_accuracy
 
 p = argparse.ArgumentParser()
 p.add_argument('--sets', default='BasicMotions,PickupGestureWiimoteZ,Daphnet')
 p.add_argument('--seeds', type=int, default=3)
 p.add_argument('--teacher-epochs', type=int, default=30)
 p.add_argument('--epochs', type=int, default=30)
-p.add_argument('--lam', type=float, default=0.99, help='weight of distillation against cross-entropy (chosen on validation: bench/gwt_kd_tune.py)')
-p.add_argument('--T', type=float, default=4., help='distillation temperature')
-p.add_argument('--lr', type=float, default=3e-3)
+p.add_argument('--lam', type=float, default=0.9, help='weight of distillation against cross-entropy (chosen on validation: see the docstring)')
+p.add_argument('--T', type=float, default=2., help='distillation temperature (chosen on validation)')
+p.add_argument('--lr', type=float, default=3e-3, help='peak learning rate of teachers and students')
 p.add_argument('--threads', type=int, default=1)
 p.add_argument('--name', default='gwt_kd_compare')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache', help='folder caching the persistence images')
+p.add_argument('--no-figure', action='store_true', help='do not write nbs/images/gwt_kd_c.png')
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-cache = Path(a.cache)
+SETS = a.sets.split(',')
+ORDER = ['teacher_pi', 'teacher_sig', *ROWS]
+
+def paired(res:pd.DataFrame)->tuple:
+    "Per (set, seed) the goal's rows side by side, and per set the paired differences gwt - student and gwt - kd_fixed."
+    wins = []
+    for (sname, seed), d in res.groupby(['set', 'seed']):
+        acc = d.set_index('row').acc
+        wins.append(dict(set=sname, seed=seed, gwt=acc['gwt'], student=acc['student'], kd_fixed=acc['kd_fixed'],
+                         gwt_minus_student=acc['gwt'] - acc['student'], gwt_minus_kd_fixed=acc['gwt'] - acc['kd_fixed']))
+    wins = pd.DataFrame(wins)
+    summ = []
+    for sname, d in wins.groupby('set', sort=False):
+        n_test = int(res[res.set == sname].n_test.iloc[0])
+        r = dict(set=sname, seeds=len(d), one_test_series=1 / n_test)
+        for other in ('student', 'kd_fixed'):
+            diff = d[f'gwt_minus_{other}']
+            r[f'vs {other}: mean diff ± std'] = f"{diff.mean():+.3f} ± {diff.std():.3f}" if len(d) > 1 else f"{diff.mean():+.3f}"
+            r[f'vs {other}: W/T/L'] = f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}"
+        m = res[res.set == sname].groupby('row').acc.mean()
+        r['goal met (means)'] = bool(m['gwt'] > m['student'] and m['gwt'] > m['kd_fixed'])
+        summ.append(r)
+    return wins, pd.DataFrame(summ)
+
+def report(recs:list, cs:list, done:bool):
+    res = pd.concat(recs)
+    sets = [s for s in SETS if s in set(res.set)]
+    g = res.groupby(['row', 'set']).acc.agg(['mean', 'std']).reset_index()
+    tab = g.assign(v=lambda d: d['mean'].map('{:.3f}'.format) + ' ± ' + d['std'].map('{:.3f}'.format)).pivot(index='row', columns='set', values='v')
+    tab = tab.reindex(ORDER)[sets].reset_index()
+    tab.insert(1, 'method', [{'teacher_pi': 'teacher on persistence images', 'teacher_sig': 'teacher on raw series', **ROW_TEXT}[r] for r in tab.row])
+    gv = res.groupby(['row', 'set']).val_acc.mean().unstack('set').reindex(ORDER)[sets].round(3).reset_index()
+    wins, summ = paired(res)
+    n_met = int(summ['goal met (means)'].sum())
+    cost = res.groupby(['set', 'row'])[['params', 's_per_sample', 'pi_s_per_sample']].median().reset_index()
+    cost = cost[cost.row.isin(['teacher_pi', 'teacher_sig', 'student', 'gwt'])].copy()
+    cost['ms_per_sample'] = (cost.s_per_sample * 1e3).round(4); cost['pi_ms_per_sample'] = (cost.pi_s_per_sample * 1e3).round(3)
+    cost['params'] = cost.params.astype(int)
+    cost = cost[['set', 'row', 'params', 'ms_per_sample', 'pi_ms_per_sample']]
+    call = pd.concat(cs)
+    cmean = call.groupby(['set', 'epoch']).c.mean().unstack(0)
+    seeds_done = res.groupby('set').seed.nunique().to_dict()
+    head = ("" if done else f"**Partial (run interrupted or still running): seeds finished per set {seeds_done}.**\n\n")
+    md = (head + f"Test accuracy, mean ± std over {a.seeds} seeds (same fixed validation part for every seed; each model keeps its best "
+          f"validation epoch). Teachers {a.teacher_epochs} epochs, students {a.epochs} epochs, lr {a.lr:g}, lam {a.lam:g}, T {a.T:g}, "
+          f"persistence images normalised per channel, CPU, {a.threads} thread(s); total {(time.time() - t_start) / 60:.1f} min.\n\n" + md_table(tab) +
+          "\n\nValidation accuracy of the kept epoch (teachers: of the kept model), mean over seeds:\n\n" + md_table(gv) +
+          "\n\nTest accuracy per seed of the three rows the goal compares (same seed = same teachers, same split, same student "
+          "initialisation):\n\n" + md_table(wins) +
+          "\n\nPaired per-seed differences of the workspace row (mean ± std over seeds; W/T/L = seeds where it wins/ties/loses; "
+          "`one_test_series` = the accuracy of one test series):\n\n" + md_table(summ) +
+          f"\n\nGoal (workspace mean above both the student alone and the fixed-weight baseline on >= 2 of {len(sets)} sets): "
+          f"met on {n_met} set(s): **{'met' if n_met >= 2 else 'not met'}**.\n\n"
+          "Parameters used at test time and inference time per sample (median over seeds; `pi_ms_per_sample` = computing the "
+          "persistence images the PI teacher needs; the students need none):\n\n" + md_table(cost) +
+          "\n\nMean of c = d1/(d1+d2) per epoch of the workspace row (first, middle, last epoch):\n\n" +
+          md_table(cmean.iloc[[0, len(cmean) // 2, -1]].reset_index().round(3)))
+    write(a.name, dict(args=vars(a), finished=done, seeds_done=seeds_done, rows=res.to_dict('records'),
+                       paired=summ.to_dict('records'), c_per_epoch=cmean.reset_index().to_dict('records')), md)
+    return cmean
+
 recs, cs, t_start = [], [], time.time()
-for name in a.sets.split(','):
+for name in SETS:
     data = gwt_data(name)  # the validation part is fixed (seed 0) for every seed below
-    t0 = time.time(); pis = data_pis(data, cache_dir=cache); pi_s = (time.time() - t0)
+    pis = data_pis(data, cache_dir=Path(a.cache))  # normalised per channel (the default)
     for seed in range(a.seeds):
         t0 = time.time()
         df, learners, (tp, ts) = compare(data, pis, seed=seed, teacher_epochs=a.teacher_epochs, student_epochs=a.epochs, lr=a.lr, lam=a.lam, T=a.T)
-        df['set'], df['seed'] = name, seed
+        df['set'], df['seed'], df['n_test'] = name, seed, len(data.y_test)
         df['kept_epoch'] = [None, None] + [l.best_epoch.kept for l in learners.values()]
         df['val_acc'] = [test_accuracy(tp, pis['valid'], data.y_valid), test_accuracy(ts, data.X_valid, data.y_valid)] + \
                         [l.best_epoch.acc for l in learners.values()]
         recs.append(df)
         tf = terms_frame(learners['gwt']); tf['set'], tf['seed'] = name, seed; cs.append(tf)
         print(f"{name} seed {seed}: {time.time() - t0:.0f} s", dict(zip(df.row, df.acc.round(3))), flush=True)
-res = pd.concat(recs)
-order = ['teacher_pi', 'teacher_sig', *ROWS]
-g = res.groupby(['row', 'set']).acc.agg(['mean', 'std']).reset_index()
-tab = g.assign(v=lambda d: d['mean'].map('{:.3f}'.format) + ' ± ' + d['std'].map('{:.3f}'.format)).pivot(index='row', columns='set', values='v')
-tab = tab.reindex(order)[[s for s in a.sets.split(',')]].reset_index()
-from patchssl.gwt_kd import ROW_TEXT
-tab.insert(1, 'method', [{'teacher_pi': 'teacher on persistence images', 'teacher_sig': 'teacher on raw series', **ROW_TEXT}[r] for r in tab.row])
-gv = res.groupby(['row', 'set']).val_acc.mean().unstack('set').reindex(order)[[s for s in a.sets.split(',')]].round(3).reset_index()
-wins = []  # the goal, per set and per seed: does the workspace row beat the student alone and the fixed-weight baseline?
-for (sname, seed), d in res.groupby(['set', 'seed']):
-    acc = d.set_index('row').acc
-    wins.append(dict(set=sname, seed=seed, gwt=acc['gwt'], student=acc['student'], kd_fixed=acc['kd_fixed'],
-                     beats_student=bool(acc['gwt'] > acc['student']), beats_kd_fixed=bool(acc['gwt'] > acc['kd_fixed'])))
-wins = pd.DataFrame(wins)
-cost = res.groupby(['set', 'row'])[['params', 's_per_sample', 'pi_s_per_sample']].median().reset_index()
-cost = cost[cost.row.isin(['teacher_pi', 'teacher_sig', 'student', 'gwt'])]
-cost['ms_per_sample'] = (cost.s_per_sample * 1e3).round(4); cost['pi_ms_per_sample'] = (cost.pi_s_per_sample * 1e3).round(3)
-cost['params'] = cost.params.astype(int)
-cost = cost[['set', 'row', 'params', 'ms_per_sample', 'pi_ms_per_sample']]
-call = pd.concat(cs)
-cmean = call.groupby(['set', 'epoch']).c.mean().unstack(0)
-md = (f"Test accuracy, mean ± std over {a.seeds} seeds (same fixed validation part for every seed; each model keeps its best "
-      f"validation epoch). Teachers {a.teacher_epochs} epochs, students {a.epochs} epochs, lr {a.lr:g}, lam {a.lam:g}, T {a.T:g}, CPU, {a.threads} thread(s); total "
-      f"{(time.time() - t_start) / 60:.1f} min.\n\n" + md_table(tab) +
-      "\n\nValidation accuracy of the kept epoch (teachers: of the kept model), mean over seeds:\n\n" + md_table(gv) +
-      "\n\nTest accuracy per seed of the three rows the goal compares:\n\n" + md_table(wins) +
-      "\n\nParameters used at test time and inference time per sample (median over seeds; `pi_ms_per_sample` = computing the "
-      "persistence images the PI teacher needs; the students need none):\n\n" + md_table(cost) +
-      "\n\nMean of c = d1/(d1+d2) per epoch of the workspace row (first, middle, last epoch):\n\n" +
-      md_table(cmean.iloc[[0, len(cmean) // 2, -1]].reset_index().round(3)))
-write(a.name, dict(args=vars(a), rows=res.to_dict('records'), c_per_epoch=cmean.reset_index().to_dict('records')), md)
-import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-fig, ax = plt.subplots(figsize=(6, 3))
-for s in cmean.columns: ax.plot(cmean.index, cmean[s], 'o-', ms=3, label=s)
-ax.set(xlabel='epoch', ylabel='mean c (weight of the PI teacher)', title=f'c over training, workspace row, mean of {a.seeds} seeds'); ax.legend()
-fig.tight_layout(); fig.savefig(Path(__file__).resolve().parents[1] / 'nbs' / 'images' / 'gwt_kd_c.png', dpi=90)
+        last = name == SETS[-1] and seed == a.seeds - 1
+        if not last: report(recs, cs, done=False)
+cmean = report(recs, cs, done=True)
+if not a.no_figure:
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for s in cmean.columns: ax.plot(cmean.index, cmean[s], 'o-', ms=3, label=s)
+    ax.set(xlabel='epoch', ylabel='mean c (weight of the PI teacher)', title=f'c over training, workspace row, mean of {a.seeds} seeds'); ax.legend()
+    fig.tight_layout(); fig.savefig(Path(__file__).resolve().parents[1] / 'nbs' / 'images' / 'gwt_kd_c.png', dpi=90)

@@ -21,6 +21,10 @@ paper's and PatchITransformer's head flattens them (P*D -> H: 1.17M parameters, 
 table also has `PatchTSTForPrediction` with `pooling_type=None` (the same design) and tsai's PatchTST (`pip install
 tsai --no-deps`: its PatchTST needs only torch and fastai; without it the row is left out and the results say so).
 
+`--autocast` adds the two references and our two same-design models with forward + loss under
+`torch.autocast('cpu', dtype=torch.bfloat16)` (weights and Adam stay fp32), and a bfloat16 matmul peak: on CPUs with
+bfloat16 matrix units (AMX) the matmuls alone are several times faster; the rows show whether whole steps are.
+
 `--compile` adds the same-design PatchMAE with `torch.compile` on its encoder; its first step (compilation) is timed
 apart. Use `--threads 1` on a shared machine: with 2 threads on 2 busy cores every small op that enters a parallel
 region waits for the second thread to be scheduled (a sqrt of 128 floats took 21 ms with 2 threads and 1 us with 1).
@@ -30,7 +34,7 @@ element-wise work is not counted) and set against an fp32 matmul peak (4096 x 40
 the same run. Inputs are random normal tensors (speed does not depend on the values). Hugging Face models are built
 from a `PatchTSTConfig`, nothing is downloaded. Needs the `bench` extra: `pip install -e ".[bench]"`.
 
-    python bench/speed_patchtst.py [--threads 2] [--warmup 2] [--reps 5] [--compile] [--profile] [--name speed_patchtst]
+    python bench/speed_patchtst.py [--threads 2] [--warmup 2] [--reps 5] [--compile] [--autocast] [--profile] [--name speed_patchtst]
 """
 import argparse, json, os, sys, time
 from pathlib import Path
@@ -45,19 +49,25 @@ GOALS = [  # (label, numerator (reference), denominator (ours), minimum speed-up
     ('PatchITransformer (channel-independent) vs PatchTSTForPrediction with the flatten head (same design)', 'hf_predict_flat', 'pit_ci', None),
     ("PatchITransformer (channel-independent) vs tsai's PatchTST", 'tsai', 'pit_ci', None),
     ('PatchMAE token/channel-independent, torch.compile(encoder), vs PatchTSTForPretraining', 'hf_pretrain', 'pm_token_ci_compiled', None),
+    ('bfloat16 autocast: PatchTSTForPretraining fp32 / bf16', 'hf_pretrain', 'hf_pretrain_bf16', None),
+    ('bfloat16 autocast: PatchMAE token/channel-independent fp32 / bf16', 'pm_token_ci', 'pm_token_ci_bf16', None),
+    ('bfloat16 autocast: PatchTSTForPrediction fp32 / bf16', 'hf_predict', 'hf_predict_bf16', None),
+    ('bfloat16 autocast: PatchITransformer fp32 / bf16', 'pit_ci', 'pit_ci_bf16', None),
 ]
+AUTOCAST = ['hf_pretrain', 'pm_token_ci', 'hf_predict', 'pit_ci']  # models also timed under bfloat16 autocast with --autocast
 
-def matmul_peak(n=4096, reps=3)->float:
+def matmul_peak(n=4096, reps=3, dtype=None)->float:
     import torch
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     a @ b; best = 1e9
     for _ in range(reps):
         t0 = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t0)
     return 2 * n ** 3 / best / 1e9
 
 TSAI_MISSING = []  # why tsai's row is absent, if it is
+LOSSES = {}  # name -> loss function of its step (reused by the autocast copies)
 
-def build(bs=64, L=512, N=7, H=96, compile_encoder=False):
+def build(bs=64, L=512, N=7, H=96, compile_encoder=False, autocast=False):
     "name -> (description, model, step function); every step function runs forward + loss + backward + Adam step."
     import torch, torch.nn.functional as F
     from transformers import PatchTSTConfig, PatchTSTForPretraining, PatchTSTForPrediction
@@ -67,6 +77,7 @@ def build(bs=64, L=512, N=7, H=96, compile_encoder=False):
     x, y = torch.randn(bs, L, N), torch.randn(bs, H, N)
     out = {}
     def add(name, desc, model, loss_fn):
+        LOSSES[name] = loss_fn
         model.train(); opt = torch.optim.Adam(model.parameters(), 1e-4)
         def step():
             loss = loss_fn(model); opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
@@ -108,6 +119,13 @@ def build(bs=64, L=512, N=7, H=96, compile_encoder=False):
     pit = PatchITransformer(N, L, horizon=H, patch_len=16, stride=8, d_model=128, n_heads=16, n_layers=3, d_ff=256, dropout=0.2,
                             token_mode='channel_independent')
     add('pit_ci', 'PatchITransformer channel-independent', pit, lambda m: F.mse_loss(m(x), y))
+    if autocast:  # the same models (own copies, same seed) with forward + loss under torch.autocast('cpu', bfloat16)
+        import copy
+        for n in AUTOCAST:
+            desc, m, _ = out[n]; loss_fn = LOSSES[n]
+            def bf16_loss(mm, f=loss_fn):
+                with torch.autocast('cpu', dtype=torch.bfloat16): return f(mm)
+            add(n + '_bf16', desc + ', bfloat16 autocast', copy.deepcopy(m), bf16_loss)
     return out
 
 def time_interleaved(models:dict, names:list, warmup:int, reps:int)->dict:
@@ -141,18 +159,21 @@ def main():
     ap.add_argument('--name', default='speed_patchtst', help='results file name under bench/results/')
     ap.add_argument('--compile', action='store_true', help='add the same-design PatchMAE with torch.compile on its encoder (compiles for minutes)')
     ap.add_argument('--profile', action='store_true', help='profile the reference and the slowest row of each missed goal')
+    ap.add_argument('--autocast', action='store_true', help='also time the references and ours with forward + loss under bfloat16 autocast')
     a = ap.parse_args()
     import torch, transformers
     from common import write
     torch.set_num_threads(a.threads)
     load0, t_start = os.getloadavg(), time.time()
     peak = matmul_peak()
-    models = build(compile_encoder=a.compile)
+    peak_bf16 = matmul_peak(dtype=torch.bfloat16) if a.autocast else None
+    models = build(compile_encoder=a.compile, autocast=a.autocast)
     compile_s = None
     if a.compile:  # the first step compiles (forward and backward graphs); time it apart from the timed steps
         t0 = time.perf_counter(); models['pm_token_ci_compiled'][2](); compile_s = time.perf_counter() - t0
-    pre = [n for n in ['hf_pretrain', 'pm_token_ci', 'pm_visible_ci', 'pm_visible_pv_noprior', 'pm_visible_pv', 'pm_token_ci_compiled'] if n in models]
-    sup = [n for n in ['hf_predict', 'hf_predict_flat', 'tsai', 'pit_ci'] if n in models]
+    pre = [n for n in ['hf_pretrain', 'pm_token_ci', 'pm_visible_ci', 'pm_visible_pv_noprior', 'pm_visible_pv', 'pm_token_ci_compiled',
+                           'hf_pretrain_bf16', 'pm_token_ci_bf16'] if n in models]
+    sup = [n for n in ['hf_predict', 'hf_predict_flat', 'tsai', 'pit_ci', 'hf_predict_bf16', 'pit_ci_bf16'] if n in models]
     times = {**time_interleaved(models, pre, a.warmup, a.reps), **time_interleaved(models, sup, a.warmup, a.reps)}
     peak_end = matmul_peak()
     rows = {}
@@ -183,7 +204,8 @@ def main():
              f"other processes hits every model alike (the ratios are fairer than the absolute times).",
              f"Load average (1, 5, 15 min): start {load0[0]:.2f} / {load0[1]:.2f} / {load0[2]:.2f}, end {load1[0]:.2f} / {load1[1]:.2f} / {load1[2]:.2f} "
              f"(wall time {time.time() - t_start:.0f} s).",
-             f"fp32 matmul peak measured in this run (4096^3, best of 3): {peak:.1f} GFLOP/s at start, {peak_end:.1f} at the end.", "",
+             f"fp32 matmul peak measured in this run (4096^3, best of 3): {peak:.1f} GFLOP/s at start, {peak_end:.1f} at the end"
+             + (f"; bfloat16 matmul {peak_bf16:.1f} GFLOP/s (the % column is against the fp32 peak)." if peak_bf16 else "."), "",
              "| model | step (ms, median) | min-max (ms) | params | GFLOP / step | achieved GFLOP/s | % of matmul peak |", "|---|---|---|---|---|---|---|"]
     for grp, title in ((pre, '**pretraining** (bs 64, L 512, N 7, p = stride = 12, D 128, 3 layers, 16 heads, d_ff 512, dropout 0.2, mask 0.4)'),
                        (sup, '**supervised** (bs 64, L 512, H 96, p 16, stride 8, D 128, 3 layers, 16 heads, d_ff 256, dropout 0.2)')):
@@ -207,7 +229,7 @@ def main():
                   "| op | self CPU ms / step | share | calls / step |", "|---|---|---|---|"]
         lines += [f"| `{t['op']}` | {t['self_cpu_ms_per_step']:.0f} | {100 * t['share']:.0f}% | {t['calls_per_step']:.0f} |" for t in top]
     payload = {'threads': a.threads, 'warmup': a.warmup, 'reps': a.reps, 'transformers': transformers.__version__, 'hf_attn_implementation': hf_attn,
-               'load_avg_start': load0, 'load_avg_end': load1, 'matmul_peak_gflops': peak, 'matmul_peak_gflops_end': peak_end,
+               'load_avg_start': load0, 'load_avg_end': load1, 'matmul_peak_gflops': peak, 'matmul_peak_gflops_end': peak_end, 'matmul_peak_bf16_gflops': peak_bf16,
                'rows': rows, 'ratios': ratios, 'profiles': prof, 'compile_first_step_s': compile_s,
                'tsai_missing': TSAI_MISSING}
     write(a.name, payload, '\n'.join(lines))

@@ -526,9 +526,12 @@ def _all_ranks_value(metric)->float:
 class BestEpoch(Callback):
     "Keep the weights of the epoch with the best validation accuracy, ties broken by the lower validation loss (in memory), and restore them after the fit; under torchrun over all ranks' validation shards."
     order = 60  # after the Recorder
-    def __init__(self): pass
-    def before_fit(self): self.acc, self.vloss, self.state, self.kept, self.trained = -1., float('inf'), None, -1, False
-    def before_train(self): self.trained = True  # `learn.validate()` runs no training phase: it keeps nothing
+    def __init__(self): self.acc, self.vloss, self.state, self.kept, self.trained, self.fitting = -1., float('inf'), None, -1, False, False
+    def before_fit(self): self.fitting = False  # `learn.validate()` also sends before_fit / after_fit, but never before_train
+    def before_train(self):
+        if not self.fitting:  # the first training phase of a fit starts a new record; `validate()` leaves the last one alone
+            self.acc, self.vloss, self.state, self.kept, self.fitting = -1., float('inf'), None, -1, True
+        self.trained = True
     def after_validate(self):
         if not self.trained: return
         self.trained = False
@@ -537,7 +540,8 @@ class BestEpoch(Callback):
             self.acc, self.vloss, self.kept = acc, loss, self.epoch
             self.state = {k: v.detach().clone() for k, v in _plain(self.learn.model).state_dict().items()}
     def after_fit(self):
-        if self.state is not None: _plain(self.learn.model).load_state_dict(self.state)
+        if self.fitting and self.state is not None: _plain(self.learn.model).load_state_dict(self.state)
+        self.fitting = False
 
 # %% ../nbs/05_gwt_kd.ipynb #d5d70b17
 class _FrozenTeachers(FrozenTeacher):

@@ -329,19 +329,43 @@ class PatchITransformer(PatchBackbone):
         if task == 'forecast': self.head = nn.Linear(self.n_patches * self.d_model, horizon)
         else: self.head = nn.Linear(n_vars * self.d_model, n_classes if task == 'classify' else n_outputs)
 
-    def forward_features(self, x:Tensor)->tuple: # (features `[B, P, N, D]`, (mean, std) `[B, 1, N]` or None)
-        "Normalise the window, embed all patches, encode."
+    def cell_pad(self, pad:Tensor|None)->Tensor|None: # bool `[B, P, N]` or None
+        "Patch-grid pad mask of a step pad mask `[B, L]` / `[B, L, N]` (True = padding), from `pad_cells`."
+        if pad is not None and pad.dtype != torch.bool: raise ValueError(f"pad must be a bool step mask (True = padding), got {pad.dtype}")
+        return None if pad is None else pad_cells(pad, self.patch_len, self.stride, self.remainder, self.n_vars)
+
+    def forward_features(self, x:Tensor, pad:Tensor|None=None)->tuple: # (features `[B, P, N, D]`, (mean, std) `[B, 1, N]` or None)
+        "Normalise the window over its real steps, embed all patches, encode; padded patches are never attended to."
         self.check_input(x)
+        cp = self.cell_pad(pad)
+        if cp is not None:
+            if pad.shape[:2] != x.shape[:2] or (pad.ndim == 3 and pad.shape[2] != x.shape[2]):
+                raise ValueError(f"pad must be the step pad mask [B, L] or [B, L, N] of x {tuple(x.shape)} (True = padding, as load_uea and "
+                                 f"classification_dls(..., pad_mask=True) give it), got {tuple(pad.shape)}")
+            if cp.all(1).any(): raise ValueError("a window has a variable that is padding at every patch: nothing to encode; drop it or unpad it")
+            real = ~(pad if pad.ndim == 3 else pad[..., None].expand(-1, -1, x.shape[-1]))  # [B, L, N]
+            x = x * real  # padded steps read as 0, whatever they hold
         stats = None
         if self.revin:
-            mean, std = x.mean(1, keepdim=True), (x.var(1, keepdim=True, unbiased=False) + 1e-5).sqrt()
+            if cp is None: mean, std = x.mean(1, keepdim=True), (x.var(1, keepdim=True, unbiased=False) + 1e-5).sqrt()
+            else:
+                w = real.to(x.dtype); cnt = w.sum(1, keepdim=True).clamp_min(1)
+                mean = (x * w).sum(1, keepdim=True) / cnt
+                std = ((((x - mean) * w) ** 2).sum(1, keepdim=True) / cnt + 1e-5).sqrt()
             x, stats = (x - mean) / std, (mean, std)
-        return self.from_tokens(self.encode(self.to_tokens(self.embed(self.patchify(x))))), stats
+            if cp is not None: x = x * real
+        kpm = None if cp is None else self.token_mask(cp)
+        return self.from_tokens(self.encode(self.to_tokens(self.embed(self.patchify(x))), kpm)), stats
 
-    def forward(self, x:Tensor)->Tensor: # `[B, horizon, N_target]`, `[B, n_classes]` or `[B, n_outputs]`
-        z, stats = self.forward_features(x)
+    def forward(self, x:Tensor, pad:Tensor|None=None)->Tensor: # `[B, horizon, N_target]`, `[B, n_classes]` or `[B, n_outputs]`
+        "Head on the encoded patches; with a step pad mask `pad` (`classification_dls(..., pad_mask=True)`) padded patches are left out."
+        z, stats = self.forward_features(x, pad)
         B, P, N, D = z.shape
-        if self.task != 'forecast': return self.head(self.drop_head(z.mean(1).reshape(B, N * D)))
+        keep = None if pad is None else (~self.cell_pad(pad))[..., None].to(z.dtype)  # [B, P, N, 1]
+        if self.task != 'forecast':
+            pooled = z.mean(1) if keep is None else (z * keep).sum(1) / keep.sum(1)  # mean over the real patches
+            return self.head(self.drop_head(pooled.reshape(B, N * D)))
+        if keep is not None: z = z * keep
         idx = self.target if self.target is not None else slice(None)
         z = z[:, :, idx]
         y = self.head(self.drop_head(z.permute(0, 2, 1, 3).reshape(B, z.shape[2], P * D))).transpose(1, 2)  # [B, H, Nt]
