@@ -44,6 +44,36 @@ PUBLISHED = [  # (row, horizon, mse, mae, budget) as quoted in issue 9 and /work
 ROWS = ['supervised', 'linear probe (ridge)', 'fine-tune (LP-FT)', 'raw-window ridge']
 
 
+def draw(R:dict, path):
+    "The figure: pretraining curves (validation masked-cell MSE, train loss, visible-mean fill) and each horizon's validation curves."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    args = R['args']; chunks, visible_weight, L = args['chunks'], args['visible_weight'], args['seq_len']
+    pre = R['pretraining']
+    nc = 1 + len(R['horizons'])
+    fig, axs = plt.subplots(1, nc, figsize=(4.6 * nc, 3.8), squeeze=False); axs = axs[0]
+    if pre and pre['valid_masked']:
+        e = np.arange(1, len(pre['valid_masked']) + 1) / chunks
+        if pre.get('previous'):  # an extended run: the earlier pretraining first
+            pv = pre['previous']['valid_masked']; e0 = np.arange(1, len(pv) + 1) / chunks; e = e + e0[-1]
+            axs[0].plot(e0, pv, 'o-', ms=3, c='C1', label='valid, masked cells (earlier run)')
+        axs[0].plot(e, pre['valid_masked'], 'o-', ms=3, c='C0', label='valid, masked cells')
+        axs[0].plot(e, pre['train_loss'], '--', c='gray', lw=1, label=f'train (masked + {visible_weight:g} x visible)')
+        axs[0].axhline(pre['mean_fill'], c='k', ls=':', label='visible-mean fill (valid)')
+        axs[0].set(title=f'PatchMAE pretraining, L {L}', xlabel='passes over every train window', ylabel='masked MSE (instance-normalised)')
+        axs[0].set_ylim(0, max(1.1, pre['mean_fill'] * 1.05)); axs[0].legend(fontsize=7)
+    for ax, (H, h) in zip(axs[1:], R['horizons'].items()):
+        for nm in ('supervised', 'fine-tune (LP-FT)'):
+            r = h['rows'].get(nm)
+            if r and 'valid_hist' in r:
+                x0 = 0 if nm.startswith('fine') else 1
+                ax.plot(np.arange(x0, x0 + len(r['valid_hist'])) / chunks, r['valid_hist'], 'o-', ms=3, label=nm)
+        for nm, ls in (('linear probe (ridge)', '--'), ('raw-window ridge', ':')):
+            r = h['rows'].get(nm)
+            if r: ax.axhline(r['valid_mse'], ls=ls, c='gray' if ls == ':' else 'C2', label=nm)
+        ax.set(title=f'downstream validation MSE, H {H}', xlabel='passes over every train window'); ax.legend(fontsize=7)
+    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
+
+
 class EpochChunks(torch.utils.data.Dataset):
     "Epoch e uses part e % k of a random permutation of `ds` drawn afresh every k epochs: k epochs use every window once."
     def __init__(self, ds, k, seed=0):
@@ -121,7 +151,11 @@ def main():
     ap.add_argument('--pretrained', default=None, help='skip pretraining: use this finished checkpoint')
     ap.add_argument('--stop-by', default=None, help='HH:MM UTC: skip downstream rows that would end later')
     ap.add_argument('--name', default='patch_mae_medium')
+    ap.add_argument('--replot', action='store_true', help="only redraw bench/results/{name}.png from the run's {name}.json")
     a = ap.parse_args()
+    if a.replot:
+        sys.path.insert(0, str(Path(__file__).resolve().parent)); from common import RESULTS
+        draw(json.loads((RESULTS/f'{a.name}.json').read_text()), RESULTS/f'{a.name}.png'); return
 
     torch.set_num_threads(a.threads)
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
@@ -150,29 +184,7 @@ def main():
     # ------------------------------------------------------------------ reporting (after every stage)
     def report():
         R['total_seconds'] = round(time.time() - t_all, 1)
-        pre = R['pretraining']
-        nc = 1 + len(R['horizons'])
-        fig, axs = plt.subplots(1, nc, figsize=(4.6 * nc, 3.8), squeeze=False); axs = axs[0]
-        if pre and pre['valid_masked']:
-            e = np.arange(1, len(pre['valid_masked']) + 1) / a.chunks
-            if pre.get('previous'):  # an extended run: the earlier pretraining first
-                pv = pre['previous']['valid_masked']; e0 = np.arange(1, len(pv) + 1) / a.chunks; e = e + e0[-1]
-                axs[0].plot(e0, pv, 'o-', ms=3, c='C1', label='valid, masked cells (earlier run)')
-            axs[0].plot(e, pre['train_loss'], '--', c='gray', lw=1, label=f'train (masked + {a.visible_weight:g} x visible)')
-            axs[0].axhline(pre['mean_fill'], c='k', ls=':', label='visible-mean fill (valid)')
-            axs[0].set(title=f'PatchMAE pretraining, L {L}', xlabel='passes over every train window', ylabel='masked MSE (instance-normalised)')
-            axs[0].set_ylim(0, max(1.1, pre['mean_fill'] * 1.05)); axs[0].legend(fontsize=7)
-        for ax, (H, h) in zip(axs[1:], R['horizons'].items()):
-            for nm in ('supervised', 'fine-tune (LP-FT)'):
-                r = h['rows'].get(nm)
-                if r and 'valid_hist' in r:
-                    x0 = 0 if nm.startswith('fine') else 1
-                    ax.plot(np.arange(x0, x0 + len(r['valid_hist'])) / a.chunks, r['valid_hist'], 'o-', ms=3, label=nm)
-            for nm, ls in (('linear probe (ridge)', '--'), ('raw-window ridge', ':')):
-                r = h['rows'].get(nm)
-                if r: ax.axhline(r['valid_mse'], ls=ls, c='gray' if ls == ':' else 'C2', label=nm)
-            ax.set(title=f'downstream validation MSE, H {H}', xlabel='passes over every train window'); ax.legend(fontsize=7)
-        fig.tight_layout(); fig.savefig(RESULTS/f'{a.name}.png', dpi=90); plt.close(fig)
+        draw(R, RESULTS/f'{a.name}.png')
         write(a.name, R, markdown())
 
     def markdown():
