@@ -1,13 +1,14 @@
 """Downstream quality of CrossMAE pretraining per decoder, over random seeds: MAE decoder (every masked token
 predicted), cross-attention decoder (kept 0.25), and cross with weighted feature maps (WFM); plus the encoder at its
 random initialisation. Each pretrained encoder is scored twice: a closed-form linear probe on frozen features
-(patchssl.crossmae: `forecast_probe`, `ridge_probe`), and a fine-tune of encoder + linear head through the shared
+(patchssl.crossmae: `forecast_probe`, `ridge_probe`; the ridge penalty chosen by 5-fold cross-validation on the
+training rows, `ridge_cv_alpha`), and a fine-tune of encoder + linear head through the shared
 transfer recipe (patchssl.transfer: `Learner.fine_tune_pretrained`, head alone first, then everything at lr/2).
 Tasks: ETTh1 forecast at horizon 96 (lookback 336, patch 16), the 3-class scikit-image texture probe (brick / grass /
 gravel, 32-pixel crops; pretraining on the other bundled photographs), and the 10-class EuroSAT-MS probe (13 bands,
 375 unlabelled train patches for pretraining, 94 test patches).
 
-    nice -n 15 python bench/crossmae_downstream.py --threads 1
+    nice -n 10 python bench/crossmae_downstream.py --threads 1
 """
 import argparse, sys, time
 from pathlib import Path
@@ -23,8 +24,8 @@ from common import write, md_table
 from patchssl.data import etth1_dls
 import patchssl.transfer  # noqa: F401  (Learner.fine_tune_pretrained)
 from patchssl.transfer import seed_everything
-from patchssl.crossmae import (SeriesCrossMAE, ImageCrossMAE, crossmae_learner, forecast_probe, ridge_probe, encode_features,
-                               image_crops, load_eurosat_ms, TEXTURES, PHOTOS)
+from patchssl.crossmae import (SeriesCrossMAE, ImageCrossMAE, crossmae_learner, forecast_probe, ridge_probe, RIDGE_ALPHAS,
+                               encode_features, image_crops, load_eurosat_ms, TEXTURES, PHOTOS)
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--threads', type=int, default=1)
@@ -41,12 +42,15 @@ ap.add_argument('--eurosat_ft_epochs', type=int, default=10)
 ap.add_argument('--etth1_ft_head_epochs', type=int, default=1)
 ap.add_argument('--etth1_ft_epochs', type=int, default=2)
 ap.add_argument('--data', default=str(Path(__file__).resolve().parents[2]/'shared/data/eurosat_ms/eurosat_ms_subset.npz'))
+ap.add_argument('--variants', default='', help="comma-separated variant names to run (default: all), e.g. 'random init,cross (kept 0.25)'")
 ap.add_argument('--name', default='crossmae_downstream')
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 tasks = a.tasks.split(',')
 VARIANTS = {'mae (all masked)': dict(decoder='mae'), 'cross (kept 0.25)': dict(decoder='cross', kept_mask_ratio=.25),
             'cross + WFM (kept 0.25)': dict(decoder='cross', kept_mask_ratio=.25, weight_fm=True)}
+
+CLS_ALPHAS, FC_ALPHAS = RIDGE_ALPHAS, (10., 100., 1000., 1e4, 1e5)  # ridge penalties, chosen by 5-fold CV on the training rows
 
 class Forecaster(nn.Module):
     "A (pretrained) SeriesEncoder and PatchTST's linear head over each variable's flattened patch tokens, de-normalised."
@@ -117,15 +121,20 @@ def unlabelled_dls(x, seed, bs=64):
     return DataLoaders(DataLoader(ds(idx[nv:]), bs=bs, shuffle=True, drop_last=True), DataLoader(ds(idx[:nv]), bs=bs), device='cpu')
 
 rows = []
-for seed in range(a.seeds):
-    for name, kw in [('random init', dict(decoder='cross'))] + list(VARIANTS.items()):
+ALL = [('random init', dict(decoder='cross'))] + list(VARIANTS.items())
+only = [v for v in a.variants.split(',') if v]
+def main():
+  for seed in range(a.seeds):
+    for name, kw in [(n, kw) for n, kw in ALL if not only or n in only]:
         r = dict(seed=seed, variant=name)
         if 'etth1' in tasks:
             seed_everything(seed)
             sm = SeriesCrossMAE(7, 336, patch_len=16, **kw)
             r['series_pretrain_s'] = round(pretrain(sm, pdls, a.series_epochs), 1) if name != 'random init' else 0.
-            fp = forecast_probe(sm, xa, ya, xt, yt)
-            r['etth1_probe_mse'] = fp['mse']
+            t0 = time.time()
+            fp = forecast_probe(sm, xa, ya, xt, yt, FC_ALPHAS)  # penalty by CV on contiguous blocks of training windows
+            r['etth1_alpha'], r['etth1_probe_mse'] = fp['alpha'], fp['mse']
+            r['etth1_probe_s'] = round(time.time() - t0, 1)
             seed_everything(seed)
             fc = Forecaster(sm.encoder, 96)
             t0 = time.time()
@@ -135,40 +144,53 @@ for seed in range(a.seeds):
             seed_everything(seed)
             im = ImageCrossMAE(1, 32, patch_size=4, **kw)
             r['image_pretrain_s'] = round(pretrain(im, unlabelled_dls(nz(xp), seed), a.image_epochs), 1) if name != 'random init' else 0.
-            r['texture_probe_acc'] = ridge_probe(encode_features(im, nz(xtr)), ytr, encode_features(im, nz(xte)), yte)['accuracy']
+            rp = ridge_probe(encode_features(im, nz(xtr)), ytr, encode_features(im, nz(xte)), yte, CLS_ALPHAS)
+            r['texture_alpha'], r['texture_probe_acc'] = rp['alpha'], rp['accuracy']
             seed_everything(seed)
             cl = Classifier(im.encoder, 3)
+            t0 = time.time()
             fine_tune(cl, tensor_dls(nz(xtr), ytr, 64, seed), nn.CrossEntropyLoss(), a.ft_epochs, a.ft_head_epochs, a.ft_lr)
-            r['texture_ft_acc'] = (predict(cl, nz(xte)).argmax(1).numpy() == yte).mean()
+            r['texture_ft_acc'], r['texture_ft_s'] = (predict(cl, nz(xte)).argmax(1).numpy() == yte).mean(), round(time.time() - t0, 1)
         if 'eurosat' in tasks:
             seed_everything(seed)
             em = ImageCrossMAE(13, 64, patch_size=8, **kw)
             r['eurosat_pretrain_s'] = round(pretrain(em, unlabelled_dls(ex[etr], seed, bs=32), a.eurosat_epochs, a.eurosat_lr), 1) if name != 'random init' else 0.
-            r['eurosat_probe_acc'] = ridge_probe(encode_features(em, ex[etr]), eytr, encode_features(em, ex[ete]), eyte, alpha=.1)['accuracy']
+            rp = ridge_probe(encode_features(em, ex[etr]), eytr, encode_features(em, ex[ete]), eyte, CLS_ALPHAS)
+            r['eurosat_alpha'], r['eurosat_probe_acc'] = rp['alpha'], rp['accuracy']
             seed_everything(seed)
             cl = Classifier(em.encoder, 10)
+            t0 = time.time()
             fine_tune(cl, tensor_dls(ex[etr], eytr, 32, seed), nn.CrossEntropyLoss(), a.eurosat_ft_epochs, a.ft_head_epochs, a.ft_lr)
-            r['eurosat_ft_acc'] = (predict(cl, ex[ete]).argmax(1).numpy() == eyte).mean()
+            r['eurosat_ft_acc'], r['eurosat_ft_s'] = (predict(cl, ex[ete]).argmax(1).numpy() == eyte).mean(), round(time.time() - t0, 1)
         rows.append(r); print(r, flush=True)
-df = pd.DataFrame(rows)
-scores = [c for c in df.columns if c.endswith(('_mse', '_acc'))]
-times = [c for c in df.columns if c.endswith('_s')]
-agg = df.groupby('variant', sort=False).agg(**{k: v for c in scores for k, v in ((c, (c, 'mean')), (c + '_sd', (c, 'std')))},
-                                             **{c: (c, 'mean') for c in times}).reset_index()
-note = (f"{a.seeds} seeds (mean and sd over seeds). Probe: closed-form linear probe on frozen features. Fine-tune (`_ft_`): "
-        f"the pretrained encoder + a linear head through `Learner.fine_tune_pretrained` (the head alone at lr {a.ft_lr:g}, then "
-        f"everything at lr {a.ft_lr / 2:g}, one-cycle each; image heads: BatchNorm without affine + Linear on the mean-pooled "
-        f"tokens, MAE's probe head; ETTh1: PatchTST's flatten + Linear head per variable); 'random init' fine-tunes the "
-        f"untrained encoder, i.e. supervised training from scratch with the same budget. ")
-if 'etth1' in tasks: note += (f"ETTh1: lookback 336, patch 16 (147 tokens), mask 0.75, {a.series_epochs} pretraining epochs on "
-        f"{len(pdls.train_ds)} train windows (stride 8); probe (alpha 1000) fitted on {len(xa)} train windows (stride 4); fine-tune on "
-        f"{len(xf)} train windows (stride 8, batch 32), head {a.etth1_ft_head_epochs} + {a.etth1_ft_epochs} epochs, MSE loss; both scored on all {len(xt)} test windows, horizon 96, "
-        f"z-scored MSE. ")
-if 'texture' in tasks: note += (f"Texture: 1,400 photo crops (patch 4, 64 tokens), mask 0.75, {a.image_epochs} epochs; ridge probe on "
-        f"mean-pooled features and fine-tune (head {a.ft_head_epochs} + {a.ft_epochs} epochs, batch 64) on 600 train crops, scored on 600 test crops from the other "
-        f"half of each texture. ")
-if 'eurosat' in tasks: note += (f"EuroSAT-MS: log then per-band z-score, patch 8 (64 tokens), mask 0.75, {a.eurosat_epochs} "
-        f"pretraining epochs at lr {a.eurosat_lr:g} on the 375 train patches (batch 32; the recipe from bench/crossmae_eurosat.py); ridge probe (alpha 0.1, the penalty cross-validation picks in bench/crossmae_eurosat.py) on mean-pooled features; fine-tune "
-        f"(head {a.ft_head_epochs} + {a.eurosat_ft_epochs} epochs, batch 32) on the 375 labelled train patches; 94 test patches (one = 0.011). ")
-note += "Encoder D=64, 2 layers; decoder width 64, 2 layers. `*_pretrain_s`: wall time of the whole pretraining (encoder included).\n\n"
-write(a.name, dict(rows=rows, args=vars(a)), note + md_table(agg, 4) + "\n\nPer seed:\n\n" + md_table(df, 4))
+        report()  # the table so far, rewritten after every row
+
+def report():
+    df = pd.DataFrame(rows)
+    scores = [c for c in df.columns if c.endswith(('_mse', '_acc'))]
+    times = [c for c in df.columns if c.endswith('_s')]
+    agg = df.groupby('variant', sort=False).agg(**{k: v for c in scores for k, v in ((c, (c, 'mean')), (c + '_sd', (c, 'std')))},
+                                                 **{c: (c, 'mean') for c in times}, n=('seed', 'count')).reset_index()
+    note = (f"{a.seeds} seeds asked, `n` done per variant (mean and sd over seeds). Probe: closed-form linear (ridge) probe on frozen "
+            f"features, its penalty chosen by 5-fold cross-validation on the TRAINING features only (`*_alpha` per seed; classes from "
+            f"{CLS_ALPHAS} on a fixed random partition, forecasts from {FC_ALPHAS} on contiguous blocks of windows); the test split is "
+            f"used once, for the score. Fine-tune (`_ft_`): "
+            f"the pretrained encoder + a linear head through `Learner.fine_tune_pretrained` (the head alone at lr {a.ft_lr:g}, then "
+            f"everything at lr {a.ft_lr / 2:g}, one-cycle each; image heads: BatchNorm without affine + Linear on the mean-pooled "
+            f"tokens, MAE's probe head; ETTh1: PatchTST's flatten + Linear head per variable); 'random init' fine-tunes the "
+            f"untrained encoder, i.e. supervised training from scratch with the same budget. ")
+    if 'etth1' in tasks: note += (f"ETTh1: lookback 336, patch 16 (147 tokens), mask 0.75, {a.series_epochs} pretraining epochs on "
+            f"{len(pdls.train_ds)} train windows (stride 8); probe fitted on {len(xa)} train windows (stride 4); fine-tune on "
+            f"{len(xf)} train windows (stride 8, batch 32), head {a.etth1_ft_head_epochs} + {a.etth1_ft_epochs} epochs, MSE loss; both scored on all {len(xt)} test windows, horizon 96, "
+            f"z-scored MSE (lower is better). ")
+    if 'texture' in tasks: note += (f"Texture: 1,400 photo crops (patch 4, 64 tokens), mask 0.75, {a.image_epochs} epochs; ridge probe on "
+            f"mean-pooled features and fine-tune (head {a.ft_head_epochs} + {a.ft_epochs} epochs, batch 64) on 600 train crops, scored on 600 test crops from the other "
+            f"half of each texture. ")
+    if 'eurosat' in tasks: note += (f"EuroSAT-MS: log then per-band z-score, patch 8 (64 tokens), mask 0.75, {a.eurosat_epochs} "
+            f"pretraining epochs at lr {a.eurosat_lr:g} on the 375 train patches (batch 32); ridge probe on mean-pooled features; fine-tune "
+            f"(head {a.ft_head_epochs} + {a.eurosat_ft_epochs} epochs, batch 32) on the 375 labelled train patches; 94 test patches (one = 0.011). ")
+    note += ("Encoder D=64, 2 layers; decoder width 64, 2 layers. `*_pretrain_s`: wall time of the whole pretraining (encoder included); "
+             "`*_probe_s`, `*_ft_s`: of the probe (with its cross-validation) and of the fine-tune.\n\n")
+    write(a.name, dict(rows=rows, args=vars(a)), note + md_table(agg, 4) + "\n\nPer seed:\n\n" + md_table(df, 4))
+
+main()

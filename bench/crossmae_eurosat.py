@@ -24,7 +24,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument('--data', default=str(Path(__file__).resolve().parents[2]/'shared/data/eurosat_ms/eurosat_ms_subset.npz'))
 ap.add_argument('--threads', type=int, default=1)
 ap.add_argument('--seeds', type=int, default=3)
-ap.add_argument('--only', default='', help='comma-separated config names to run (default: all)')
+ap.add_argument('--only', default='', help="config names to run, separated by ';' (names contain commas; default: all)")
+ap.add_argument('--all-seeds', action='store_true', help='run every selected config with --seeds seeds (default: the factor rows run one)')
 ap.add_argument('--name', default='crossmae_eurosat')
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
@@ -83,7 +84,8 @@ CONFIGS = {  # name: (changes to BASE, seeds); the factor rows run one seed (ind
     '25 epochs, 188 images': (dict(epochs=25, n_img=188), 1),
     '100 epochs, lr 1e-3': (dict(epochs=100, lr=1e-3), 1),
 }
-only = [c for c in a.only.split(',') if c]
+only = [c.strip() for c in a.only.split(';') if c.strip()]
+if unknown := [c for c in only if c not in CONFIGS]: sys.exit(f'unknown config(s) {unknown}; one of {list(CONFIGS)}')
 rows = []
 def record(name, seed, cfg, feats, seconds, loss=None):
     x = X[cfg['norm']]
@@ -113,7 +115,7 @@ def report():
 
 ALL = {'random init': ({}, a.seeds), **CONFIGS}
 jobs = [(seed, name) for seed in range(a.seeds) for name, (_, n) in ALL.items()
-        if seed < min(n, a.seeds) and (not only or name in only or name == 'random init')]
+        if seed < (a.seeds if a.all_seeds else min(n, a.seeds)) and (not only or name in only or name == 'random init')]
 jobs.sort(key=lambda j: ALL[j[1]][0].get('epochs', 0) >= 100)  # the long runs last
 for seed, name in jobs:
     over = ALL[name][0]
