@@ -412,9 +412,17 @@ class TwoTeacherKD(nn.Module):
     def __init__(self, student:WRN1d, teacher_pi:WRN2d|None=None, teacher_sig:WRN1d|None=None,
                  workspace:GlobalWorkspace|None=None,
                  infer:str='memory', # at test time: 'memory' (cross-attend to the memory slots) or 'skip' (leave the workspace out)
+                 logits:str='slots', # in training the logits come from: 'slots' (cross-attention to this sample's teacher slots),
+                                     # 'memory' (to the memory slots) or 'student' (the student's own features; needs infer='skip')
+                 slot_drop:float=0., # with logits='slots': per sample, the memory slots replace the teacher slots with this probability
                 ):
         super().__init__()
         if infer not in ('memory', 'skip'): raise ValueError(f"infer={infer!r} must be 'memory' or 'skip'")
+        if logits not in ('slots', 'memory', 'student'): raise ValueError(f"logits={logits!r} must be 'slots', 'memory' or 'student'")
+        if logits == 'student' and infer != 'skip':
+            raise ValueError("logits='student' trains the head on the student's own features: use infer='skip' at test time")
+        if not 0 <= slot_drop <= 1: raise ValueError(f"slot_drop={slot_drop} must lie in [0, 1]")
+        if slot_drop and logits != 'slots': raise ValueError(f"slot_drop={slot_drop} needs logits='slots' (the teacher slots are what it drops)")
         if workspace is not None:
             if teacher_pi is None or teacher_sig is None: raise ValueError("the workspace needs both teachers")
             for name, m, want in (('student', student, workspace.student_shape), ('teacher_pi', teacher_pi, workspace.pi_shape),
@@ -426,6 +434,7 @@ class TwoTeacherKD(nn.Module):
             if t is not None and t.n_classes != student.n_classes:
                 raise ValueError(f"a teacher has {t.n_classes} classes, the student {student.n_classes}")
         self.student, self.teacher_pi, self.teacher_sig, self.workspace, self.infer = student, teacher_pi, teacher_sig, workspace, infer
+        self.logits, self.slot_drop = logits, slot_drop
         self.aux = {}
 
     def forward(self, x:Tensor, pi:Tensor|None=None)->Tensor:
@@ -441,8 +450,14 @@ class TwoTeacherKD(nn.Module):
         f = self.student.encode(x)
         if self.workspace is not None:
             if teach:
-                f, kts, kis1, kis2 = self.workspace(f, f1, f2)
+                g, kts, kis1, kis2 = self.workspace(f, f1, f2)  # teacher slots: KTS, KIS1, KIS2 for the alignment loss and c
                 self.aux.update(kts=kts, kis1=kis1, kis2=kis2)
+                if self.logits == 'memory': g = self.workspace(f)[0]
+                elif self.logits == 'student': g = f
+                elif self.slot_drop:
+                    drop = torch.rand(len(f), 1, 1, device=f.device) < self.slot_drop
+                    g = torch.where(drop, self.workspace(f)[0], g)
+                f = g
             elif self.infer == 'memory': f = self.workspace(f)[0]
         return self.student.decode(f)
 
@@ -639,10 +654,12 @@ ROWS = {  # name: (teachers used, workspace, loss settings), the rows of the com
     'gwt':          dict(teachers=('pi', 'sig'), workspace=True, loss=dict()),
     'gwt_no_align': dict(teachers=('pi', 'sig'), workspace=True, loss=dict(lam_align=0.)),
     'gwt_one_iter': dict(teachers=('pi', 'sig'), workspace=True, loss=dict(), n_iters=1),
+    'gwt_mem':      dict(teachers=('pi', 'sig'), workspace=True, loss=dict(), logits='memory'),
 }
 ROW_TEXT = {'student': 'student alone', 'kd_pi': 'KD from the PI teacher', 'kd_sig': 'KD from the signal teacher',
             'kd_fixed': 'two teachers, fixed 0.3 PI / 0.7 signal', 'gwt': 'workspace (mGLW-KD)',
-            'gwt_no_align': 'workspace without alignment loss', 'gwt_one_iter': 'workspace, one slot round (no GRU iterations)'}
+            'gwt_no_align': 'workspace without alignment loss', 'gwt_one_iter': 'workspace, one slot round (no GRU iterations)',
+            'gwt_mem': 'workspace, head reads the memory slots in training too'}
 
 def _rank()->int: return int(os.environ.get('RANK', 0)) if int(os.environ.get('WORLD_SIZE', 1)) > 1 else 0
 
@@ -670,7 +687,9 @@ def train_teachers(data:ClassificationData, pis:dict, depth:int=10, width:int=2,
 
 # %% ../nbs/05_gwt_kd.ipynb #4f26dda3
 def build_student(row:str, data:ClassificationData, teacher_pi:WRN2d, teacher_sig:WRN1d, depth:int=10, width:int=1,
-                  n_slots:int=5, n_heads:int|None=None, n_iters:int=3, infer:str='memory')->TwoTeacherKD:
+                  n_slots:int=5, n_heads:int|None=None, n_iters:int=3, infer:str='memory',
+                  logits:str='slots', slot_drop:float=0., # see `TwoTeacherKD`; a row's own settings in `ROWS` win
+                 )->TwoTeacherKD:
     "The model of comparison row `row` (a key of `ROWS`) around a fresh student."
     if row not in ROWS: raise ValueError(f"unknown row {row!r}; choose from {list(ROWS)}")
     spec = ROWS[row]
@@ -678,7 +697,7 @@ def build_student(row:str, data:ClassificationData, teacher_pi:WRN2d, teacher_si
     tp, ts = (teacher_pi if 'pi' in spec['teachers'] else None), (teacher_sig if 'sig' in spec['teachers'] else None)
     ws = GlobalWorkspace(s.feature_shape, teacher_pi.feature_shape, teacher_sig.feature_shape, n_slots, n_heads,
                          spec.get('n_iters', n_iters)) if spec['workspace'] else None
-    return TwoTeacherKD(s, tp, ts, ws, infer)
+    return TwoTeacherKD(s, tp, ts, ws, spec.get('infer', infer), spec.get('logits', logits), spec.get('slot_drop', slot_drop))
 
 # %% ../nbs/05_gwt_kd.ipynb #ca29b6f9
 def train_student(row:str, data:ClassificationData, pis:dict, teacher_pi:WRN2d, teacher_sig:WRN1d, epochs:int=30, lr:float=3e-3,
