@@ -24,15 +24,15 @@ from .layers import sincos_1d, sincos_2d, TransformerEncoder, MAEDecoder, CrossA
 from .patch_mae import instance_stats
 from .transfer import TrainGuard
 from .cli import Opt, Command, expect_files, OptionError
+from .transfer import RIDGE_ALPHAS, ridge_cv_alpha, ridge_probe  # the shared closed-form probe (chapter 00c)
 
 # %% auto #0
-__all__ = ['DECODERS', 'CATCHMENT_STATIC', 'MODALITIES', 'TEXTURES', 'PHOTOS', 'RIDGE_ALPHAS', 'CROSSMAE_OPTS', 'CROSSMAE',
-           'pack_tokens', 'unpack_tokens', 'TokenEncoder', 'SeriesEncoder', 'ImageEncoder', 'StaticToken',
-           'with_static', 'kept_mask', 'CrossMAEBase', 'SeriesCrossMAE', 'ImageCrossMAE', 'CrossMaskingCallback',
-           'crossmae_learner', 'synthetic_catchments', 'catchment_dls', 'MultiModalMAE', 'MultiModalLoss',
-           'MultiModalMaskingCallback', 'multimodal_learner', 'series_from_context', 'skimage_gray', 'image_crops',
-           'encode_features', 'ridge_cv_alpha', 'ridge_probe', 'load_eurosat_ms', 'forecast_features', 'forecast_probe',
-           'decoder_cost', 'crossmae_run']
+__all__ = ['DECODERS', 'CATCHMENT_STATIC', 'MODALITIES', 'TEXTURES', 'PHOTOS', 'CROSSMAE_OPTS', 'CROSSMAE', 'pack_tokens',
+           'unpack_tokens', 'TokenEncoder', 'SeriesEncoder', 'ImageEncoder', 'StaticToken', 'with_static', 'kept_mask',
+           'CrossMAEBase', 'SeriesCrossMAE', 'ImageCrossMAE', 'CrossMaskingCallback', 'crossmae_learner',
+           'synthetic_catchments', 'catchment_dls', 'MultiModalMAE', 'MultiModalLoss', 'MultiModalMaskingCallback',
+           'multimodal_learner', 'series_from_context', 'skimage_gray', 'image_crops', 'encode_features',
+           'load_eurosat_ms', 'forecast_features', 'forecast_probe', 'decoder_cost', 'crossmae_run']
 
 # %% ../nbs/03_crossmae.ipynb #68e168e2
 def pack_tokens(x:Tensor, # tokens `[B, T, D]`
@@ -740,65 +740,6 @@ def encode_features(model:nn.Module, # a `SeriesCrossMAE`/`ImageCrossMAE`, or it
         out.append(t.mean(1) if pool else t)
     enc.train(was)
     return torch.cat(out)
-
-# %% ../nbs/03_crossmae.ipynb #941ed7b0
-RIDGE_ALPHAS = (0.01, 0.1, 1., 10., 100., 1000.)  # the penalties `ridge_cv_alpha` tries by default
-
-def _ridge_fit(Xtr:Tensor, Y:Tensor, alphas)->tuple: # (design function, weights `[F+1, H]` for every penalty)
-    "Standardise with the training features' statistics, add a bias column, solve the ridge system for every penalty."
-    mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
-    A = lambda X: torch.cat([(X - mu) / sd, torch.ones(len(X), 1, dtype=X.dtype)], 1)
-    Atr = A(Xtr)
-    G, b = Atr.T @ Atr, Atr.T @ Y
-    eye = torch.eye(len(G), dtype=G.dtype); eye[-1, -1] = 0  # no penalty on the bias
-    return A, [torch.linalg.solve(G + al * eye, b) for al in alphas]
-
-def _ridge_targets(y:Tensor, n_classes:int|None=None)->tuple: # (classify, targets `[n, H]` float64)
-    classify = not y.is_floating_point()
-    return classify, (F.one_hot(y.long(), n_classes or int(y.max()) + 1).double() if classify else y.double().reshape(len(y), -1))
-
-def ridge_cv_alpha(X:Tensor, y, # TRAINING features `[n, F]`; labels `[n]` (int) or targets `[n, H]` (float)
-                   alphas=RIDGE_ALPHAS, # penalties to try
-                   k:int=5, # folds
-                   blocks:bool=False, # contiguous folds (rows of overlapping windows), else a fixed random partition
-                  )->float:
-    "The ridge penalty with the best `k`-fold cross-validated score on the training rows: accuracy for labels, MSE for targets (first of ties)."
-    X, y = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y)
-    n = len(X)
-    if len(y) != n: raise ValueError(f"features and targets differ in length: {n}/{len(y)}")
-    if not 2 <= k <= n: raise ValueError(f"k must be between 2 and the number of rows ({n}), got {k}")
-    alphas = tuple(float(al) for al in alphas)
-    if not alphas or min(alphas) < 0: raise ValueError(f"alphas must be a non-empty sequence of penalties >= 0, got {alphas}")
-    classify, Y = _ridge_targets(y)
-    folds = torch.arange(n) * k // n if blocks else torch.as_tensor(np.random.default_rng(0).permutation(n) % k)
-    score = [0.] * len(alphas)
-    for f in range(k):
-        va = folds == f
-        A, Ws = _ridge_fit(X[~va], Y[~va], alphas)
-        Ava = A(X[va])
-        for i, W in enumerate(Ws):
-            P = Ava @ W
-            score[i] += ((P.argmax(1) == y[va]).double().mean() if classify else -(P - Y[va]).pow(2).mean()).item() / k
-    return alphas[score.index(max(score))]
-
-
-# %% ../nbs/03_crossmae.ipynb #cb4b5c2d
-def ridge_probe(Xtr:Tensor, ytr, Xte:Tensor, yte, # features `[n, F]`; labels `[n]` (int) or targets `[n, H]` (float)
-                alpha:float|tuple=1.0, # ridge penalty on standardised features, or penalties to choose from with `ridge_cv_alpha` on the training rows
-                blocks:bool=False, # with several penalties: contiguous cross-validation folds
-               )->dict: # {'accuracy'} for labels, {'mse', 'mae'} for real targets, the test predictions and the penalty used
-    "Closed-form ridge regression (a linear probe) from training features to labels or targets, scored on the test features."
-    Xtr, Xte = torch.as_tensor(Xtr, dtype=torch.float64), torch.as_tensor(Xte, dtype=torch.float64)
-    ytr, yte = torch.as_tensor(ytr), torch.as_tensor(yte)
-    if len(Xtr) != len(ytr) or len(Xte) != len(yte): raise ValueError(f"features and targets differ in length: {len(Xtr)}/{len(ytr)}, {len(Xte)}/{len(yte)}")
-    if not isinstance(alpha, (int, float)): alpha = ridge_cv_alpha(Xtr, ytr, alpha, blocks=blocks)  # training rows only
-    classify, Y = _ridge_targets(ytr, int(max(ytr.max(), yte.max())) + 1 if not ytr.is_floating_point() else None)
-    A, (W,) = _ridge_fit(Xtr, Y, (alpha,))
-    P = A(Xte) @ W
-    if classify: return dict(accuracy=(P.argmax(1) == yte).double().mean().item(), pred=P.argmax(1), alpha=alpha)
-    P = P.reshape(yte.shape)
-    return dict(mse=F.mse_loss(P, yte.double()).item(), mae=F.l1_loss(P, yte.double()).item(), pred=P.float(), alpha=alpha)
-
 
 # %% ../nbs/03_crossmae.ipynb #669becb3
 def load_eurosat_ms(path:str|Path, # the `eurosat_ms_subset.npz` file
