@@ -337,23 +337,20 @@ class PatchITransformer(PatchBackbone):
     def forward_features(self, x:Tensor, pad:Tensor|None=None)->tuple: # (features `[B, P, N, D]`, (mean, std) `[B, 1, N]` or None)
         "Normalise the window over its real steps, embed all patches, encode; padded patches are never attended to."
         self.check_input(x)
-        cp = self.cell_pad(pad)
-        if cp is not None:
+        cp = real = None
+        if pad is not None:
             if pad.shape[:2] != x.shape[:2] or (pad.ndim == 3 and pad.shape[2] != x.shape[2]):
                 raise ValueError(f"pad must be the step pad mask [B, L] or [B, L, N] of x {tuple(x.shape)} (True = padding, as load_uea and "
                                  f"classification_dls(..., pad_mask=True) give it), got {tuple(pad.shape)}")
+            cp = self.cell_pad(pad)
             if cp.all(1).any(): raise ValueError("a window has a variable that is padding at every patch: nothing to encode; drop it or unpad it")
             real = ~(pad if pad.ndim == 3 else pad[..., None].expand(-1, -1, x.shape[-1]))  # [B, L, N]
             x = x * real  # padded steps read as 0, whatever they hold
         stats = None
-        if self.revin:
-            if cp is None: mean, std = x.mean(1, keepdim=True), (x.var(1, keepdim=True, unbiased=False) + 1e-5).sqrt()
-            else:
-                w = real.to(x.dtype); cnt = w.sum(1, keepdim=True).clamp_min(1)
-                mean = (x * w).sum(1, keepdim=True) / cnt
-                std = ((((x - mean) * w) ** 2).sum(1, keepdim=True) / cnt + 1e-5).sqrt()
+        if self.revin:  # per window and variable, over its real steps (each step a one-step "patch" for `instance_stats`)
+            mean, std = (s[..., 0] for s in instance_stats(x[..., None], real))
             x, stats = (x - mean) / std, (mean, std)
-            if cp is not None: x = x * real
+            if real is not None: x = x * real
         kpm = None if cp is None else self.token_mask(cp)
         return self.from_tokens(self.encode(self.to_tokens(self.embed(self.patchify(x))), kpm)), stats
 

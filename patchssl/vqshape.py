@@ -309,11 +309,11 @@ class VQShape(nn.Module):
 
     def forward(self, x:Tensor, # `[B, L, N]`, any L >= patch_len
                 mask:Tensor|None=None, # optional bool `[B, P, N]`; default: random `mask_ratio` in training, none in eval
-               )->dict: # x (normalised rows), x_hat, s_hat, z, z_q, idx, t, l, mu, sigma, vq_loss (rows = B*N)
-        xn, _, _ = self.prepare(x)
+               )->dict: # x (normalised rows), mean, std (what normalisation removed), x_hat, s_hat, z, z_q, idx, t, l, mu, sigma, vq_loss (rows = B*N)
+        xn, mean, std = self.prepare(x)
         o = self.attributes(self.forward_encoder(xn, self.patch_mask(x, mask)))
         o['z_q'], o['idx'], o['vq_loss'] = self.codebook(o['z'])
-        o['x'], o['x_hat'], o['s_hat'] = xn, self.decode_series(o), self.place_shapes(o)
+        o['x'], o['mean'], o['std'], o['x_hat'], o['s_hat'] = xn, mean, std, self.decode_series(o), self.place_shapes(o)
         return o
 
     def forward_loss(self, o:dict)->dict: # the four terms: ts, vq, shape, dist
@@ -447,8 +447,7 @@ def tokenize(model:VQShape, X, # `[n, L, N]` array or tensor
     outs = []
     for i in range(0, n, bs):
         o = model(X[i:i + bs])
-        _, mean, std = model.prepare(X[i:i + bs])
-        outs.append({k: o[k] for k in ('z', 'z_q', 'idx', 't', 'l', 'mu', 'sigma')} | dict(mean=mean[:, 0], std=std[:, 0]))
+        outs.append({k: o[k] for k in ('z', 'z_q', 'idx', 't', 'l', 'mu', 'sigma')} | dict(mean=o['mean'][:, 0], std=o['std'][:, 0]))
     return {k: torch.cat([o[k] for o in outs]).reshape(n, N, *outs[0][k].shape[1:]).numpy() for k in outs[0]}
 
 # %% ../nbs/04_vqshape.ipynb #033674bc
