@@ -19,7 +19,7 @@ from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.callback.schedule import *  # fit_one_cycle
 from .patching import (check_series, n_patches, patchify, unpatchify, patchify_2d, unpatchify_2d, make_mask,
-                               gather_tokens, masked_loss, MaskedLoss, MaskingCallback, _check_ratio)
+                               gather_tokens, mask_ids, masked_loss, MaskedLoss, MaskingCallback, _check_ratio)
 from .layers import sincos_1d, sincos_2d, TransformerEncoder, MAEDecoder, CrossAttentionDecoder, init_weights
 from .patch_mae import instance_stats
 from .transfer import TrainGuard
@@ -261,7 +261,7 @@ def _restore_ids(positions:Tensor, padding_mask:Tensor, n_tokens:int)->Tensor: #
     "`ids_restore` of packed tokens (`pack_tokens`): slot `k` of a row goes back to `positions[k]`, its padding slots to hidden positions."
     keep = torch.zeros(len(positions), n_tokens + 1, dtype=torch.bool, device=positions.device)
     keep = keep.scatter(1, torch.where(padding_mask, n_tokens, positions), True)[:, :n_tokens]
-    return torch.argsort(torch.argsort((~keep).to(torch.uint8), dim=1, stable=True), 1)  # the order pack_tokens packs in, inverted
+    return mask_ids(~keep, equal=False)[1]  # pack_tokens packs visible-first in original order: mask_ids's order, inverted
 
 class CrossMAEBase(nn.Module):
     "Decoder, projector, `config` and the decoding step shared by `SeriesCrossMAE` and `ImageCrossMAE`."

@@ -127,19 +127,19 @@ class Attention(nn.Module):
         return self.proj(o[..., :d].transpose(1, 2).flatten(2))
 
 # %% ../nbs/00b_layers.ipynb #ac8f92b7
-_RNG_LEVELS = 32768  # each dropout draw is a 15-bit integer in [0, 2**15)
+_RNG_LEVELS = 256  # each dropout draw is one random byte in [0, 256)
 
-def _random15(shape:tuple, device=None)->Tensor:
-    "Uniform integers in [0, 2**15) as int16 `shape`: four per 64-bit draw (int64 `random_()` fills bits 0-62)."
+def _random8(shape:tuple, device=None)->Tensor:
+    "Uniform integers in [0, 256) as uint8 `shape`: eight per 64-bit draw (all 64 bits of int64 `random_` over its full range)."
     n = math.prod(shape)
-    return torch.empty((n + 3) // 4, dtype=torch.int64, device=device).random_().view(torch.int16)[:n].view(shape) & 0x7FFF
+    return torch.empty((n + 7) // 8, dtype=torch.int64, device=device).random_(-2**63, 2**63 - 1).view(torch.uint8)[:n].view(shape)
 
-def _keep_scale(like:Tensor, p:float)->Tensor:
-    "Dropout multiplier shaped like `like`: 0 with probability `p` (rounded to a multiple of 1/32768), else 1/(1-p)."
-    # 15-bit draws, four per 64-bit random number, cost a quarter of `bernoulli_` on CPU (drawing dropout masks was 17% of a block's step)
+def _keep_mask(like:Tensor, p:float)->tuple: # (mask shaped like `like`, 0. or 1., in its dtype; the scale 1/(1-p))
+    "Inverted-dropout mask: 0 with probability `p` (rounded to a multiple of 1/256), else 1; multiply the kept elements by the scale."
     thr = round(p * _RNG_LEVELS)
-    keep = _random15(like.shape, like.device) >= thr
-    return keep.view(torch.uint8).to(like.dtype).mul_(_RNG_LEVELS / (_RNG_LEVELS - thr))  # uint8 -> float converts faster than bool -> float
+    if thr >= _RNG_LEVELS: raise ValueError(f"dropout p={p} drops everything; use p < {1 - .5 / _RNG_LEVELS}")
+    mask = torch.empty_like(like, memory_format=torch.contiguous_format)
+    return torch.ge(_random8(like.shape, like.device), thr, out=mask), _RNG_LEVELS / (_RNG_LEVELS - thr)
 
 class Mlp(nn.Module):
     "Feed-forward block: Linear(d_model -> d_ff), GELU, dropout, Linear(d_ff -> d_model)."
@@ -148,8 +148,10 @@ class Mlp(nn.Module):
         self.fc1, self.act, self.drop, self.fc2 = nn.Linear(d_model, d_ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model)
     def forward(self, x:Tensor)->Tensor:
         h, p = self.act(self.fc1(x)), self.drop.p if self.training else 0.
-        if p: h = h.mul_(_keep_scale(h, p))  # in place: GELU's backward needs its input, not its output
-        return self.fc2(h)
+        if not p: return self.fc2(h)
+        keep, scale = _keep_mask(h, p)  # in place below: GELU's backward needs its input, not its output
+        return F.linear(h.mul_(keep), self.fc2.weight * scale, self.fc2.bias)  # fc2(h * keep * scale), the scale on the small weight
+
 
 # %% ../nbs/00b_layers.ipynb #ad918251
 class EncoderBlock(nn.Module):
@@ -161,11 +163,16 @@ class EncoderBlock(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x:Tensor, key_padding_mask:Tensor|None=None, attn_bias:Tensor|None=None, qk_bias:tuple|None=None)->Tensor:
-        p = self.drop.p if self.training else 0.  # residual dropout fused with the add: x + y * keep / (1 - p)
+        p = self.drop.p if self.training else 0.
         y = self.attn(self.norm1(x), key_padding_mask=key_padding_mask, attn_bias=attn_bias, qk_bias=qk_bias)
-        x = x.addcmul(y, _keep_scale(y, p)) if p else x + y
-        y = self.mlp(self.norm2(x))
-        return x.addcmul(y, _keep_scale(y, p)) if p else x + y
+        x = self._add(x, y, p)
+        return self._add(x, self.mlp(self.norm2(x)), p)
+
+    @staticmethod
+    def _add(x:Tensor, y:Tensor, p:float)->Tensor: # x + dropout(y), the dropout fused with the add: x + y * keep * 1/(1-p)
+        if not p: return x + y
+        keep, scale = _keep_mask(y, p)
+        return x.addcmul(y, keep, value=scale)
 
 # %% ../nbs/00b_layers.ipynb #72a59464
 def init_weights(m:nn.Module):

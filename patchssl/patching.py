@@ -307,18 +307,20 @@ def expand_mask(mask:Tensor, # patch-grid mask `[B, P, N]`
     return unpatchify(steps, stride, seq_len) > 0
 
 # %% ../nbs/00_patching.ipynb #d5e8d945
-def mask_ids(mask:Tensor, # token mask `[B, T]`, True = masked, equal count per row
-            )->tuple: # (ids_keep `[B, n_keep]`, ids_restore `[B, T]`, n_keep)
+def mask_ids(mask:Tensor, # token mask `[B, T]`, True = masked; an equal count per row unless `equal=False`
+             equal:bool=True, # False: rows may keep different counts (e.g. padded slots); then ids_keep is the whole visible-first order
+            )->tuple: # (ids_keep `[B, n_keep]`, ids_restore `[B, T]`, n_keep); with equal=False (ids_shuffle `[B, T]`, ids_restore, counts `[B]`)
     "Indices to gather the visible tokens and to restore the original order (MAE's ids_keep / ids_restore)."
     if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
         raise TypeError(f"mask must be a bool tensor (True = masked), got {getattr(mask, 'dtype', type(mask).__name__)}")
     if mask.ndim != 2: raise ValueError(f"mask must be a token mask [B, T], got shape {tuple(mask.shape)}; flatten the grid with mask.reshape(B, -1)")
     counts = (~mask).sum(1)
-    if (counts != counts[0]).any():
+    if equal and (counts != counts[0]).any():
         raise ValueError(f"visible-token counts differ across the batch ({counts.min().item()}..{counts.max().item()}); "
-                         f"the encoder needs an equal count per sample: use a 'patch' or 'patch_var' mask")
+                         f"the encoder needs an equal count per sample: use a 'patch' or 'patch_var' mask (or equal=False for padded rows)")
     ids_shuffle = torch.argsort(mask.to(torch.uint8), dim=1, stable=True)  # visible first, each group in original order
     ids_restore = torch.argsort(ids_shuffle, dim=1)
+    if not equal: return ids_shuffle, ids_restore, counts
     n_keep = int(counts[0])
     return ids_shuffle[:, :n_keep], ids_restore, n_keep
 
