@@ -4,9 +4,14 @@ In training, `TwoTeacherKD` gives the student's head features that cross-attende
 teacher features; at validation and test time it gets the EMA memory of batch-mean slots (`infer='memory'`) or nothing
 (`infer='skip'`). Two modes:
 
+All rows are run against a reference comparison (`--reference`, default `bench/results/gwt_kd_compare_2s.json`, the run
+these results were made with: the 2 s Daphnet task and `gwt` reading the teacher slots in training); its settings, its
+Daphnet task and, with `--test`, its per-seed accuracies are used. Since then `logits='memory'` is the default of
+`TwoTeacherKD`, so the variants below name `logits` explicitly.
+
 Validation (default; the test splits are not read). Per set and seed the teachers are trained exactly as in
 `bench/gwt_kd_compare.py`, then the student alone, the fixed-weight baseline and these workspace variants:
-- `gwt`: as now (logits from the teacher slots in training, memory slots at test time);
+- `gwt`: the first reading (logits from the teacher slots in training, memory slots at test time; now the row `gwt_slots`);
 - `gwt_skip`: trained the same way, but validated (epoch choice) and tested without the workspace (`infer='skip'`);
 - `gwt_own`: logits from the student's own features (`logits='student'`, `infer='skip'`): the workspace shapes the
   student only through the alignment loss and the teacher weight c;
@@ -18,39 +23,40 @@ paths: `teacher` (cross-attention to this sample's teacher slots, the training p
     nice -n 10 python bench/gwt_kd_fix.py --threads 1
 
 Test (`--test --rows gwt,gwt_mem`): the chosen variant (`gwt_mem`, chosen on validation: `bench/results/gwt_kd_fix.md`,
-`bench/results/gwt_kd_fix_seeds2to5.md`; `gwt` again as a reproducibility check) on every set and seed of `bench/gwt_kd_compare.py`, teachers retrained
-with the same seeds (their test accuracy is checked against `bench/results/gwt_kd_compare.json`), paired per seed with
-the rows `student`, `kd_fixed` and `gwt` of that file.
+`bench/results/gwt_kd_fix_seeds2to5.md`; `gwt` again as a reproducibility check) on every set and seed of the reference,
+teachers retrained with the same seeds (their test accuracy is checked against the reference), paired per seed with the
+rows `student`, `kd_fixed` and `gwt` of that file.
 
     nice -n 10 python bench/gwt_kd_fix.py --threads 1 --sets PickupGestureWiimoteZ --first-seed 2 --seeds 4 --name gwt_kd_fix_seeds2to5
     nice -n 10 python bench/gwt_kd_fix.py --threads 1 --test --rows gwt,gwt_mem --name gwt_kd_fix_test
 """
-import argparse, json, sys, time
+import argparse, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table, RESULTS
-from patchssl.gwt_kd import gwt_data, data_pis, train_teachers, train_student, BestEpoch, test_accuracy
+from common import write, md_table
+from gwt_kd_common import compare_reference, reference_data, reference_teachers
+from patchssl.gwt_kd import train_teachers, train_student, BestEpoch, test_accuracy
 
 VARIANTS = {  # name: (row of ROWS, model options)
     'student': ('student', {}), 'kd_fixed': ('kd_fixed', {}),
-    'gwt': ('gwt', {}), 'gwt_skip': ('gwt', dict(infer='skip')), 'gwt_own': ('gwt', dict(logits='student', infer='skip')),
-    'gwt_mem': ('gwt', dict(logits='memory')), 'gwt_drop': ('gwt', dict(slot_drop=0.5)),
+    'gwt': ('gwt', dict(logits='slots')), 'gwt_skip': ('gwt', dict(logits='slots', infer='skip')),
+    'gwt_own': ('gwt', dict(logits='student', infer='skip')), 'gwt_mem': ('gwt', dict(logits='memory')),
+    'gwt_drop': ('gwt', dict(logits='slots', slot_drop=0.5)),
 }
 p = argparse.ArgumentParser()
 p.add_argument('--sets', default=None, help='default: PickupGestureWiimoteZ,Daphnet (validation), all three sets (--test)')
 p.add_argument('--seeds', type=int, default=None, help='default: 2 (validation), 3 (--test)')
 p.add_argument('--first-seed', type=int, default=0, help='seeds first-seed .. first-seed + seeds - 1')
 p.add_argument('--rows', default=None, help=f"comma-separated, from {', '.join(VARIANTS)}; default: all (validation)")
-p.add_argument('--test', action='store_true', help='test accuracy of --rows, paired with bench/results/gwt_kd_compare.json')
+p.add_argument('--test', action='store_true', help='test accuracy of --rows, paired with the reference')
+p.add_argument('--reference', default='gwt_kd_compare_2s', help='the comparison run (bench/results/NAME.json) to pair with and take settings from')
 p.add_argument('--threads', type=int, default=1)
 p.add_argument('--name', default='gwt_kd_fix')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-ref = json.loads((RESULTS/'gwt_kd_compare.json').read_text())
-ra = ref['args']
-prev = pd.DataFrame(ref['rows']).set_index(['set', 'seed', 'row']).acc
+ra, daphnet, prev = compare_reference(a.reference)
 sets = (a.sets or ('BasicMotions,PickupGestureWiimoteZ,Daphnet' if a.test else 'PickupGestureWiimoteZ,Daphnet')).split(',')
 seeds = a.seeds or (3 if a.test else 2)
 rows = (a.rows or ','.join(VARIANTS)).split(',')
@@ -90,7 +96,7 @@ def report(recs, t_start):
         goal = {r: int(pair[pair.row == r]['beats both (means)'].sum()) for r in rows}
         md = (f"Test accuracy; settings of `bench/gwt_kd_compare.py` (teachers and students {ra['epochs']} epochs, lr {ra['lr']:g}, "
               f"lam {ra['lam']:g}, T {ra['T']:g}), teachers retrained with the same seeds (`teacher_*_compare`: the same seed's "
-              f"teacher in `bench/results/gwt_kd_compare.json`, a reproducibility check); `*_compare`: the same seed's row in that file. "
+              f"teacher in `bench/results/{a.reference}.json`, a reproducibility check); `*_compare`: the same seed's row in that file. "
               f"Total {(time.time() - t_start) / 60:.1f} min.\n\nPer seed:\n\n" + md_table(res) + "\n\nMean ± std over seeds:\n\n" + md_table(summ)
               + "\n\nPaired per-seed differences (W/T/L = seeds where the row wins/ties/loses):\n\n" + md_table(pair)
               + "\n\nGoal (mean above both the student alone and the fixed-weight baseline on >= 2 of 3 sets): "
@@ -111,14 +117,11 @@ def report(recs, t_start):
 
 recs, t_start = [], time.time()
 for name in sets:
-    data = gwt_data(name)
-    pis = data_pis(data, cache_dir=Path(a.cache))
+    data, pis = reference_data(name, daphnet, a.cache)
     for seed in range(a.first_seed, a.first_seed + seeds):
         t0 = time.time()
-        tp, ts = train_teachers(data, pis, epochs=ra['teacher_epochs'], lr=ra['lr'], seed=seed)
-        if a.test:
-            r = dict(set=name, seed=seed, teacher_pi=test_accuracy(tp, pis['test'], data.y_test), teacher_pi_compare=prev[(name, seed, 'teacher_pi')],
-                     teacher_sig=test_accuracy(ts, data.X_test, data.y_test), teacher_sig_compare=prev[(name, seed, 'teacher_sig')])
+        if a.test: tp, ts, r = reference_teachers(name, seed, data, pis, ra, prev)
+        else: tp, ts = train_teachers(data, pis, epochs=ra['teacher_epochs'], lr=ra['lr'], seed=seed)  # the test split is not read
         for v in rows:
             row, opts = VARIANTS[v]
             learn = train_student(row, data, pis, tp, ts, ra['epochs'], ra['lr'], seed=seed, lam=ra['lam'], T=ra['T'], **opts)

@@ -1,20 +1,22 @@
 """Chapter 05: is it the dynamic teacher weight c that costs the workspace row accuracy against the fixed-weight baseline?
 
-Per set and seed, the teachers are trained again exactly as in `bench/gwt_kd_compare.py` (same seed, same settings; their
-test accuracy is printed next to the one in `bench/results/gwt_kd_compare.json` as a reproducibility check), then:
-- `gwt`: the workspace row (dynamic c = d1/(d1+d2)), again, to check it reproduces;
+Per set and seed, the teachers are trained again exactly as in the reference comparison run (`--reference`, default
+`bench/results/gwt_kd_compare_2s.json`, the run these results were made with: the 2 s Daphnet task, the workspace row
+reading the teacher slots in training; same seed, same settings; their test accuracy is printed next to the reference's
+as a reproducibility check), then:
+- `gwt`: the reference's workspace row (dynamic c = d1/(d1+d2), `logits='slots'`), again, to check it reproduces;
 - `gwt_w0.3`: the same workspace model and alignment loss, but c fixed at 0.3 (the fixed-weight baseline's weight).
-Paired against `kd_fixed` and `student` of the same seed in `gwt_kd_compare.json`.
+Paired against `kd_fixed` and `student` of the same seed in the reference.
 
     nice -n 10 python bench/gwt_kd_weight.py --threads 1
 """
-import argparse, json, sys, time
+import argparse, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table, RESULTS
-from patchssl.gwt_kd import (gwt_data, data_pis, train_teachers, train_student, build_student, kd_learner, gwt_dls, GWTLoss,
-                             test_accuracy, seed_everything, _fit)
+from common import write, md_table
+from gwt_kd_common import compare_reference, reference_data, reference_teachers
+from patchssl.gwt_kd import train_student, build_student, kd_learner, gwt_dls, GWTLoss, test_accuracy, seed_everything, _fit
 
 p = argparse.ArgumentParser()
 p.add_argument('--sets', default='PickupGestureWiimoteZ,Daphnet')
@@ -22,24 +24,21 @@ p.add_argument('--seeds', type=int, default=3)
 p.add_argument('--threads', type=int, default=1)
 p.add_argument('--name', default='gwt_kd_weight')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
+p.add_argument('--reference', default='gwt_kd_compare_2s', help='the comparison run (bench/results/NAME.json) to pair with and take settings from')
+p.add_argument('--logits', default='slots', help="the workspace rows' logits option (the reference's workspace row: 'slots')")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-ref = json.loads((RESULTS/'gwt_kd_compare.json').read_text())
-ra = ref['args']
-prev = pd.DataFrame(ref['rows']).set_index(['set', 'seed', 'row']).acc
+ra, daphnet, prev = compare_reference(a.reference)
 recs, t_start = [], time.time()
 for name in a.sets.split(','):
-    data = gwt_data(name)
-    pis = data_pis(data, cache_dir=Path(a.cache))
+    data, pis = reference_data(name, daphnet, a.cache)
     for seed in range(a.seeds):
         t0 = time.time()
-        tp, ts = train_teachers(data, pis, epochs=ra['teacher_epochs'], lr=ra['lr'], seed=seed)
-        r = dict(set=name, seed=seed, teacher_pi=test_accuracy(tp, pis['test'], data.y_test), teacher_pi_compare=prev[(name, seed, 'teacher_pi')],
-                 teacher_sig=test_accuracy(ts, data.X_test, data.y_test), teacher_sig_compare=prev[(name, seed, 'teacher_sig')])
-        learn = train_student('gwt', data, pis, tp, ts, ra['epochs'], ra['lr'], seed=seed, lam=ra['lam'], T=ra['T'])
+        tp, ts, r = reference_teachers(name, seed, data, pis, ra, prev)
+        learn = train_student('gwt', data, pis, tp, ts, ra['epochs'], ra['lr'], seed=seed, lam=ra['lam'], T=ra['T'], logits=a.logits)
         r.update(gwt=test_accuracy(learn.model.eval(), data.X_test, data.y_test), gwt_compare=prev[(name, seed, 'gwt')])
         seed_everything(seed)  # the same start as train_student
-        model = build_student('gwt', data, tp, ts)
+        model = build_student('gwt', data, tp, ts, logits=a.logits)
         learn = kd_learner(gwt_dls(data, pis, 16), model, GWTLoss(lam=ra['lam'], T=ra['T'], w_pi=0.3))
         _fit(learn, ra['epochs'], ra['lr'], seed)
         r.update({'gwt_w0.3': test_accuracy(learn.model.eval(), data.X_test, data.y_test),
@@ -55,5 +54,5 @@ summ['gwt_w0.3 - gwt (paired)'] = [f"{g['diff'].mean():+.3f} ± {g['diff'].std()
 summ['gwt_w0.3 - kd_fixed (paired)'] = [f"{g['diff_kd'].mean():+.3f} ± {g['diff_kd'].std():.3f}" for _, g in d.groupby('set', sort=False)]
 md = (f"Test accuracy; settings of `bench/gwt_kd_compare.py` (teachers and students {ra['epochs']} epochs, lr {ra['lr']:g}, lam {ra['lam']:g}, "
       f"T {ra['T']:g}); total {(time.time() - t_start) / 60:.1f} min. `*_compare` / `(compare)`: the same seed's value in "
-      "`bench/results/gwt_kd_compare.json`.\n\nPer seed:\n\n" + md_table(res) + "\n\nMean ± std over seeds:\n\n" + md_table(summ))
+      f"`bench/results/{a.reference}.json`.\n\nPer seed:\n\n" + md_table(res) + "\n\nMean ± std over seeds:\n\n" + md_table(summ))
 write(a.name, dict(args=vars(a), compare_args=ra, rows=res.to_dict('records')), md)

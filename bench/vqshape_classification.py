@@ -71,7 +71,7 @@ def main():
     from patchssl.data import load_uea, ArrayDataset
     from patchssl.transfer import seed_everything
     from patchssl.vqshape import (vqshape_small, vqshape_learner, vqshape_sets, univariate_pool, tokenize, code_stats, token_features,
-                                  code_histogram, linear_probe, shape_fit, plot_code_gallery, plot_tokens, resample_series)
+                                  code_histogram, logistic_probe, shape_fit, plot_code_gallery, plot_tokens, resample_series)
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -131,7 +131,7 @@ def main():
         ytv = np.concatenate([d.y_train, d.y_valid])
         for k in kinds:
             F = feats[k]
-            clf, C, accs = linear_probe(F[0], d.y_train, F[1], d.y_valid, seed=a.seed, folds=a.folds or None)
+            clf, C, accs = logistic_probe(F[0], d.y_train, F[1], d.y_valid, seed=a.seed, folds=a.folds or None)
             # beside, never used: the test accuracy of every C refit on train + valid, and the best of them (test-split tuning)
             on_test = {c: float((make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000, random_state=a.seed))
                                  .fit(np.concatenate(F[:2]), ytv).predict(F[2]) == d.y_test).mean()) for c in accs}

@@ -2,7 +2,7 @@
 """Why do the VQShape token features trail MiniRocket? Per-dataset ablations of what the linear classifier sees (chapter 04).
 
 Reads the per-epoch checkpoints of `vqshape_pretrain_ckpt.py` (the benchmark model: `vqshape_small`, same data, seed and
-schedule as `vqshape_classification.py`). For every set, the same probe as the benchmark (`linear_probe`: standardised
+schedule as `vqshape_classification.py`). For every set, the same probe as the benchmark (`logistic_probe`: standardised
 logistic regression, C chosen on the 20% valid part of the train split, refit on train + valid, accuracy on test) on:
 
   token         [z_q, t, l, mu, sigma] per token and variable (the benchmark's token features)
@@ -11,7 +11,7 @@ logistic regression, C chosen on the 20% valid part of the train split, refit on
   token_stats   token features + each variable's mean and log standard deviation (what instance normalisation drops)
   token_wideC   token features with C from (1e-3 ... 100) instead of (0.01 ... 10)
   token_z_stats token_z + each variable's mean and log standard deviation
-  token_z_cv    token_z, C chosen by 5-fold cross-validation on train + valid (`linear_probe(folds=5)`) instead of the one valid part
+  token_z_cv    token_z, C chosen by 5-fold cross-validation on train + valid (`logistic_probe(folds=5)`) instead of the one valid part
   token_z_hist  token_z + the code histogram
   hist_stats    code histogram + mean and log std
   query         the tokenizer's outputs (width d_model per token): what the heads read, before any bottleneck
@@ -47,7 +47,7 @@ def main():
     import torch
     torch.set_num_threads(a.threads)
     from patchssl.data import load_uea
-    from patchssl.vqshape import load_vqshape, vqshape_sets, resample_series, code_histogram, linear_probe
+    from patchssl.vqshape import load_vqshape, vqshape_sets, resample_series, code_histogram, logistic_probe
     from common import write, md_table
     import pandas as pd
 
@@ -109,8 +109,8 @@ def main():
         for v in names:
             F = [parts[s][1][v] for s in ('train', 'valid', 'test')]
             if F[0].shape[1] > a.max_features: r[v] = r[v + '_valid'] = None; continue
-            clf, C, accs = linear_probe(F[0], d.y_train, F[1], d.y_valid, Cs=wide if v == 'token_wideC' else (0.01, 0.1, 1., 10.), seed=a.seed,
-                                        **(dict(folds=5) if v.endswith('_cv') else {}))
+            clf, C, accs = logistic_probe(F[0], d.y_train, F[1], d.y_valid, Cs=wide if v == 'token_wideC' else (0.01, 0.1, 1., 10.), seed=a.seed,
+                                          folds=5 if v.endswith('_cv') else None)
             r[v] = float((clf.predict(F[2]) == d.y_test).mean())
             r[v + '_valid'] = accs[C]  # with folds: the mean cross-validation accuracy
         ot = parts['test'][0]
@@ -129,7 +129,7 @@ def main():
             va_acc = []
             for d in datas:
                 o_tr, o_va = [run(m, resample_series(getattr(d, f'X_{s}'), m.seq_len, getattr(d, f'pad_{s}'))) for s in ('train', 'valid')]
-                _, C, accs = linear_probe(flat(token(o_tr, 'z')), d.y_train, flat(token(o_va, 'z')), d.y_valid, seed=a.seed)
+                _, C, accs = logistic_probe(flat(token(o_tr, 'z')), d.y_train, flat(token(o_va, 'z')), d.y_valid, seed=a.seed, folds=None)
                 va_acc.append(accs[C])
             ep = int(ck.stem[5:])
             h = hist['history'][ep - 1] if hist else {}

@@ -27,12 +27,12 @@ from fastai.callback.schedule import *  # fit_one_cycle
 from .cli import Opt, Command, expect_files, OptionError
 
 # %% auto #0
-__all__ = ['DAPHNET_SENSORS', 'SCALES', 'GWT_SETS', 'ROWS', 'ROW_TEXT', 'GWT_KD_OPTS', 'GWT_KD', 'standardize_data',
-           'load_daphnet_windows', 'sublevel_diagram', 'scale_signal', 'persistence_imager', 'persistence_images',
-           'gwt_data', 'data_pis', 'plot_persistence', 'WideBlock', 'WideResNet', 'WRN1d', 'WRN2d',
-           'MultimodalSlotAttention', 'SlotCrossAttention', 'GlobalWorkspace', 'TwoTeacherKD', 'GWTLoss', 'GWTCallback',
-           'terms_frame', 'BestEpoch', 'kd_learner', 'teacher_learner', 'GWTDataset', 'gwt_dls', 'predict',
-           'test_accuracy', 'time_per_sample', 'n_params', 'save_teacher', 'load_teacher', 'train_teachers',
+__all__ = ['DAPHNET_SENSORS', 'DAPHNET_AXES', 'SCALES', 'GWT_SETS', 'DAPHNET_TASK', 'ROWS', 'ROW_TEXT', 'GWT_KD_OPTS', 'GWT_KD',
+           'standardize_data', 'load_daphnet_windows', 'sublevel_diagram', 'scale_signal', 'persistence_imager',
+           'persistence_images', 'gwt_data', 'data_pis', 'plot_persistence', 'WideBlock', 'WideResNet', 'WRN1d',
+           'WRN2d', 'MultimodalSlotAttention', 'SlotCrossAttention', 'GlobalWorkspace', 'TwoTeacherKD', 'GWTLoss',
+           'GWTCallback', 'terms_frame', 'BestEpoch', 'kd_learner', 'teacher_learner', 'GWTDataset', 'gwt_dls',
+           'predict', 'test_accuracy', 'time_per_sample', 'n_params', 'save_teacher', 'load_teacher', 'train_teachers',
            'build_student', 'train_student', 'compare', 'gwt_kd_run']
 
 # %% ../nbs/05_gwt_kd.ipynb #21be1199
@@ -51,22 +51,27 @@ def standardize_data(data:ClassificationData)->ClassificationData:
 
 # %% ../nbs/05_gwt_kd.ipynb #365d0097
 DAPHNET_SENSORS = ('ankle', 'leg', 'trunk')
+DAPHNET_AXES = ('horiz_fwd', 'vert', 'horiz_lateral')
 
 def load_daphnet_windows(window:int=128, # steps per window (64 Hz: 2 s)
                          stride:int=64, # steps between window starts
                          fractions:tuple=(0.56, 0.14, 0.30), # consecutive time blocks for train, valid, test
+                         axes:tuple=DAPHNET_AXES, # accelerometer axes kept as channels, from `DAPHNET_AXES`
                         )->ClassificationData:
-    "Daphnet S06R02E0 (aeon's bundled file) as sensor-placement recognition: which body part (ankle, upper leg, trunk) a 3-axis window comes from."
+    "Daphnet S06R02E0 (aeon's bundled file) as sensor-placement recognition: which body part (ankle, upper leg, trunk) a window of one accelerometer's `axes` comes from."
     from patchssl.data import _aeon_data
     f = _aeon_data() / 'Daphnet_S06R02E0' / 'S06R02E0.csv'
     if not f.is_file(): raise FileNotFoundError(f"{f} is missing: the installed aeon does not ship Daphnet_S06R02E0")
     if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
         raise ValueError(f"fractions={fractions}: give three positive fractions (train, valid, test) summing to 1")
+    axes = tuple(axes)
+    if not axes or any(ax not in DAPHNET_AXES for ax in axes) or len(set(axes)) < len(axes):
+        raise ValueError(f"axes={axes}: give distinct axes from {DAPHNET_AXES}")
     df = pd.read_csv(f)
     T = len(df)
     if window < 8 or stride < 1 or window > T * min(fractions): raise ValueError(f"window={window}, stride={stride}: need 8 <= window <= the smallest block ({int(T * min(fractions))} steps) and stride >= 1")
     edges = np.r_[0, np.cumsum(np.array(fractions) * T)].astype(int)
-    sensors = [df[[col for col in df.columns if col.startswith(name + '_')]].values.astype(np.float32) for name in DAPHNET_SENSORS]
+    sensors = [df[[f'{name}_{ax}' for ax in axes]].values.astype(np.float32) for name in DAPHNET_SENSORS]
     parts = []
     for lo, hi in zip(edges[:-1], edges[1:]):  # windows never cross a block border: no step is in two splits
         X, y = [], []
@@ -167,23 +172,23 @@ def persistence_images(X:np.ndarray, # `[n, L, N]` series
 
 # %% ../nbs/05_gwt_kd.ipynb #6603070b
 GWT_SETS = ('BasicMotions', 'PickupGestureWiimoteZ', 'Daphnet')
+DAPHNET_TASK = dict(window=32, stride=16, axes=('vert',))  # chosen on the student alone's validation accuracy (bench/gwt_kd_daphnet.py)
 
 def gwt_data(name:str, valid_pct:float=0.2, seed:int=0)->ClassificationData:
-    "One of `GWT_SETS`, standardised: a UEA set with a stratified validation part of its train split (fixed by `seed`), or the Daphnet windows."
+    "One of `GWT_SETS`, standardised: a UEA set with a stratified validation part of its train split (fixed by `seed`), or the Daphnet windows of `DAPHNET_TASK`."
     if name not in GWT_SETS: raise ValueError(f"unknown set {name!r}; choose one of {GWT_SETS}")
-    data = load_daphnet_windows() if name == 'Daphnet' else load_uea(name, valid_pct=valid_pct, seed=seed)
+    data = load_daphnet_windows(**DAPHNET_TASK) if name == 'Daphnet' else load_uea(name, valid_pct=valid_pct, seed=seed)
     return standardize_data(data)
 
 # %% ../nbs/05_gwt_kd.ipynb #9b168287
 def data_pis(data:ClassificationData, resolution:int=32, spread:float=0.05, cache_dir=None, scale:str='global',
              normalize:bool=True, # divide every channel's images by the std of that channel's training pixels
             )->dict:
-    "Persistence images of the train, valid and test series of `data` (padding left out), `{'train': [n, N, R, R], ...}`; with `normalize`, each channel scaled to unit pixel std on the training split."
+    "Persistence images of the train, valid and test series of `data` (padding left out), `{'train': [n, N, R, R], ..., 'scale': [N]}`; with `normalize`, each channel divided by `scale`, its pixel std on the training split (else `scale` is 1)."
     pis = {s: persistence_images(getattr(data, f'X_{s}'), getattr(data, f'pad_{s}'), resolution, spread, scale, cache_dir)
            for s in ('train', 'valid', 'test')}
-    if not normalize: return pis
-    sd = _pi_scale(pis['train'])
-    return {s: (p / sd).astype(np.float32) for s, p in pis.items()}
+    sd = _pi_scale(pis['train']) if normalize else np.ones((1, data.n_vars, 1, 1), np.float32)
+    return {**{s: (p / sd).astype(np.float32) for s, p in pis.items()}, 'scale': sd.ravel()}
 
 def _pi_scale(P:np.ndarray)->np.ndarray:  # [1, N, 1, 1]: the pixel std of each channel (1 where a channel's images are all empty)
     sd = P.std(axis=(0, 2, 3), keepdims=True)
@@ -412,8 +417,8 @@ class TwoTeacherKD(nn.Module):
     def __init__(self, student:WRN1d, teacher_pi:WRN2d|None=None, teacher_sig:WRN1d|None=None,
                  workspace:GlobalWorkspace|None=None,
                  infer:str='memory', # at test time: 'memory' (cross-attend to the memory slots) or 'skip' (leave the workspace out)
-                 logits:str='slots', # in training the logits come from: 'slots' (cross-attention to this sample's teacher slots),
-                                     # 'memory' (to the memory slots) or 'student' (the student's own features; needs infer='skip')
+                 logits:str='memory', # in training the logits come from: 'memory' (cross-attention to the memory slots, as at test time),
+                                      # 'slots' (to this sample's teacher slots) or 'student' (the student's own features; needs infer='skip')
                  slot_drop:float=0., # with logits='slots': per sample, the memory slots replace the teacher slots with this probability
                 ):
         super().__init__()
@@ -651,15 +656,15 @@ ROWS = {  # name: (teachers used, workspace, loss settings), the rows of the com
     'kd_pi':        dict(teachers=('pi',), workspace=False, loss=dict(w_pi=1.)),
     'kd_sig':       dict(teachers=('sig',), workspace=False, loss=dict(w_pi=0.)),
     'kd_fixed':     dict(teachers=('pi', 'sig'), workspace=False, loss=dict(w_pi=0.3)),
-    'gwt':          dict(teachers=('pi', 'sig'), workspace=True, loss=dict()),
+    'gwt':          dict(teachers=('pi', 'sig'), workspace=True, loss=dict()),  # logits='memory', the default of TwoTeacherKD
     'gwt_no_align': dict(teachers=('pi', 'sig'), workspace=True, loss=dict(lam_align=0.)),
     'gwt_one_iter': dict(teachers=('pi', 'sig'), workspace=True, loss=dict(), n_iters=1),
-    'gwt_mem':      dict(teachers=('pi', 'sig'), workspace=True, loss=dict(), logits='memory'),
+    'gwt_slots':    dict(teachers=('pi', 'sig'), workspace=True, loss=dict(), logits='slots'),
 }
 ROW_TEXT = {'student': 'student alone', 'kd_pi': 'KD from the PI teacher', 'kd_sig': 'KD from the signal teacher',
-            'kd_fixed': 'two teachers, fixed 0.3 PI / 0.7 signal', 'gwt': 'workspace (mGLW-KD)',
+            'kd_fixed': 'two teachers, fixed 0.3 PI / 0.7 signal', 'gwt': 'workspace (mGLW-KD), head on the memory slots',
             'gwt_no_align': 'workspace without alignment loss', 'gwt_one_iter': 'workspace, one slot round (no GRU iterations)',
-            'gwt_mem': 'workspace, head reads the memory slots in training too'}
+            'gwt_slots': "workspace, head on this sample's teacher slots in training"}
 
 def _rank()->int: return int(os.environ.get('RANK', 0)) if int(os.environ.get('WORLD_SIZE', 1)) > 1 else 0
 
@@ -688,7 +693,7 @@ def train_teachers(data:ClassificationData, pis:dict, depth:int=10, width:int=2,
 # %% ../nbs/05_gwt_kd.ipynb #4f26dda3
 def build_student(row:str, data:ClassificationData, teacher_pi:WRN2d, teacher_sig:WRN1d, depth:int=10, width:int=1,
                   n_slots:int=5, n_heads:int|None=None, n_iters:int=3, infer:str='memory',
-                  logits:str='slots', slot_drop:float=0., # see `TwoTeacherKD`; a row's own settings in `ROWS` win
+                  logits:str='memory', slot_drop:float=0., # see `TwoTeacherKD`; a row's own settings in `ROWS` win
                  )->TwoTeacherKD:
     "The model of comparison row `row` (a key of `ROWS`) around a fresh student."
     if row not in ROWS: raise ValueError(f"unknown row {row!r}; choose from {list(ROWS)}")
@@ -785,11 +790,10 @@ def gwt_kd_run(o:dict)->pd.DataFrame|None:
     data = gwt_data(o['data'], o['valid_pct'], o['seed'])
     cache = o['cache'] or out / 'pi_cache'
     pis = data_pis(data, o['resolution'], o['spread'], cache)
-    pi_scale = _pi_scale(persistence_images(data.X_train, data.pad_train, o['resolution'], o['spread'], cache_dir=cache))  # a cache read
     if rank == 0: print(f"{data}; persistence images {pis['train'].shape[1:]}" + (f"; {world} processes" if world > 1 else ''), flush=True)
     tp, ts = train_teachers(data, pis, o['t_depth'], o['t_width'], o['teacher_epochs'], o['lr'], o['bs'], o['seed'], o['bar'])
-    if rank == 0:  # the images the PI teacher was trained on are divided by pi_scale: a user of the checkpoint needs it
-        save_teacher(out / 'teacher_pi.pt', tp, pi_scale=pi_scale.ravel().tolist()); save_teacher(out / 'teacher_sig.pt', ts)
+    if rank == 0:  # the images the PI teacher was trained on are divided by pis['scale']: a user of the checkpoint needs it
+        save_teacher(out / 'teacher_pi.pt', tp, pi_scale=pis['scale'].tolist()); save_teacher(out / 'teacher_sig.pt', ts)
     df, learners, _ = compare(data, pis, rows, o['seed'], o['teacher_epochs'], o['epochs'], o['lr'], o['bs'], o['t_depth'], o['t_width'],
                               o['s_depth'], o['s_width'], teachers=(tp, ts), bar=o['bar'], n_slots=o['n_slots'], n_heads=o['n_heads'] or None,
                               n_iters=o['n_iters'], lam=o['lam'], T=o['T'], lam_align=o['lam_align'], spread=o['spread'])

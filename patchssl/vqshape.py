@@ -26,7 +26,7 @@ __all__ = ['LOSS_TERMS', 'VQSHAPE_OPTS', 'VQSHAPE', 'resample', 'resample_series
            'EuclideanCodebook', 'code_stats', 'ShapeDecoder', 'spread_loss', 'VQShape', 'vqshape_tiny', 'vqshape_small',
            'vqshape_reference', 'VQShapeLoss', 'LossTerm', 'CodeHealth', 'SeriesTarget', 'vqshape_learner',
            'univariate_pool', 'load_vqshape', 'tokenize', 'shape_fit', 'plot_code_gallery', 'plot_tokens',
-           'token_features', 'code_histogram', 'linear_probe', 'classify_sets', 'vqshape_sets', 'vqshape_run']
+           'token_features', 'code_histogram', 'logistic_probe', 'classify_sets', 'vqshape_sets', 'vqshape_run']
 
 # %% ../nbs/04_vqshape.ipynb #75d5c706
 LOSS_TERMS = ('ts', 'vq', 'shape', 'dist')  # series reconstruction, codebook, shape, spread
@@ -530,12 +530,12 @@ def code_histogram(tok:dict, n_codes:int)->np.ndarray: # `[n, N * n_codes]`
     return h.reshape(n, -1)
 
 # %% ../nbs/04_vqshape.ipynb #ae347949
-def linear_probe(F_train, y_train, F_valid, y_valid, # features and labels of the train and validation parts
-                 Cs:tuple=(0.01, 0.1, 1., 10.), # inverse regularisation strengths to try
-                 seed:int=0,
-                 folds:int|None=None, # None: choose C on the valid part; k: by stratified k-fold cross-validation over train + valid
-                )->tuple: # (fitted pipeline, chosen C, validation accuracy of each C)
-    "Standardise, then logistic regression; C is chosen on the validation part (or by k-fold cross-validation over the training split; never on test), then refit on train + valid."
+def logistic_probe(F_train, y_train, F_valid, y_valid, # features and labels of the train and validation parts
+                   Cs:tuple=(0.01, 0.1, 1., 10.), # inverse regularisation strengths to try
+                   seed:int=0,
+                   folds:int|None=5, # k: choose C by stratified k-fold cross-validation over train + valid; None: on the valid part alone
+                  )->tuple: # (fitted pipeline, chosen C, cross-validation (or valid-part) accuracy of each C)
+    "Standardise, then logistic regression; C is chosen by k-fold cross-validation over the training split (or on its validation part; never on test), then refit on train + valid."
     try:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -559,9 +559,9 @@ def linear_probe(F_train, y_train, F_valid, y_valid, # features and labels of th
 def classify_sets(model:VQShape, datas:list, seed:int=0,
                   code:str='z', # the token's code vector in the token features: 'z' or 'z_q' (`token_features`)
                   stats:bool=False, # add each variable's mean and log std to both kinds of features
-                  folds:int|None=None, # None: C chosen on the valid part; k: by k-fold cross-validation over train + valid
+                  folds:int|None=5, # k: C chosen by k-fold cross-validation over train + valid; None: on the valid part alone
                  )->list:
-    "Per set: token and histogram features of its train / valid / test series, a linear probe with C chosen on the training split, test accuracy."
+    "Per set: token and histogram features of its train / valid / test series, a logistic regression with C chosen on the training split, test accuracy."
     rows = []
     for d in datas:
         toks = [tokenize(model, resample_series(getattr(d, f'X_{s}'), model.seq_len, getattr(d, f'pad_{s}'))) for s in ('train', 'valid', 'test')]
@@ -569,8 +569,8 @@ def classify_sets(model:VQShape, datas:list, seed:int=0,
         hist = lambda t: np.concatenate([code_histogram(t, model.n_codes)] + ([t['mean'], np.log(t['std'])] if stats else []), 1)
         for kind, f in (('token', lambda t: token_features(t, code, stats)), ('histogram', hist)):
             Fs = [f(t) for t in toks]
-            clf, C, accs = linear_probe(Fs[0], d.y_train, Fs[1], d.y_valid, seed=seed, folds=folds)
-            r[kind] = dict(test_acc=float((clf.predict(Fs[2]) == d.y_test).mean()), C=C, valid_acc=accs[C])
+            clf, C, accs = logistic_probe(Fs[0], d.y_train, Fs[1], d.y_valid, seed=seed, folds=folds)
+            r[kind] = dict(test_acc=float((clf.predict(Fs[2]) == d.y_test).mean()), C=C, cv_acc=accs[C])
         r['test_codes'] = code_stats(toks[2]['idx'], model.n_codes)
         rows.append(r)
     return rows
@@ -603,7 +603,7 @@ VQSHAPE_OPTS = [
     Opt('bs', int, 64, 'batch size of univariate series (per process under torchrun)', 'train', min=1),
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
     Opt('seed', int, 0, 'seed of torch, numpy and random (and of the validation split)', 'train', min=0),
-    Opt('probe', bool, True, 'classify every set from its tokens and code histograms (logistic regression, C chosen on valid)', 'downstream'),
+    Opt('probe', bool, True, 'classify every set from its tokens and code histograms (logistic regression, C chosen by 5-fold cross-validation over the training split)', 'downstream'),
     Opt('out', str, 'vqshape_run', 'folder for vqshape.pt, results.json, gallery.png, tokens.png', ''),
 ]
 
@@ -652,7 +652,7 @@ def vqshape_run(o:dict)->dict|None:
     print(f"saved {ck}; validation codes: {res['valid_codes']['used']:.0%} used, perplexity {res['valid_codes']['perplexity']:.1f}", flush=True)
     if o['probe']:
         res['classification'] = classify_sets(model, datas, o['seed'])
-        print(f"{'set':<24}{'token':>8}{'hist':>8}  (test accuracy; C chosen on valid)")
+        print(f"{'set':<24}{'token':>8}{'hist':>8}  (test accuracy; C chosen by 5-fold CV on the training split)")
         for r in res['classification']: print(f"{r['dataset']:<24}{r['token']['test_acc']:>8.3f}{r['histogram']['test_acc']:>8.3f}")
     (out/'results.json').write_text(json.dumps(res, indent=1))
     print(f"wrote {out/'results.json'}, {out/'gallery.png'} and {out/'tokens.png'} ({time.time() - t0:.0f} s)")
