@@ -14,8 +14,9 @@ from fastcore.basics import store_attr
 from .patching import restore_tokens, mask_ids, gather_tokens
 
 # %% auto #0
-__all__ = ['sincos_encode', 'sincos_1d', 'sincos_2d', 'Attention', 'Mlp', 'EncoderBlock', 'init_weights', 'TransformerEncoder',
-           'MAEDecoder', 'WeightedFeatureMaps', 'CrossBlock', 'CrossAttentionDecoder']
+__all__ = ['EXPLICIT_ATTENTION_MAX', 'sincos_encode', 'sincos_1d', 'sincos_2d', 'Attention', 'Mlp', 'EncoderBlock',
+           'init_weights', 'TransformerEncoder', 'MAEDecoder', 'WeightedFeatureMaps', 'CrossBlock',
+           'CrossAttentionDecoder']
 
 # %% ../nbs/00b_layers.ipynb #81f72027
 def sincos_encode(values:Tensor, # any shape `[...]`: positions, wavelengths, times
@@ -75,6 +76,16 @@ def _fold_qk_bias(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, 
     k = torch.cat([k, kb.to(k.dtype).expand(B, H, S, E)], -1)
     return q, k, F.pad(v, (0, E))
 
+EXPLICIT_ATTENTION_MAX = 2**23  # CPU fp32 attention with at most this many scores (B * H * T * S) is computed explicitly
+
+def _attend(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, S, d]`, `[B, H, S, dv]`
+            mask:Tensor|None, dropout_p:float, scale:float)->Tensor: # `[B, H, T, dv]`
+    "`scaled_dot_product_attention`; on CPU in fp32, without mask or dropout and with few scores, the explicit product (faster there)."
+    if (mask is None and not dropout_p and q.device.type == 'cpu' and q.dtype == torch.float32
+            and q.shape[0] * q.shape[1] * q.shape[2] * k.shape[2] <= EXPLICIT_ATTENTION_MAX):
+        return torch.matmul(q * scale, k.transpose(-1, -2)).softmax(-1) @ v
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, scale=scale)
+
 class Attention(nn.Module):
     "Multi-head attention through `scaled_dot_product_attention`; self-attention, or cross-attention to a context."
     def __init__(self,
@@ -123,7 +134,7 @@ class Attention(nn.Module):
         d = q.shape[-1]
         if qk_bias is not None: q, k, v = _fold_qk_bias(q, k, v, *qk_bias)
         else: q, k, v = q.contiguous(), k.contiguous(), v.contiguous()  # SDPA's CPU kernel is ~10% faster on contiguous heads (fwd + bwd)
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.attn_dropout if self.training else 0., scale=d ** -.5)
+        o = _attend(q, k, v, mask, self.attn_dropout if self.training else 0., d ** -.5)
         return self.proj(o[..., :d].transpose(1, 2).flatten(2))
 
 # %% ../nbs/00b_layers.ipynb #ac8f92b7
