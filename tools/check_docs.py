@@ -16,6 +16,8 @@ It fails (exit 1, one line per problem naming the page and what to fix) on:
 - an error output, a notebook that cannot be rendered;
 - an exported public name with no rendered API heading on its page, or an exported cell whose several public
   definitions nbdev documents one after the other in reverse order (split it: one definition per cell);
+- a duplicate API entry: the same name documented twice on a page (e.g. an exported `@patch` method, which nbdev
+  documents by itself, plus an explicit `show_doc` of it);
 - a page whose source notebook has figures but whose HTML shows fewer;
 - training noise in an output: a progress bar (`<progress>`, tqdm bars), fastai's plain-text training log
   (`epoch  train_loss ...` printed by `no_bar()` without `no_logging()`) or raw recorder lines
@@ -26,9 +28,15 @@ It fails (exit 1, one line per problem naming the page and what to fix) on:
 
     python tools/check_docs.py              # all pages
     python tools/check_docs.py 00_patching  # only pages whose name contains one of the arguments
+
+The pages it writes to `_docs_html/` are standalone previews (figures from `nbs/images` copied beside them).
+`tools/build_site.py` runs this same check on every page (one processing pass) and assembles the pages into a
+browsable site with a sidebar, previous/next links and working links between pages (`_site/`).
 """
 import importlib, json, logging, os, re, shutil, sys, time, warnings
+from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,6 +136,7 @@ def _apply_directives(c):
     if opts.get('include') == 'false': tags.append('remove_cell')
     if opts.get('echo') == 'false': tags.append('remove_input')
     if opts.get('output') == 'false': tags.append('remove_output')
+    if opts.get('code-fold') in ('show', 'true'): tags.append(f"code_fold_{opts['code-fold']}")  # nbdev's "Exported source"
     c.source = re.sub(r'^#\|.*\n?', '', c.source, flags=re.M)
 
 def _output_problems(c, name):
@@ -155,9 +164,30 @@ def _output_problems(c, name):
             out.append(f"warning in the output of {where}: {w.strip()[:160]!r}; fix its cause or silence it in a hidden cell")
     return out
 
-def check_page(src:Path, proc:Path, out:Path, exporter, cfg, warns):
-    "Render one processed page to HTML; returns (problems, summary)."
+def _show_doc_name(c):
+    "The name a show_doc cell documents, as its rendered heading gives it (None for other cells)."
+    if not re.match(r'\s*show_doc\(', c.source): return None
+    for o in c.get('outputs', []):
+        if m := re.search(r'^#{2,4}\s+(\S+)', _text(o.get('data', {}).get('text/markdown')), re.M): return m.group(1)
+    return None
+
+def _duplicate_api_problems(names)->list:
+    "Names documented more than once on one page."
+    return [f"API entry `{n}` documented {k} times on the page (e.g. an exported `@patch` method, which nbdev documents "
+            f"by itself, plus an explicit `show_doc` of it): keep one" for n, k in Counter(names).items() if k > 1]
+
+def _md_inline(md:str)->str:
+    "A one-line markdown string (e.g. the description) as inline HTML, the way Quarto renders the title block."
+    from nbconvert.filters.markdown import markdown2html
+    html = markdown2html(md).strip()
+    return re.sub(r'^<p>(.*)</p>$', r'\1', html, flags=re.S)
+
+def check_page(src:Path, proc:Path, out:Path|None, exporter, cfg, warns):
+    """Render one processed page to HTML; returns (problems, summary, page). `page` holds the title, description,
+    output file (nbdev's `output-file`, as Quarto names the page) and the whole nbconvert HTML; written to
+    `out/<notebook>.html` unless `out` is None."""
     import nbformat
+    from html import escape
     name, problems = src.name, []
     for origin, cat, msg in warns:
         if origin == 'nbdev': problems.append(_nbdev_warning(msg))
@@ -167,6 +197,7 @@ def check_page(src:Path, proc:Path, out:Path, exporter, cfg, warns):
     title, desc = fm.get('title'), fm.get('description')
     if not title: problems.append("no page title: make the first markdown cell `# Title` then `> one-line description`")
     problems += _multi_def_problems(json.loads(src.read_text()))
+    documented = []
     for c in nb.cells:  # nbdev's bookkeeping keys (e.g. `has_sd`) and execnb's float timings upset nbformat
         for k in [k for k in c if k not in ('id', 'cell_type', 'source', 'metadata', 'outputs', 'execution_count', 'attachments')]: del c[k]
         c.metadata.pop('execution', None)
@@ -174,21 +205,27 @@ def check_page(src:Path, proc:Path, out:Path, exporter, cfg, warns):
         if c.cell_type != 'code': continue
         _apply_directives(c)
         if 'remove_cell' in c.metadata.tags: continue
-        if 'remove_output' not in c.metadata.tags: problems += _output_problems(c, name)
+        if 'remove_output' not in c.metadata.tags:
+            problems += _output_problems(c, name)
+            if n := _show_doc_name(c): documented.append(n)
         for o in c.get('outputs', []):
             if 'text/markdown' in o.get('data', {}): o['data']['text/markdown'] = _quarto_md(_text(o['data']['text/markdown']))
+    problems += _duplicate_api_problems(documented)
     if title:
-        from html import escape
-        head = f'<h1 class="page-title">{escape(str(title))}</h1>\n' + (f'<p class="page-lead">{escape(str(desc))}</p>\n' if desc else '')
+        head = f'<h1 class="page-title">{escape(str(title))}</h1>\n' + (f'<p class="page-lead">{_md_inline(str(desc))}</p>\n' if desc else '')
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(head))
         nb.metadata['title'] = str(title)
+    page = SimpleNamespace(src=src, title=str(title) if title else None, desc=str(desc) if desc else None,
+                           output_file=str(fm.get('output-file') or f"{src.stem}.html"), html=None)
     try: html, _ = exporter.from_notebook_node(nb)
-    except Exception as e: return problems + [f"nbconvert failed: {e!r}"], 'not rendered'
+    except Exception as e: return problems + [f"nbconvert failed: {e!r}"], 'not rendered', page
     html = html.replace('</head>', CSS + '</head>', 1)
-    (out/f"{src.stem}.html").write_text(html)
+    page.html = html
+    if out is not None: (out/f"{src.stem}.html").write_text(html)
     body = html[html.find('<body'):]
-    if '{target=' in body: problems.append("Quarto attribute `{target=...}` left in the HTML (markdown the checker cannot clean)")
-    if re.search(r'^(output-file|title|description):\s', re.sub(r'<[^>]+>', '', body), re.M):
+    prose = re.sub(r'<(pre|code|script|style)\b.*?</\1>', '', body, flags=re.S)  # code may show markup on purpose
+    if '{target=' in prose: problems.append("Quarto attribute `{target=...}` left in the HTML (markdown the checker cannot clean)")
+    if re.search(r'^(output-file|title|description):\s', re.sub(r'<[^>]+>', '', prose), re.M):
         problems.append("raw front matter (`title:` / `output-file:` lines) visible in the HTML")
     # every exported public name documented on its page
     srcnb = json.loads(src.read_text())
@@ -206,48 +243,68 @@ def check_page(src:Path, proc:Path, out:Path, exporter, cfg, warns):
                      for c in srcnb['cells'] for o in c.get('outputs', []))
     n_imgs = html.count('<img') + body.count('<svg')
     if n_src_imgs and n_imgs < n_src_imgs: problems.append(f"{n_src_imgs} figure(s) in the notebook, {n_imgs} in the HTML")
-    return problems, f"{title!r}, {n_api} API entries, {n_imgs} figure(s), {len(html) // 1024} KB"
+    return problems, f"{title!r}, {n_api} API entries, {n_imgs} figure(s), {len(html) // 1024} KB", page
 
-def main():
-    os.chdir(ROOT)
-    t0 = time.time()
-    from nbdev.config import get_config
-    from nbdev.doclinks import _build_modidx
+def exporter():
+    "nbconvert's HTML exporter, configured as the site renders pages (Quarto's cell options as tags, no prompts)."
     from nbconvert import HTMLExporter
     from traitlets.config import Config
-    cfg = get_config()
-    _build_modidx()
-    cache = ROOT/'_proc'; shutil.rmtree(cache, ignore_errors=True); cache.mkdir()
-    out = ROOT/'_docs_html'; shutil.rmtree(out, ignore_errors=True); out.mkdir()
     hcfg = Config()
     hcfg.TagRemovePreprocessor.enabled = True
     hcfg.TagRemovePreprocessor.remove_cell_tags = {'remove_cell'}
     hcfg.TagRemovePreprocessor.remove_input_tags = {'remove_input'}
     hcfg.TagRemovePreprocessor.remove_all_outputs_tags = {'remove_output'}
     hcfg.HTMLExporter.exclude_input_prompt = hcfg.HTMLExporter.exclude_output_prompt = True
-    exporter = HTMLExporter(config=hcfg)
-    pats = sys.argv[1:]
-    srcs = [p for p in sorted((ROOT/'nbs').glob('*.ipynb')) if p.name[0] not in '_.' and (not pats or any(s in p.name for s in pats))]
-    all_problems, pages = [], 0
+    return HTMLExporter(config=hcfg)
+
+def notebooks(nbs:Path, pats=()):
+    "The notebooks in `nbs` that make pages (not `_`/`.` files), those whose name contains one of `pats` if given."
+    return [p for p in sorted(nbs.glob('*.ipynb')) if p.name[0] not in '_.' and (not pats or any(s in p.name for s in pats))]
+
+def render_pages(srcs, cache:Path, out:Path|None=None, log=print):
+    """nbdev's processing of each notebook into `cache`, then the checks and the HTML of each page.
+    Returns (pages, problems): one page object per notebook (`page.html` None if it could not be rendered) and
+    the problems as `notebook: what to fix` lines. Writes the standalone previews to `out` unless it is None."""
+    from nbdev.config import get_config
+    from nbdev.doclinks import _build_modidx
+    cfg = get_config()
+    _build_modidx()
+    cache.mkdir(parents=True, exist_ok=True)
+    exp = exporter()
+    pages, all_problems = [], []
     for src in srcs:
         t = time.time()
         try:
             warns = _process(src, cache/src.name)
-            problems, summary = check_page(src, cache/src.name, out, exporter, cfg, warns)
+            problems, summary, page = check_page(src, cache/src.name, out, exp, cfg, warns)
         except Exception as e:  # nbdev runs import cells, exported cells and show_docs: one can fail
             warns, summary = [], 'not rendered'
+            page = SimpleNamespace(src=src, title=None, desc=None, output_file=f"{src.stem}.html", html=None)
             msg = str(e).strip().splitlines()
             problems = [f"nbdev could not process it: {msg[0][:200] if msg else type(e).__name__} ... {msg[-1][:200] if msg else ''}"
                         + (" (nbdev runs every cell that contains an import: keep imports in cells of their own)"
                            if 'NameError' in (msg[-1] if msg else '') else '')]
-        pages += summary != 'not rendered'
+        pages.append(page)
         for cat, msg in dict.fromkeys((c, m.splitlines()[0] if m else '') for o, c, m in warns if o == 'other'):
-            print(f"   note {src.name}: {cat} while processing (not on the page): {msg[:150]}")
-        print(f"{'FAIL' if problems else 'ok  '} {src.name}: {summary}, {time.time() - t:.1f}s"
-              + (f", {len(problems)} problem(s)" if problems else ''), flush=True)
+            log(f"   note {src.name}: {cat} while processing (not on the page): {msg[:150]}")
+        log(f"{'FAIL' if problems else 'ok  '} {src.name}: {summary}, {time.time() - t:.1f}s"
+            + (f", {len(problems)} problem(s)" if problems else ''))
         all_problems += [f"{src.name}: {p}" for p in problems]
+    return pages, all_problems
+
+def copy_images(nbs:Path, out:Path):
+    "Figures that markdown cells load from files (`![...](images/x.png)`) go beside the pages."
+    if (nbs/'images').is_dir(): shutil.copytree(nbs/'images', out/'images', dirs_exist_ok=True)
+
+def main():
+    os.chdir(ROOT)
+    t0 = time.time()
+    cache = ROOT/'_proc'; shutil.rmtree(cache, ignore_errors=True)
+    out = ROOT/'_docs_html'; shutil.rmtree(out, ignore_errors=True); out.mkdir()
+    copy_images(ROOT/'nbs', out)
+    pages, all_problems = render_pages(notebooks(ROOT/'nbs', sys.argv[1:]), cache, out, log=lambda m: print(m, flush=True))
     if all_problems:
         print('\n'.join(['docs check FAILED:'] + [f"- {p}" for p in all_problems])); sys.exit(1)
-    print(f"docs check passed: {pages} page(s) in {out.relative_to(ROOT)}/ in {time.time() - t0:.0f}s")
+    print(f"docs check passed: {sum(p.html is not None for p in pages)} page(s) in {out.relative_to(ROOT)}/ in {time.time() - t0:.0f}s")
 
 if __name__ == '__main__': main()

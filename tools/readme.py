@@ -1,15 +1,39 @@
 #!/usr/bin/env python
 """Write README.md from nbs/index.ipynb, as `nbdev-readme` does with Quarto, for machines without Quarto.
 
+Links in index.ipynb are relative to `nbs/` (as the website needs them: `01_patch_mae.ipynb` is that chapter's page);
+in README.md they become relative to the repository root (`nbs/01_patch_mae.ipynb`), so they work on a clone and
+on the forge. `--check` also fails on a relative link in README.md to a file that does not exist.
+
     python tools/readme.py          # write README.md
-    python tools/readme.py --check  # exit 1 if README.md is not what index.ipynb gives
+    python tools/readme.py --check  # exit 1 if README.md is not what index.ipynb gives, or links a missing file
 """
-import json, sys
+import json, re, sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 
 def _lines(src): return ''.join(src) if isinstance(src, list) else src
+
+_LINK_RE = re.compile(r'(\]\()([^)\s]+)(\))')
+
+def _relative(url): u = urlsplit(url); return not (u.scheme or u.netloc or url.startswith(('#', '/')))
+
+def _rebase(md, nbs=ROOT/'nbs'):
+    "Markdown links relative to nbs/ made relative to the root, where README.md lives."
+    def f(m):
+        url = m.group(2)
+        if not _relative(url): return m.group(0)
+        path = unquote(urlsplit(url).path)
+        return f"{m.group(1)}{(nbs/path).resolve().relative_to(ROOT).as_posix()}{url[len(urlsplit(url).path):]}{m.group(3)}" \
+            if (nbs/path).exists() and not (ROOT/path).exists() else m.group(0)
+    return _LINK_RE.sub(f, md)
+
+def broken_links(md, base=ROOT):
+    "Relative links in `md` (a file in `base`) to files that do not exist."
+    return [url for url in (m.group(2) for m in _LINK_RE.finditer(md))
+            if _relative(url) and not (base/unquote(urlsplit(url).path)).exists()]
 
 def render(nb_path=ROOT/'nbs'/'index.ipynb'):
     nb = json.loads(Path(nb_path).read_text())
@@ -17,7 +41,7 @@ def render(nb_path=ROOT/'nbs'/'index.ipynb'):
     for c in nb['cells']:
         src = _lines(c['source']).strip()
         if not src or src.startswith('#| hide'): continue
-        if c['cell_type'] == 'markdown': out.append(src + '\n'); continue
+        if c['cell_type'] == 'markdown': out.append(_rebase(src) + '\n'); continue
         out.append(f"```python\n{src}\n```\n")
         for o in c.get('outputs', []):
             txt = _lines(o.get('text', '')) or _lines(o.get('data', {}).get('text/plain', ''))
@@ -29,5 +53,7 @@ if __name__ == '__main__':
     if '--check' in sys.argv:
         if not readme.exists() or readme.read_text() != txt:
             sys.exit("README.md is out of date with nbs/index.ipynb: run python tools/readme.py")
+        if bad := broken_links(txt):
+            sys.exit(f"README.md links to files that do not exist: {bad} (fix the links in nbs/index.ipynb)")
         print("README.md matches nbs/index.ipynb")
     else: readme.write_text(txt); print(f"wrote {readme}")
