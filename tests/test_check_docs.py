@@ -1,4 +1,4 @@
-"The docs check fails on what a reader must not see: raw front matter, Quarto-only `{target=` markup, nbdev warnings."
+"The docs check fails on what a reader must not see: raw front matter, Quarto-only `{target=` markup, nbdev warnings, duplicate API entries."
 import importlib.util, json, os
 from pathlib import Path
 import nbformat, pytest
@@ -40,3 +40,14 @@ def test_quarto_target_fails(cd, tmp_path):
 def test_nbdev_warning_fails(cd, tmp_path):
     p = problems(cd, tmp_path, [nbformat.v4.new_code_cell('import math\ny = math.pi'), nbformat.v4.new_code_cell('show_doc(len)')])
     assert any('mixes imports and other code' in m for m in p), p
+
+def test_duplicate_api_entry_fails(cd, tmp_path):
+    "An exported `@patch` method is documented by nbdev by itself; an explicit show_doc of it makes a second entry."
+    code = nbformat.v4.new_code_cell
+    cells = [code('from fastcore.basics import patch'), code('#| export\nclass Foo:\n    "A foo."'),
+             code('#| export\n@patch\ndef bar(self:Foo):\n    "Bar of a foo."\n    return 1'), code('show_doc(Foo.bar)')]
+    (tmp_path/'twice').mkdir(); (tmp_path/'once').mkdir()
+    p = problems(cd, tmp_path/'twice', cells)
+    assert any('`Foo.bar` documented 2 times' in m for m in p), p
+    p = problems(cd, tmp_path/'once', cells[:3])
+    assert not any('documented' in m for m in p), p

@@ -213,7 +213,7 @@ def fold_exports(soup):
         summ = soup.new_tag('summary'); summ.string = 'Exported source'
         inp.wrap(det); det.insert(0, summ)
 
-def sidebar_html(site_title, structure, pages_by_nb, current, toc):
+def sidebar_html(site_title, structure, pages_by_nb, current, toc, home='index.html'):
     "The sidebar: site title, the chapters by section, the current page marked with its sections below it."
     def entry(nb):
         p = pages_by_nb.get(nb)
@@ -223,7 +223,7 @@ def sidebar_html(site_title, structure, pages_by_nb, current, toc):
         sub = ''.join(f'<li><a href="#{i}">{html.escape(t)}</a></li>' for i, t in toc)
         return (f'<li><a class="active" aria-current="page" href="{p.output_file}">{title}</a>'
                 + (f'<ul class="page-toc">{sub}</ul>' if sub else '') + '</li>')
-    parts = [f'<a class="site-title" href="index.html">{html.escape(site_title)}</a>', '<ul class="sidebar-items">']
+    parts = [f'<a class="site-title" href="{home}">{html.escape(site_title)}</a>', '<ul class="sidebar-items">']
     for section, nbs in structure:
         items = ''.join(entry(nb) for nb in nbs)
         parts.append(items if section is None else
@@ -255,6 +255,8 @@ def write_site(pages, structure, out:Path, nbs:Path, site_title='patchssl', doc_
     names = {nb: p.output_file for nb, p in by_nb.items()}
     (out/'assets'/'notebook.css').write_text(next((notebook_css(p.html) for p in pages if p.html), ''))
     (out/'assets'/'site.css').write_text(SITE_CSS)
+    outs = [by_nb[nb].output_file for nb in order]
+    home = 'index.html' if 'index.html' in outs else outs[0] if outs else 'index.html'
     soups = {nb: page_soup(by_nb[nb]) for nb in order if by_nb[nb].html}
     ids = {by_nb[nb].output_file: i for nb, (_, i, _) in soups.items()}
     for nb in order:
@@ -269,7 +271,7 @@ def write_site(pages, structure, out:Path, nbs:Path, site_title='patchssl', doc_
         title = site_title if p.output_file == 'index.html' or not p.title else f"{p.title} – {site_title}"
         desc = f'<meta name="description" content="{html.escape(p.desc)}">\n' if p.desc else ''
         (out/p.output_file).write_text(PAGE.format(title=html.escape(title), description=desc, notebook=html.escape(nb),
-                                                   sidebar=sidebar_html(site_title, structure, by_nb, nb, toc),
+                                                   sidebar=sidebar_html(site_title, structure, by_nb, nb, toc, home),
                                                    content=content, pager=pager_html(order, by_nb, nb)))
         for m in dict.fromkeys(notes): log(f"   note {nb} ({p.output_file}): {m}")
         problems += [f"{nb} ({p.output_file}): {m}" for m in page_problems]
@@ -357,9 +359,13 @@ def build(nbs:Path, out:Path, sidebar:Path|None=None, cache:Path|None=None, log=
         title = ((yaml.safe_load(nbdev_yml.read_text()) or {}).get('website', {}) or {}).get('title', title)
     sidebar = sidebar or nbs/'sidebar.yml'
     structure = read_sidebar(sidebar) if sidebar.exists() else [(None, [p.name for p in check_docs.notebooks(nbs)])]
+    t0 = time.time()
     pages, problems = check_docs.render_pages(check_docs.notebooks(nbs), cache or out.parent/'_proc', None, log=log)
+    t1 = time.time()
     problems += write_site(pages, structure, out, nbs, str(title), prefixes, log=log)
+    t2 = time.time()
     problems += check_site(out)
+    log(f"docs check (nbdev processing + nbconvert) {t1 - t0:.1f}s, site assembly {t2 - t1:.1f}s, site check {time.time() - t2:.1f}s")
     return pages, problems
 
 def main():

@@ -9,6 +9,7 @@ several), `--width` shows how the layout fits a narrow window.
     python tools/screenshot_docs.py                                # index, patch_mae, gwt_kd
     python tools/screenshot_docs.py --pages layers --offset 0 3000 --height 2000
     python tools/screenshot_docs.py --pages patch_mae --no-build   # reuse _site/
+    python tools/screenshot_docs.py --pages sd_mae --at results --no-build --height 1400  # from a heading
     python tools/screenshot_docs.py --pages 01_patch_mae.html      # notebook or page names both work
 """
 import argparse, shutil, subprocess, sys
@@ -21,12 +22,16 @@ def chromium():
         if exe := shutil.which(name): return exe
     sys.exit("no Chromium found: install it (Debian/Ubuntu: apt-get update && apt-get install -y chromium)")
 
-def screenshot(html:Path, png:Path, width=1280, height=2400, offset=0, exe=None):
-    "One PNG of `html`, `height` pixels tall, starting `offset` pixels down the page (the sidebar stays in view)."
+def screenshot(html:Path, png:Path, width=1280, height=2400, offset=0, exe=None, at=None):
+    """One PNG of `html`, `height` pixels tall, starting `offset` pixels down the page, or at the element with id
+    `at` (a heading's anchor, e.g. `results`); the sidebar stays in view."""
     src = html
-    if offset:  # Chromium's --screenshot shows the top of the page: shift a copy of the page up instead
-        src = html.with_name(f".{html.stem}_{offset}.html")
-        src.write_text(html.read_text().replace('</head>', f'<style>body {{ margin-top: -{offset}px !important; }}</style></head>', 1))
+    if offset or at:  # Chromium's --screenshot shows the top of the page: shift a copy of the page up instead
+        src = html.with_name(f".{html.stem}_{offset}_{at or ''}.html")
+        shift = (f'<style>body {{ margin-top: -{offset}px !important; }}</style>' if not at else
+                 f'<script>addEventListener("load", () => {{ const e = document.getElementById({at!r}); if (e) '
+                 f'document.body.style.marginTop = (-e.getBoundingClientRect().top + 16) + "px"; }});</script>')
+        src.write_text(html.read_text().replace('</head>', shift + '</head>', 1))
     cmd = [exe or chromium(), '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--allow-file-access-from-files',
            f'--screenshot={png}', f'--window-size={width},{height}', '--virtual-time-budget=3000', src.resolve().as_uri()]
     try: r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -51,6 +56,7 @@ def main():
     ap.add_argument('--width', type=int, default=1280)
     ap.add_argument('--height', type=int, default=2400)
     ap.add_argument('--offset', type=int, nargs='*', default=[0], help='pixels down the page, one screenshot each')
+    ap.add_argument('--at', nargs='*', default=[], help='anchors (heading ids) to start screenshots at, one each')
     ap.add_argument('--no-build', action='store_true', help='use the site already in --site')
     a = ap.parse_args()
     exe, site = chromium(), ROOT/a.site
@@ -60,8 +66,11 @@ def main():
     for page in a.pages:
         html = page_file(site, page)
         if html is None: print(f"no page {page!r} in {a.site}/: was the site built?"); continue
-        for off in a.offset:
+        for off in ([] if a.at else a.offset):
             png = out/(f"{html.stem}.png" if not off else f"{html.stem}_{off}.png")
             print(f"wrote {screenshot(html, png, a.width, a.height, off, exe).relative_to(ROOT)}")
+        for at in a.at:
+            png = out/f"{html.stem}_{at}.png"
+            print(f"wrote {screenshot(html, png, a.width, a.height, 0, exe, at).relative_to(ROOT)}")
 
 if __name__ == '__main__': main()
