@@ -347,7 +347,8 @@ def check_site(out:Path):
 # ---------------------------------------------------------------------------------------------------- main
 
 def build(nbs:Path, out:Path, sidebar:Path|None=None, cache:Path|None=None, log=print):
-    "Render, check and assemble every notebook of `nbs` into a site in `out`; returns (pages, problems)."
+    """Render, check and assemble every notebook of `nbs` into a site in `out`; returns (pages, problems).
+    nbdev's processed notebooks go to `cache` (default: `_proc/` beside `out`)."""
     from nbdev.config import get_config
     cfg = get_config()
     host = f"{cfg.doc_host.rstrip('/')}{cfg.doc_baseurl.rstrip('/')}/"
@@ -376,7 +377,10 @@ def main():
     out, t0 = Path(a.out).resolve(), time.time()
     import os; os.chdir(ROOT)
     if a.check_only: pages, problems = None, check_site(out)
-    else: pages, problems = build(ROOT/'nbs', out, cache=ROOT/'_proc', log=lambda m: print(m, flush=True))
+    else:  # processed notebooks in a folder of its own: a docs check running beside it empties _proc/
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix='patchssl_proc_') as cache:
+            pages, problems = build(ROOT/'nbs', out, cache=Path(cache), log=lambda m: print(m, flush=True))
     where = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
     if problems:
         print('\n'.join(['docs site check FAILED:'] + [f"- {p}" for p in problems])); sys.exit(1)
