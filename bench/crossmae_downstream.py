@@ -108,7 +108,7 @@ if 'texture' in tasks:
     xtr, ytr = image_crops(TEXTURES, 200, part='left', seed=1)
     xte, yte = image_crops(TEXTURES, 200, part='right', seed=2)
 if 'eurosat' in tasks:
-    es = load_eurosat_ms(a.data)
+    es = load_eurosat_ms(a.data, tensors=False)
     etr, ete = ~es['is_test'], es['is_test']
     lx = np.log(es['x'] + 1e-3)
     ex = ((lx - lx[etr].mean((0, 2, 3), keepdims=True)) / lx[etr].std((0, 2, 3), keepdims=True)).astype(np.float32)

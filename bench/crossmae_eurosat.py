@@ -29,7 +29,7 @@ ap.add_argument('--all-seeds', action='store_true', help='run every selected con
 ap.add_argument('--name', default='crossmae_eurosat')
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
-es = load_eurosat_ms(a.data)
+es = load_eurosat_ms(a.data, tensors=False)
 tr, te = ~es['is_test'], es['is_test']
 ytr, yte = es['y'][tr], es['y'][te]
 

@@ -27,12 +27,16 @@ from .cli import Opt, Command, expect_files, OptionError
 from .transfer import RIDGE_ALPHAS, ridge_cv_alpha, ridge_probe  # the shared closed-form probe (chapter 00c)
 
 # %% auto #0
-__all__ = ['DECODERS', 'CATCHMENT_STATIC', 'MODALITIES', 'TEXTURES', 'PHOTOS', 'CROSSMAE_OPTS', 'CROSSMAE', 'pack_tokens',
-           'unpack_tokens', 'TokenEncoder', 'SeriesEncoder', 'ImageEncoder', 'StaticToken', 'with_static', 'kept_mask',
-           'CrossMAEBase', 'SeriesCrossMAE', 'ImageCrossMAE', 'CrossMaskingCallback', 'crossmae_learner',
-           'synthetic_catchments', 'catchment_dls', 'MultiModalMAE', 'MultiModalLoss', 'MultiModalMaskingCallback',
-           'multimodal_learner', 'series_from_context', 'skimage_gray', 'image_crops', 'encode_features',
-           'load_eurosat_ms', 'forecast_features', 'forecast_probe', 'decoder_cost', 'crossmae_run']
+__all__ = ['DECODERS', 'MODALITIES', 'CROSSMAE_OPTS', 'CROSSMAE', 'pack_tokens', 'unpack_tokens', 'TokenEncoder', 'SeriesEncoder',
+           'ImageEncoder', 'StaticToken', 'with_static', 'kept_mask', 'CrossMAEBase', 'SeriesCrossMAE', 'ImageCrossMAE',
+           'CrossMaskingCallback', 'crossmae_learner', 'MultiModalMAE', 'MultiModalLoss', 'MultiModalMaskingCallback',
+           'multimodal_learner', 'series_from_context', 'encode_features', 'forecast_features', 'forecast_probe',
+           'decoder_cost', 'crossmae_run']
+
+# %% ../nbs/03_crossmae.ipynb #16bd0cd3
+# data loaders of this chapter live in chapter 00h (patchssl.geodata); re-exported so old imports keep working
+from .geodata import (load_eurosat_ms, CATCHMENT_STATIC, synthetic_catchments, catchment_dls, TEXTURES, PHOTOS, skimage_gray, image_crops)
+
 
 # %% ../nbs/03_crossmae.ipynb #68e168e2
 def pack_tokens(x:Tensor, # tokens `[B, T, D]`
@@ -432,74 +436,6 @@ def crossmae_learner(dls, # DataLoaders of `(x,)` (series `[B, L, N]` or images 
     mcb = CrossMaskingCallback(mask_ratio, model.kept_mask_ratio, **geo)
     return Learner(dls, model, loss_func=MaskedLoss(model.loss), cbs=[mcb, TrainGuard()] + list(cbs or []), **kwargs)
 
-# %% ../nbs/03_crossmae.ipynb #e8958068
-CATCHMENT_STATIC = ('log_area_km2', 'slope_deg', 'log_storage_h', 'runoff_coef', 'baseflow_mm_h')
-
-# %% ../nbs/03_crossmae.ipynb #93b764ff
-def synthetic_catchments(n:int, # catchments
-                         img_size:int=32, # grid side in 1 km cells
-                         seq_len:int=96, # hours of streamflow
-                         n_frames:int=4, # rain-accumulation channels of the image
-                         warmup:int=24, # hours simulated before the window
-                         seed:int=0,
-                        )->dict: # image `[n, n_frames+1, S, S]`, series `[n, seq_len, 1]` (mm/h), static `[n, 5]`, rain `[n, seq_len]`, names
-    "Synthetic catchments: moving storm cells on a rainfall grid, an elliptic catchment, and the streamflow of a linear reservoir."
-    if n < 1 or seq_len % n_frames: raise ValueError(f"need n >= 1 and seq_len divisible by n_frames, got n={n}, seq_len={seq_len}, n_frames={n_frames}")
-    rng = np.random.default_rng(seed)
-    S, T = img_size, warmup + seq_len
-    yy, xx = np.mgrid[0:S, 0:S] + .5
-    hours = np.arange(T) - warmup
-    image = np.zeros((n, n_frames + 1, S, S), np.float32)
-    series, static, rain = np.zeros((n, seq_len, 1), np.float32), np.zeros((n, 5), np.float32), np.zeros((n, seq_len), np.float32)
-    for i in range(n):
-        area0, aspect, theta = math.exp(rng.uniform(math.log(40), math.log(400))), rng.uniform(1, 2.5), rng.uniform(0, math.pi)
-        a = math.sqrt(area0 * aspect / math.pi); b = area0 / (math.pi * a)
-        cx, cy = rng.uniform(.3 * S, .7 * S, 2)
-        u = ((xx - cx) * math.cos(theta) + (yy - cy) * math.sin(theta)) / a
-        v = (-(xx - cx) * math.sin(theta) + (yy - cy) * math.cos(theta)) / b
-        foot = u ** 2 + v ** 2 <= 1
-        if foot.sum() < 4: foot |= (abs(xx - cx) < 1.5) & (abs(yy - cy) < 1.5)  # at least a few cells
-        area, slope = float(foot.sum()), rng.uniform(1, 25)
-        k = float(np.clip(4 * (area / 100) ** .3 * (slope / 8) ** -.6 * math.exp(rng.normal(0, .1)), 2, 72))
-        c, q0 = rng.uniform(.2, .8), rng.uniform(.01, .1)
-        field = np.zeros((T, S, S))
-        for _ in range(1 + rng.poisson(2)):
-            x0, y0 = rng.uniform(-S / 4, 5 * S / 4, 2)
-            speed, ang, sd = rng.uniform(.3, 1.5), rng.uniform(0, 2 * math.pi), rng.uniform(2, 6)
-            peak, t0, life = rng.gamma(2, 2.5), rng.uniform(-warmup, seq_len), rng.uniform(6, 30)
-            env = np.clip(1 - abs(hours - (t0 + life / 2)) / (life / 2), 0, None)
-            for t in np.nonzero(env)[0]:
-                px, py = x0 + speed * math.cos(ang) * (hours[t] - t0), y0 + speed * math.sin(ang) * (hours[t] - t0)
-                field[t] += peak * env[t] * np.exp(-((xx - px) ** 2 + (yy - py) ** 2) / (2 * sd ** 2))
-        p = field[:, foot].mean(1)
-        store, q = 0., np.zeros(T)
-        for t in range(T):
-            q[t] = store / k
-            store += c * p[t] - store / k
-        q = (q + q0) * np.exp(rng.normal(0, .03, T))
-        acc = field[warmup:].reshape(n_frames, seq_len // n_frames, S, S).sum(1)
-        image[i, :n_frames], image[i, n_frames] = np.log1p(acc), foot
-        series[i, :, 0], rain[i], static[i] = q[warmup:], p[warmup:], (math.log(area), slope, math.log(k), c, q0)
-    return dict(image=image, series=series, static=static, rain=rain, static_names=CATCHMENT_STATIC,
-                channels=[f'rain {j * seq_len // n_frames}-{(j + 1) * seq_len // n_frames} h' for j in range(n_frames)] + ['footprint'])
-
-# %% ../nbs/03_crossmae.ipynb #3f2e52f8
-def catchment_dls(data:dict, # from `synthetic_catchments`
-                  bs:int=64, valid_frac:float=0.2, seed:int=0)->DataLoaders:
-    "DataLoaders of `(image, series, static)`: images per channel, `log1p` streamflow and attributes z-scored with the train split's statistics."
-    n = len(data['series'])
-    idx = np.random.default_rng(seed).permutation(n)
-    n_val = max(1, int(n * valid_frac))
-    tr, va = idx[n_val:], idx[:n_val]
-    arrs = dict(image=data['image'], series=np.log1p(data['series']), static=data['static'])
-    axes = dict(image=(0, 2, 3), series=(0, 1), static=(0,))
-    stats = {k: (a[tr].mean(axes[k], keepdims=True)[0], a[tr].std(axes[k], keepdims=True)[0] + 1e-6) for k, a in arrs.items()}
-    z = {k: torch.as_tensor((a - stats[k][0]) / stats[k][1], dtype=torch.float32) for k, a in arrs.items()}
-    ds = lambda ii: [(z['image'][i], z['series'][i], z['static'][i]) for i in ii]
-    dls = DataLoaders(DataLoader(ds(tr), bs=bs, shuffle=True, drop_last=True), DataLoader(ds(va), bs=bs), device='cpu')
-    dls.stats, dls.split = stats, (tr, va)
-    return dls
-
 # %% ../nbs/03_crossmae.ipynb #f671d557
 MODALITIES = ('image', 'series', 'static')
 
@@ -686,43 +622,6 @@ def series_from_context(model:MultiModalMAE, dl, # DataLoader of `(image, series
         recs.append(rec)
     return dict(mse=se / n, mae=ae / n, recon=torch.cat(recs))
 
-# %% ../nbs/03_crossmae.ipynb #2711cce3
-TEXTURES = ('brick', 'grass', 'gravel')
-PHOTOS = ('camera', 'moon', 'coins', 'text', 'page', 'clock', 'cell', 'astronaut', 'coffee', 'chelsea', 'rocket',
-          'hubble_deep_field', 'immunohistochemistry', 'retina')
-
-# %% ../nbs/03_crossmae.ipynb #a617e5ef
-def skimage_gray(name:str)->np.ndarray: # `[H, W]` float32 in [0, 1]
-    "A picture bundled with scikit-image, as grayscale."
-    try:
-        import skimage.data
-        from skimage.color import rgb2gray
-    except ImportError as e: raise ImportError("image crops need scikit-image: pip install 'patchssl[image]' (or scikit-image)") from e
-    if not hasattr(skimage.data, name): raise ValueError(f"scikit-image has no bundled picture {name!r}; try one of {TEXTURES + PHOTOS}")
-    a = getattr(skimage.data, name)()
-    if a.ndim == 3: a = rgb2gray(a[..., :3])
-    a = np.asarray(a, np.float32)
-    return a / 255. if a.max() > 1 else a
-
-# %% ../nbs/03_crossmae.ipynb #7a68768b
-def image_crops(names:tuple, # pictures of `skimage.data`
-                n_per_image:int, # crops per picture
-                size:int=32, # crop side
-                part:str='all', # 'left' or 'right' half of each picture (disjoint crops), or 'all'
-                seed:int=0)->tuple: # (crops `[n, 1, size, size]` float32, labels `[n]` = index into `names`)
-    "Random grayscale crops of scikit-image's bundled pictures, labelled by picture."
-    if part not in ('left', 'right', 'all'): raise ValueError(f"part must be 'left', 'right' or 'all', got {part!r}")
-    rng = np.random.default_rng(seed)
-    xs, ys = [], []
-    for k, name in enumerate(names):
-        a = skimage_gray(name)
-        H, W = a.shape
-        lo, hi = {'left': (0, W // 2), 'right': (W // 2, W), 'all': (0, W)}[part]
-        if H < size or hi - lo < size: raise ValueError(f"{name} ({H}x{W}) is too small for {size}-pixel crops of part={part!r}")
-        r, c = rng.integers(0, H - size + 1, n_per_image), rng.integers(lo, hi - size + 1, n_per_image)
-        xs.append(np.stack([a[i:i + size, j:j + size] for i, j in zip(r, c)])); ys.append(np.full(n_per_image, k))
-    return np.concatenate(xs)[:, None], np.concatenate(ys)
-
 # %% ../nbs/03_crossmae.ipynb #73cb12df
 @torch.no_grad()
 def encode_features(model:nn.Module, # a `SeriesCrossMAE`/`ImageCrossMAE`, or its encoder
@@ -740,17 +639,6 @@ def encode_features(model:nn.Module, # a `SeriesCrossMAE`/`ImageCrossMAE`, or it
         out.append(t.mean(1) if pool else t)
     enc.train(was)
     return torch.cat(out)
-
-# %% ../nbs/03_crossmae.ipynb #669becb3
-def load_eurosat_ms(path:str|Path, # the `eurosat_ms_subset.npz` file
-                   )->dict: # x `[n, 13, 64, 64]` float32 reflectance, y, is_test, class_names, band_names
-    "The EuroSAT-MS subset (Sentinel-2 L1C, 13 bands, reflectance = DN / 10000) with its suggested split."
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no EuroSAT-MS file at {path}; it is not shipped with patchssl: pass the path of eurosat_ms_subset.npz")
-    d = np.load(path)
-    return dict(x=d['x'].astype(np.float32) / 10000, y=d['y'].astype(np.int64), is_test=d['is_test'].astype(bool),
-                class_names=[str(c) for c in d['class_names']], band_names=[str(b) for b in d['band_names']])
 
 # %% ../nbs/03_crossmae.ipynb #d281eebc
 @torch.no_grad()
