@@ -199,15 +199,20 @@ def clay_tiny(patch_size:int=8, **kwargs)->ClayEncoder:
     "Clay tiny: D 192, 6 layers, 4 heads, feed-forward 2 x D."
     return ClayEncoder(patch_size, **{**dict(d_model=192, n_heads=4, n_layers=6, d_ff=384), **kwargs})
 
+
+# %% ../nbs/06_clay_ta.ipynb #17372de6
 @delegates(ClayEncoder.__init__)
 def clay_small(patch_size:int=8, **kwargs)->ClayEncoder:
     "Clay small: D 384, 6 layers, 6 heads, feed-forward 2 x D."
     return ClayEncoder(patch_size, **{**dict(d_model=384, n_heads=6, n_layers=6, d_ff=768), **kwargs})
 
+
+# %% ../nbs/06_clay_ta.ipynb #51580a4b
 @delegates(ClayEncoder.__init__)
 def clay_base(patch_size:int=8, **kwargs)->ClayEncoder:
     "Clay base: D 768, 12 layers, 12 heads, feed-forward 4 x D."
     return ClayEncoder(patch_size, **{**dict(d_model=768, n_heads=12, n_layers=12, d_ff=3072), **kwargs})
+
 
 # %% ../nbs/06_clay_ta.ipynb #066da50b
 CLAY_KEY_MAP = [  # (regex on a Clay encoder key after `model.encoder.`, patchssl name)
@@ -396,6 +401,8 @@ def ssl_loss(loss:Tensor, *yb)->Tensor:
     "Loss function for a `ClaySSL` learner: the model already returns its loss."
     return loss
 
+
+# %% ../nbs/06_clay_ta.ipynb #17a2c3bf
 class DINOSchedule(Callback):
     "Warm the teacher temperature of a `ClaySSL` from `tau_t` to `final_tau_t` over the first `warmup` share of training."
     order = 2
@@ -403,6 +410,8 @@ class DINOSchedule(Callback):
     def before_batch(self):
         self.learn.model.tau_t = self.tau_t + (self.final_tau_t - self.tau_t) * min(1., self.learn.pct_train / self.warmup)
 
+
+# %% ../nbs/06_clay_ta.ipynb #322b3cbc
 @delegates(Learner.__init__)
 def ssl_learner(dls, model:ClaySSL, momentum:float=0.992, cbs=None, **kwargs)->Learner:
     "A `Learner` pretraining `model`; with DINO, an `EMATeacher` (momentum -> 1, cosine) and the temperature warm-up are added."
@@ -410,17 +419,22 @@ def ssl_learner(dls, model:ClaySSL, momentum:float=0.992, cbs=None, **kwargs)->L
     extra = [EMATeacher('student', 'teacher', momentum, 1.), DINOSchedule(model.tau_t)] if model.objective != 'mae' else []
     return Learner(dls, model, loss_func=ssl_loss, cbs=[TrainGuard()] + extra + list(cbs or []), **kwargs)
 
+
 # %% ../nbs/06_clay_ta.ipynb #106bd08f
 def band_stats(x:Tensor)->tuple: # (mean, std), each `[C, 1, 1]`
     "Per-band mean and standard deviation of images `[N, C, H, W]` (compute them on the training images only)."
     return x.mean((0, 2, 3))[:, None, None], x.std((0, 2, 3))[:, None, None].clamp_min(1e-6)
 
+
+# %% ../nbs/06_clay_ta.ipynb #3f021d33
 @torch.no_grad()
 def encode_images(encoder:ClayEncoder, x:Tensor, waves, meta:Tensor|None=None, gsd:float=10., bs:int=64)->Tensor: # `[N, 2D]`
     "Frozen features (`ClayEncoder.features`) of many images, in batches."
     encoder.eval()
     return torch.cat([encoder.features(x[i:i + bs], waves, None if meta is None else meta[i:i + bs], gsd) for i in range(0, len(x), bs)])
 
+
+# %% ../nbs/06_clay_ta.ipynb #7beb595e
 def probe_accuracy(f_train:Tensor, y_train:Tensor, f_test:Tensor, y_test:Tensor, C:float=1.)->float:
     "Linear probe on frozen features: standardised logistic regression (scikit-learn), accuracy on the test features."
     from sklearn.linear_model import LogisticRegression
@@ -428,6 +442,7 @@ def probe_accuracy(f_train:Tensor, y_train:Tensor, f_test:Tensor, y_test:Tensor,
     from sklearn.preprocessing import StandardScaler
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000)).fit(f_train.numpy(), y_train.numpy())
     return float((clf.predict(f_test.numpy()) == y_test.numpy()).mean())
+
 
 # %% ../nbs/06_clay_ta.ipynb #ec9be28e
 def ta_metadata(time7:Tensor, loc:Tensor)->Tensor: # `[B, 8]`
@@ -478,6 +493,8 @@ def rmse_metrics(ta_std:float)->list:
     rn = lambda p, y: torch.sqrt(F.mse_loss(p, y))
     return [AccumMetric(rn, flatten=False, name='rmse_norm'), AccumMetric(lambda p, y: rn(p, y) * ta_std, flatten=False, name='rmse_K')]
 
+
+# %% ../nbs/06_clay_ta.ipynb #c0e2cacf
 class SaveBest(Callback):
     "Write `path` with `save_checkpoint` whenever the validation loss improves (the `best` checkpoint)."
     order = 71
@@ -486,11 +503,15 @@ class SaveBest(Callback):
         v = float(self.learn.recorder.values[-1][1])
         if v < self.best: self.best = v; save_checkpoint(self.path, self.learn.model, self.learn.opt, self.epoch + 1, dict(valid_loss=v))
 
+
+# %% ../nbs/06_clay_ta.ipynb #c761542a
 @delegates(Learner.__init__)
 def ta_learner(dls, model:ClayTA, ta_std:float=1., cbs=None, **kwargs)->Learner:
     "A `Learner` for TA regression: MSE on normalised TA, RMSE (normalised and kelvin) metrics, `TrainGuard`."
     return Learner(dls, model, loss_func=nn.MSELoss(), metrics=rmse_metrics(ta_std), cbs=[TrainGuard()] + list(cbs or []), **kwargs)
 
+
+# %% ../nbs/06_clay_ta.ipynb #a3017714
 @torch.no_grad()
 def evaluate_ta(model:nn.Module, dl, ta_std:float=1.)->dict:
     "RMSE over every row of `dl` in normalised units and kelvin, and the row count."
@@ -499,6 +520,7 @@ def evaluate_ta(model:nn.Module, dl, ta_std:float=1.)->dict:
         se += F.mse_loss(model(*xb), y, reduction='sum').item(); n += len(y)
     r = math.sqrt(se / n)
     return dict(rmse_norm=r, rmse_K=r * ta_std, n=int(n))
+
 
 # %% ../nbs/06_clay_ta.ipynb #01e9bb22
 def _build_run(o:dict)->dict:
