@@ -4,22 +4,20 @@ mask 0.4 (every masked token predicted).
 
     nice -n 15 python bench/crossmae_decoder_speed.py --threads 1
 """
-import argparse, sys
+import sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch
 import pandas as pd
-from common import write, md_table
+from common import parser, parse, write, md_table
 from patchssl.patching import make_mask
 from patchssl.crossmae import SeriesCrossMAE, ImageCrossMAE, decoder_cost, kept_mask, DECODERS
 
-ap = argparse.ArgumentParser()
-ap.add_argument('--threads', type=int, default=1)
+ap = parser(__doc__)
 ap.add_argument('--bs', type=int, default=64)
 ap.add_argument('--reps', type=int, default=7)
-a = ap.parse_args()
-torch.set_num_threads(a.threads)
-torch.manual_seed(0)
+a = parse(ap)
+if a.quick: a.bs, a.reps = 4, 1
 SIZE = dict(d_model=64, n_heads=4, n_layers=2, decoder_dim=64, decoder_heads=4, decoder_layers=2)
 cases = [  # name, builder(decoder, kept, **kw), input, mask grid
     ('series ETTh1 L=512 p=16 (32 x 7 = 224 tokens)', lambda **k: SeriesCrossMAE(7, 512, patch_len=16, **SIZE, **k),
@@ -49,4 +47,4 @@ df = pd.DataFrame(rows)
 note = (f"Batch {a.bs}; encoder D=64, 2 layers; decoder width 64, 2 layers, 4 heads for both decoders. `gflops`: decoder + projector "
         f"forward FLOPs (torch FlopCounterMode, attention included); `ms`: best of {a.reps} forward+backward passes of decoder + projector "
         f"on the encoder's output; `flops_ratio`/`speedup`: MAE decoder divided by this row.\n\n")
-write('crossmae_decoder_speed', dict(rows=rows, args=vars(a)), note + md_table(df, 3))
+write(a.name, dict(rows=rows, args=vars(a)), note + md_table(df, 3), out=a.out)

@@ -5,26 +5,22 @@ the mean validation accuracy and loss over the last 5 epochs (less noisy on 8-42
 
     nice -n 15 python bench/gwt_kd_tune.py --threads 1
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table
+from common import parser, parse, write, md_table
 from patchssl.gwt_kd import gwt_data, data_pis, train_teachers, train_student, BestEpoch, test_accuracy
 
-p = argparse.ArgumentParser()
+p = parser(__doc__, seeds='2')
 p.add_argument('--sets', default='BasicMotions,PickupGestureWiimoteZ,Daphnet')
-p.add_argument('--seeds', type=int, default=2)
 p.add_argument('--teacher-epochs', type=int, default=30)
 p.add_argument('--grid', default='0.99:4:3e-3:30,0.9:4:3e-3:30,0.5:4:3e-3:30,0.9:2:3e-3:30,0.5:2:3e-3:30',
                help='settings lam:T:lr:epochs, comma-separated')
 p.add_argument('--rows', default='kd_fixed,gwt')
-p.add_argument('--threads', type=int, default=1)
 p.add_argument('--no-normalize', action='store_true', help='raw persistence images (the state before the fix)')
-p.add_argument('--name', default='gwt_kd_tune')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
-a = p.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(p)
 grid = [dict(zip(('lam', 'T', 'lr', 'epochs'), map(float, g.split(':')))) for g in a.grid.split(',')]
 
 def val_stats(learn):
@@ -36,7 +32,7 @@ recs, t_start = [], time.time()
 for name in a.sets.split(','):
     data = gwt_data(name)
     pis = data_pis(data, cache_dir=a.cache, normalize=not a.no_normalize)
-    for seed in range(a.seeds):
+    for seed in a.seeds:
         t0 = time.time()
         tp, ts = train_teachers(data, pis, epochs=a.teacher_epochs, seed=seed)
         for kind, m, X in (('teacher_pi', tp, pis['valid']), ('teacher_sig', ts, data.X_valid)):  # the kept epoch's model
@@ -59,8 +55,8 @@ tab.columns = [f'{s} {m}' for m, s in tab.columns]
 tab['mean val_last5'] = g.val_last5.unstack('set').mean(1).round(3)
 tab['mean val_best'] = g.val_best.unstack('set').mean(1).round(3)
 tab = tab.reset_index()
-md = (f"Validation accuracy only (the test splits are not read), mean over seeds 0..{a.seeds - 1}; teachers {a.teacher_epochs} "
+md = (f"Validation accuracy only (the test splits are not read), mean over seeds {', '.join(map(str, a.seeds))}; teachers {a.teacher_epochs} "
       f"epochs; persistence images {'raw' if a.no_normalize else 'normalised (unit pixel std per channel on train)'}; "
       f"total {(time.time() - t_start) / 60:.1f} min. `val_best` = accuracy of the kept epoch, `val_last5` = mean over the last 5 epochs.\n\n"
       + md_table(tab))
-write(a.name, dict(args=vars(a), rows=res.to_dict('records')), md)
+write(a.name, dict(args=vars(a), rows=res.to_dict('records')), md, out=a.out)
