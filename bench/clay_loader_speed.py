@@ -7,23 +7,21 @@ the first pass is discarded).
 
     nice -n 15 python bench/clay_loader_speed.py --threads 1
 """
-import argparse, sys, tempfile, time
+import sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np, pandas as pd, torch
-from common import write, md_table
+from common import parser, parse, write, md_table
 from patchssl.clay_ta import make_synthetic_gk2a, build_index, build_patches, chunk_files, ChunkLoader, KEYS
 
-ap = argparse.ArgumentParser()
+ap = parser(__doc__)
 ap.add_argument('--days', type=int, default=60)
 ap.add_argument('--stations', type=int, default=80)
 ap.add_argument('--chunk_rows', type=int, default=8192)
 ap.add_argument('--bs', type=int, default=256)
 ap.add_argument('--step_ms', type=float, default=5.)
 ap.add_argument('--passes', type=int, default=3)
-ap.add_argument('--threads', type=int, default=1)
-a = ap.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(ap)
 tmp = Path(tempfile.mkdtemp())
 root = make_synthetic_gk2a(tmp/'data', n_days=a.days, n_stations=a.stations, size=48)
 d = pd.Timestamp('2022-01-01')
@@ -58,4 +56,4 @@ step_only = man['rows']['train'] / (np.ceil(man['rows']['train'] / a.bs) * a.ste
 table = (f"{len(files)} training chunks of up to {a.chunk_rows} rows ({mb:.0f} MB, x [N, 19, 9, 9] float32), batch {a.bs}, "
          f"{man['rows']['train']} rows; median of passes 2..{a.passes}. With a {a.step_ms:g} ms step per batch the ceiling is "
          f"{step_only:,.0f} rows/s.\n\n" + md_table(pd.DataFrame(rows)))
-write('clay_loader_speed', dict(options=vars(a), rows=rows, chunks=len(files), megabytes=mb, ceiling_rows_per_s=step_only), table)
+write(a.name, dict(options=vars(a), rows=rows, chunks=len(files), megabytes=mb, ceiling_rows_per_s=step_only), table)

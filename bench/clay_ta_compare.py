@@ -8,12 +8,12 @@ features, and the training mean.
 
     nice -n 15 python bench/clay_ta_compare.py --threads 1
 """
-import argparse, json, sys, tempfile, time
+import json, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np, pandas as pd, torch
 from torch import nn
-from common import write, md_table
+from common import parser, parse, write, md_table
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
@@ -22,7 +22,7 @@ from patchssl.clay_ta import (make_synthetic_gk2a, build_index, build_patches, c
                               ClaySSL, ssl_learner, ClayTA, ta_learner, evaluate_ta, ta_metadata, BT_WAVES_UM, RF_WAVES_UM, N_LANDCOVER)
 from patchssl.transfer import seed_everything
 
-ap = argparse.ArgumentParser()
+ap = parser(__doc__)
 ap.add_argument('--days', type=int, default=40)
 ap.add_argument('--stations', type=int, default=40)
 ap.add_argument('--pre_epochs', type=int, default=15)
@@ -30,10 +30,8 @@ ap.add_argument('--probe_epochs', type=int, default=6)
 ap.add_argument('--unfreeze_epochs', type=int, default=2)
 ap.add_argument('--d_model', type=int, default=64)
 ap.add_argument('--n_layers', type=int, default=2)
-ap.add_argument('--threads', type=int, default=1)
 ap.add_argument('--seed', type=int, default=0)
-a = ap.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(ap)
 t0 = time.time()
 tmp = Path(tempfile.mkdtemp())
 root = make_synthetic_gk2a(tmp/'data', n_days=a.days, n_stations=a.stations, size=48, seed=a.seed)
@@ -111,5 +109,5 @@ table = (f"SYNTHETIC GK-2A-like data (make_synthetic_gk2a, {a.days} days, {a.sta
          f"patch rows {man['rows']}, dropped {man['dropped']}; TA std {stats['ta_std']:.2f} K. ClayEncoder(patch 2, D {a.d_model}, "
          f"{a.n_layers} layers) on the 16 spectral channels; TA head {a.probe_epochs} epochs frozen (`rmse_K_frozen`), then "
          f"{a.unfreeze_epochs} unfrozen at lr/10 (`rmse_K`). Test split; seconds include pretraining.\n\n" + md_table(df))
-write('clay_ta_compare', dict(options=vars(a), rows=rows, patch_rows=man['rows'], dropped=man['dropped'], ta_std=stats['ta_std'],
+write(a.name, dict(options=vars(a), rows=rows, patch_rows=man['rows'], dropped=man['dropped'], ta_std=stats['ta_std'],
                               total_seconds=round(time.time() - t0, 1)), table)

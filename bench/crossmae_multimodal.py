@@ -6,29 +6,26 @@ Also writes nbs/images/crossmae_catchment.png (one held-out catchment).
 
     nice -n 15 python bench/crossmae_multimodal.py --threads 1
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np, torch
 import pandas as pd
-from common import write, md_table
+from common import parser, parse, write, md_table
 from patchssl.transfer import seed_everything
 from patchssl.crossmae import synthetic_catchments, catchment_dls, MultiModalMAE, multimodal_learner, series_from_context
 
-ap = argparse.ArgumentParser()
-ap.add_argument('--threads', type=int, default=1)
-ap.add_argument('--seeds', type=int, default=3)
+ap = parser(__doc__, seeds='3')
 ap.add_argument('--n', type=int, default=2000)
 ap.add_argument('--epochs', type=int, default=15)
-a = ap.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(ap)
 seed_everything(0)  # before the DataLoaders: fastai seeds their shuffling from Python's random module
 cat = synthetic_catchments(a.n, seed=0)
 dls = catchment_dls(cat, bs=64)
 mean = torch.stack([s for _, s, _ in dls.train_ds]).mean(0)
 clim = ((torch.stack([s for _, s, _ in dls.valid_ds]) - mean) ** 2).mean().item()
 rows, keep = [], None
-for seed in range(a.seeds):
+for seed in a.seeds:
     for name, p_absent in [('image + series + static', dict(static=.3)), ('image + series (no static token)', dict(static=1.))]:
         seed_everything(seed)
         mm = MultiModalMAE(5, 32, 1, 96, 5, d_model=64, n_heads=4, decoder_dim=64, decoder_heads=4)
@@ -47,9 +44,9 @@ agg = pd.concat([pd.DataFrame([dict(trained_on='(series only)', series_from='tra
 note = (f"{a.n} synthetic catchments ({len(dls.train_ds)} train / {len(dls.valid_ds)} held out), image 5 x 32 x 32 (patch 8), series 96 h "
         f"(patch 8), 5 attributes; D=64, 2 encoder layers per modality, decoders of width 64 and 2 layers; {a.epochs} epochs, "
         f"mask 0.5 (image, series), series fully masked for 30 % of samples, static hidden (and predicted) for 25 % and absent for 30 % "
-        f"(the full model) or always (no static token); {a.seeds} seeds. "
+        f"(the full model) or always (no static token); {len(a.seeds)} seeds. "
         f"Error of the completely masked series on the held-out catchments, z-scored log1p(flow).\n\n")
-write('crossmae_multimodal', dict(rows=rows, climatology_mse=clim, args=vars(a)), note + md_table(agg, 3) + "\n\nPer seed:\n\n" + md_table(df, 3))
+write(a.name, dict(rows=rows, climatology_mse=clim, args=vars(a)), note + md_table(agg, 3) + "\n\nPer seed:\n\n" + md_table(df, 3))
 
 import matplotlib; matplotlib.use('Agg')
 import matplotlib.pyplot as plt

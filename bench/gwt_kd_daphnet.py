@@ -19,11 +19,11 @@ The earlier task is run too (`2s`), as the reference, not as a candidate.
 
     nice -n 10 python bench/gwt_kd_daphnet.py --threads 1
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table
+from common import parser, parse, write, md_table
 from patchssl.gwt_kd import load_daphnet_windows, standardize_data, data_pis, train_student, BestEpoch
 
 CANDIDATES = {  # name: load_daphnet_windows options
@@ -35,15 +35,11 @@ CANDIDATES = {  # name: load_daphnet_windows options
 }
 LO, HI = 0.60, 0.93
 
-p = argparse.ArgumentParser()
-p.add_argument('--seeds', type=int, default=2)
+p = parser(__doc__, seeds='2')
 p.add_argument('--epochs', type=int, default=30)
 p.add_argument('--lr', type=float, default=3e-3)
-p.add_argument('--threads', type=int, default=1)
-p.add_argument('--name', default='gwt_kd_daphnet')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
-a = p.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(p)
 
 def choose(score:dict)->str|None:
     "The rule of the docstring: `score` maps candidate -> mean validation accuracy (the reference `2s` is not a candidate)."
@@ -57,7 +53,7 @@ recs, t_start = [], time.time()
 for cname, opts in CANDIDATES.items():
     data = standardize_data(load_daphnet_windows(**opts))
     pis = data_pis(data, cache_dir=Path(a.cache))  # the student alone does not read them; the loader needs them
-    for seed in range(a.seeds):
+    for seed in a.seeds:
         t0 = time.time()
         learn = train_student('student', data, pis, None, None, a.epochs, a.lr, seed=seed)
         vals = np.array([r[2] for r in learn.recorder.values], float)
@@ -71,7 +67,7 @@ summ = res.groupby('task', sort=False)[['n_train', 'n_valid', 'n_test', 'val_bes
 score = dict(zip(summ.task, summ.val_best))
 chosen = choose(score)
 md = (f"Student alone on the Daphnet windowing tasks, validation only (the test splits are not read); {a.epochs} epochs, lr {a.lr:g}, "
-      f"seeds 0..{a.seeds - 1}; total {(time.time() - t_start) / 60:.1f} min on the loaded machine. Rule (fixed before the run, see the "
+      f"seeds {', '.join(map(str, a.seeds))}; total {(time.time() - t_start) / 60:.1f} min on the loaded machine. Rule (fixed before the run, see the "
       f"script's docstring): the first candidate in the order 1s, 0.5s, 1s_vert, 0.5s_vert whose mean `val_best` lies in "
       f"[{LO}, {HI}]; `2s` is the earlier task, for reference.\n\nMean over seeds:\n\n" + md_table(summ) +
       f"\n\nChosen: **{chosen}** ({CANDIDATES.get(chosen)}).\n\nPer seed:\n\n" + md_table(res))

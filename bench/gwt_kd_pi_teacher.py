@@ -6,23 +6,19 @@ test accuracy.
 
     nice -n 15 python bench/gwt_kd_pi_teacher.py --threads 1
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table
+from common import parser, parse, write, md_table
 from patchssl.gwt_kd import gwt_data, data_pis, WRN2d, teacher_learner, gwt_dls, test_accuracy
 from patchssl.transfer import seed_everything
 
-p = argparse.ArgumentParser()
+p = parser(__doc__, seeds='3')
 p.add_argument('--sets', default='BasicMotions,PickupGestureWiimoteZ,Daphnet')
-p.add_argument('--seeds', type=int, default=3)
 p.add_argument('--epochs', type=int, default=30)
-p.add_argument('--threads', type=int, default=1)
-p.add_argument('--name', default='gwt_kd_pi_teacher')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
-a = p.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(p)
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
@@ -42,7 +38,7 @@ for name in a.sets.split(','):
                       logreg_test=lr_va[bestC].score(sc.transform(flat['test']), data.y_test), chance=1 / data.n_classes))
     for norm in (False, True):
         pis = data_pis(data, cache_dir=a.cache, normalize=norm)
-        for seed in range(a.seeds):
+        for seed in a.seeds:
             seed_everything(seed)
             m = WRN2d(data.n_vars, P.shape[-1], data.n_classes, 10, 2)
             learn = teacher_learner(gwt_dls(data, pis, 16, inputs=('pi',)), m)
@@ -60,6 +56,6 @@ g = res.groupby(['set', 'images']).agg(valid=('valid', 'mean'), test_mean=('test
 md = (f"Raw persistence images (32x32, spread 0.05) of the training split, and a logistic regression on the flattened raw images "
       f"(C in 0.01/0.1/1 chosen on the validation part):\n\n" + md_table(st.round(4)) +
       f"\n\nPI teacher (WRN2d depth 10 width 2, {a.epochs} epochs one-cycle 3e-3, bs 16, best validation epoch kept), raw vs "
-      f"normalised images, seeds 0..{a.seeds - 1}; `kept` and `classes_predicted` (distinct classes predicted on the test split) "
+      f"normalised images, seeds {', '.join(map(str, a.seeds))}; `kept` and `classes_predicted` (distinct classes predicted on the test split) "
       f"per seed; total {(time.time() - t_start) / 60:.1f} min:\n\n" + md_table(g.round(3)))
 write(a.name, dict(args=vars(a), stats=stats, rows=recs), md)
