@@ -15,8 +15,8 @@ from .patching import restore_tokens, mask_ids, gather_tokens
 
 # %% auto #0
 __all__ = ['EXPLICIT_ATTENTION_MAX', 'sincos_encode', 'sincos_1d', 'sincos_2d', 'Attention', 'Mlp', 'EncoderBlock',
-           'init_weights', 'TransformerEncoder', 'MAEDecoder', 'WeightedFeatureMaps', 'CrossBlock',
-           'CrossAttentionDecoder']
+           'init_weights', 'TransformerEncoder', 'FactorisedBlock', 'FactorisedEncoder', 'MAEDecoder',
+           'WeightedFeatureMaps', 'CrossBlock', 'CrossAttentionDecoder']
 
 # %% ../nbs/00b_layers.ipynb #81f72027
 def sincos_encode(values:Tensor, # any shape `[...]`: positions, wavelengths, times
@@ -223,6 +223,85 @@ class TransformerEncoder(nn.Module):
             if return_layers: outs.append(x)
         x = self.norm(x)
         return (x, outs) if return_layers else x
+
+# %% ../nbs/00b_layers.ipynb #f22a0002
+def _grid_padding(pad:Tensor|None, rows:int, cols:int)->Tensor|None:
+    "Key padding `[rows, cols]` (True = ignore) from a grid pad mask; a row that is all padding attends to itself instead (its outputs are padding too, never read)."
+    if pad is None: return None
+    kpm = pad.reshape(rows, cols)
+    full = kpm.all(1, keepdim=True)
+    if not full.any(): return None if not kpm.any() else kpm
+    return kpm & ~full
+
+
+# %% ../nbs/00b_layers.ipynb #f22a0003
+class FactorisedBlock(nn.Module):
+    "Two-stage pre-norm block on a patch x variable grid `[B, P, N, D]`: attention over time within each variable, then over the variables within each patch (all of them, or through `n_hubs` learned hub tokens), then the MLP."
+    def __init__(self, d_model:int, n_heads:int, d_ff:int, dropout:float=0., attn_dropout:float=0.,
+                 n_hubs:int|None=None, # None: every variable attends to every variable of its patch; k: variables exchange through k hub tokens
+                ):
+        super().__init__()
+        if n_hubs is not None and n_hubs < 1: raise ValueError(f"n_hubs must be >= 1 (or None for full attention over the variables), got {n_hubs}")
+        self.n_hubs = n_hubs
+        self.norm1, self.attn = nn.LayerNorm(d_model), Attention(d_model, n_heads, attn_dropout)
+        self.norm_var = nn.LayerNorm(d_model)
+        if n_hubs is None: self.attn_var = Attention(d_model, n_heads, attn_dropout)
+        else:
+            self.hubs = nn.Parameter(torch.randn(n_hubs, d_model) * .02)
+            self.hub_read = Attention(d_model, n_heads, attn_dropout, cross=True)   # hubs <- variables of the patch
+            self.hub_write = Attention(d_model, n_heads, attn_dropout, cross=True)  # variables <- hubs
+        self.norm2, self.mlp = nn.LayerNorm(d_model), Mlp(d_model, d_ff, dropout)
+        self.drop = nn.Dropout(dropout)
+
+    def mix_vars(self, v:Tensor, # normalised tokens `[B*P, N, D]`, one row per patch
+                 kpm:Tensor|None=None, # bool `[B*P, N]`, True = padding
+                )->Tensor: # `[B*P, N, D]`
+        "The variable stage: full attention among the variables of a patch, or a read into the hubs and a write back."
+        if self.n_hubs is None: return self.attn_var(v, key_padding_mask=kpm)
+        hubs = self.hub_read(self.hubs.to(v.dtype).expand(len(v), -1, -1), v, key_padding_mask=kpm)
+        return self.hub_write(v, hubs)
+
+    def forward(self, x:Tensor, # `[B, P, N, D]`
+                pad:Tensor|None=None, # bool `[B, P, N]`, True = padding (never attended to)
+               )->Tensor: # `[B, P, N, D]`
+        B, P, N, D = x.shape
+        p = self.drop.p if self.training else 0.
+        t = x.transpose(1, 2).reshape(B * N, P, D)  # time stage: one sequence of P patches per variable
+        kt = None if pad is None else _grid_padding(pad.transpose(1, 2), B * N, P)
+        t = EncoderBlock._add(t, self.attn(self.norm1(t), key_padding_mask=kt), p)
+        v = t.view(B, N, P, D).transpose(1, 2).reshape(B * P, N, D)  # variable stage: one set of N variables per patch
+        kv = None if pad is None else _grid_padding(pad, B * P, N)
+        v = EncoderBlock._add(v, self.mix_vars(self.norm_var(v), kv), p)
+        return EncoderBlock._add(v, self.mlp(self.norm2(v)), p).view(B, P, N, D)
+
+
+# %% ../nbs/00b_layers.ipynb #f22a0008
+class FactorisedEncoder(nn.Module):
+    "`TransformerEncoder`'s counterpart on a grid: `n_layers` `FactorisedBlock`s and a final LayerNorm; `forward(x [B, P, N, D], pad)` -> `[B, P, N, D]`."
+    def __init__(self, d_model:int, n_heads:int, n_layers:int, d_ff:int|None=None, dropout:float=0., attn_dropout:float=0.,
+                 n_hubs:int|None=None, # see `FactorisedBlock`
+                ):
+        super().__init__()
+        if n_layers < 1: raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+        self.layers = nn.ModuleList(FactorisedBlock(d_model, n_heads, d_ff or 4 * d_model, dropout, attn_dropout, n_hubs) for _ in range(n_layers))
+        self.norm = nn.LayerNorm(d_model)
+        self.apply(init_weights)
+
+    def forward(self, x:Tensor, # `[B, P, N, D]`
+                pad:Tensor|None=None, # bool `[B, P, N]`, True = padding
+                return_layers:bool=False,
+               ):
+        if x.ndim != 4: raise ValueError(f"FactorisedEncoder reads a patch x variable grid [B, P, N, D], got {tuple(x.shape)}")
+        if pad is not None and (pad.dtype != torch.bool or pad.shape != x.shape[:3]):
+            raise ValueError(f"pad must be a bool grid mask [B, P, N] = {tuple(x.shape[:3])} (True = padding), got {pad.dtype} {tuple(pad.shape)}")
+        if pad is not None and pad.all((1, 2)).any(): raise ValueError("a sample is padding everywhere: nothing to encode; drop it")
+        outs = []
+        for blk in self.layers:
+            x = blk(x, pad)
+            if return_layers: outs.append(x)
+        x = self.norm(x)
+        return (x, outs) if return_layers else x
+
 
 # %% ../nbs/00b_layers.ipynb #95ca6bee
 class MAEDecoder(nn.Module):

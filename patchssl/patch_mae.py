@@ -17,20 +17,21 @@ from fastai.callback.schedule import *  # fit_one_cycle
 from .patching import (check_series, n_patches, patchify, unpatchify, to_patch_var_tokens, from_patch_var_tokens,
                                to_channel_independent, from_channel_independent, make_mask, expand_mask, mask_ids, gather_tokens,
                                masked_loss, MaskedLoss, MaskingCallback, plot_masked_window, pad_cells)
-from .layers import sincos_1d, TransformerEncoder, MAEDecoder
+from .layers import sincos_1d, TransformerEncoder, FactorisedEncoder, MAEDecoder
 from .transfer import TrainGuard, load_checkpoint, load_pretrained, TransferReport
 
 # %% auto #0
-__all__ = ['TOKEN_MODES', 'MASK_MODES', 'LOSS_SPACES', 'TASKS', 'PRETRAIN_OPTS', 'PRETRAIN', 'instance_stats', 'patch_mae_loss',
-           'PatchMAELoss', 'PatchBackbone', 'PatchMAE', 'patch_mae_tiny', 'patch_mae_small', 'patch_mae_patchtst',
-           'ScalarMeanMAE', 'PatchITransformer', 'pretrain_learner', 'forecast_learner', 'evaluate_forecast',
-           'classifier_learner', 'evaluate_classifier', 'mean_fill_loss', 'masked_recon', 'pretrain_data',
-           'pretrain_run']
+__all__ = ['TOKEN_MODES', 'MASK_MODES', 'LOSS_SPACES', 'ATTENTION_KINDS', 'TASKS', 'PRETRAIN_OPTS', 'PRETRAIN', 'instance_stats',
+           'patch_mae_loss', 'PatchMAELoss', 'PatchBackbone', 'PatchMAE', 'patch_mae_tiny', 'patch_mae_small',
+           'patch_mae_patchtst', 'ScalarMeanMAE', 'PatchITransformer', 'pretrain_learner', 'forecast_learner',
+           'evaluate_forecast', 'classifier_learner', 'evaluate_classifier', 'mean_fill_loss', 'masked_recon',
+           'pretrain_data', 'pretrain_run']
 
 # %% ../nbs/01_patch_mae.ipynb #bd7014fd
 TOKEN_MODES = ('patch_var', 'channel_independent')
 MASK_MODES = ('token', 'visible')
 LOSS_SPACES = ('norm', 'data')
+ATTENTION_KINDS = ('full', 'factorised', 'hub')
 
 # %% ../nbs/01_patch_mae.ipynb #05f60bce
 def instance_stats(patches:Tensor, # `[B, P, N, p]`
@@ -95,23 +96,29 @@ class PatchBackbone(nn.Module):
                  revin:bool=True, # instance-normalise each window and variable
                  remainder:str|None=None, # `patchify` policy when L does not fit the patches
                  patch_mode:str='patch', # 'patch'; 'mean_pool' (the earlier design) is refused
-                 var_attn_prior:float|None=4., # patch_var: initial attention bias towards the same variable in half the heads (learned); None: no bias
+                 var_attn_prior:float|None=4., # patch_var, full attention: initial attention bias towards the same variable in half the heads (learned); None: no bias
+                 attention:str='full', # patch_var: 'full' over all P*N tokens, 'factorised' (time, then variables: `FactorisedEncoder`) or 'hub' (variables through `n_hubs` hub tokens)
+                 n_hubs:int=4, # hub tokens per patch for attention='hub'
                 ):
         super().__init__()
         if token_mode not in TOKEN_MODES: raise ValueError(f"token_mode={token_mode!r} is not one of {TOKEN_MODES}")
         if patch_mode == 'mean_pool' and not self._mean_pool_ok: raise ValueError(_MEAN_POOL_MSG)
         if patch_mode not in ('patch', 'mean_pool'): raise ValueError(f"patch_mode={patch_mode!r} is not 'patch'")
         if n_vars < 1: raise ValueError(f"n_vars must be >= 1, got {n_vars}")
-        store_attr('n_vars,seq_len,patch_len,remainder,d_model,n_heads,n_layers,d_ff,dropout,attn_dropout,token_mode,revin,patch_mode,var_attn_prior')
+        if attention not in ATTENTION_KINDS: raise ValueError(f"attention={attention!r} is not one of {ATTENTION_KINDS}")
+        if attention != 'full' and token_mode != 'patch_var':
+            raise ValueError(f"attention={attention!r} factorises patch x variable tokens; token_mode={token_mode!r} needs attention='full'")
+        store_attr('n_vars,seq_len,patch_len,remainder,d_model,n_heads,n_layers,d_ff,dropout,attn_dropout,token_mode,revin,patch_mode,var_attn_prior,attention,n_hubs')
         self.stride = patch_len if stride is None else stride
         self.n_patches = n_patches(seq_len, patch_len, self.stride, remainder)  # raises on a bad geometry
         if patch_mode == 'patch': self.patch_embed = nn.Linear(patch_len, d_model)
         else: self.value_proj = nn.Linear(1, d_model)
         if token_mode == 'patch_var': self.var_embed = nn.Parameter(torch.randn(n_vars, d_model) * .02)
-        if token_mode == 'patch_var' and var_attn_prior is not None:  # [H, N, N]: bias of a query of variable i on a key of variable j
+        if token_mode == 'patch_var' and var_attn_prior is not None and attention == 'full':  # [H, N, N]: bias of a query of variable i on a key of variable j
             b = torch.zeros(n_heads, n_vars, n_vars); b[:(n_heads + 1) // 2] += var_attn_prior * torch.eye(n_vars)
             self.var_attn_bias = nn.Parameter(b)
-        self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout)
+        if attention == 'full': self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout)
+        else: self.encoder = FactorisedEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout, n_hubs if attention == 'hub' else None)
         self.register_buffer('pos_embed', sincos_1d(self.n_patches, d_model)[:, None], persistent=False)  # [P, 1, D]
 
     @property
@@ -119,7 +126,7 @@ class PatchBackbone(nn.Module):
         "Constructor arguments (as stored), the class name and the extra keys `load_pretrained` must compare."
         names = [k for k in inspect.signature(type(self)).parameters if k not in ('self', 'kwargs')]
         return dict(arch=type(self).__name__, **{k: getattr(self, k) for k in names},
-                    transfer_keys=['n_vars'] if self.token_mode == 'patch_var' else [])
+                    transfer_keys=(['n_vars'] if self.token_mode == 'patch_var' else []) + (['attention', 'n_hubs'] if self.attention != 'full' else []))
 
     def check_input(self, x:Tensor):
         "Refuse a batch whose length or number of variables differs from the model's."
@@ -148,7 +155,12 @@ class PatchBackbone(nn.Module):
                key_padding_mask:Tensor|None=None, # bool `[B, T]`, True = padding (never attended to)
                token_vars:Tensor|None=None, # variable of each token, `[B, T]`, when `tokens` is a subset (default: all P*N tokens)
               )->Tensor:
-        "The encoder; patch x variable tokens add the learned variable-pair attention bias `var_attn_bias` in every layer."
+        "The encoder; patch x variable tokens add the learned variable-pair attention bias `var_attn_bias` in every layer (full attention), or run on the grid `[B, P, N, D]` (factorised)."
+        if self.attention != 'full':
+            if token_vars is not None: raise ValueError(f"attention={self.attention!r} needs the whole patch x variable grid; mask_mode='visible' needs attention='full'")
+            B, T, D = tokens.shape
+            pad = None if key_padding_mask is None else key_padding_mask.view(B, self.n_patches, self.n_vars)
+            return self.encoder(tokens.view(B, self.n_patches, self.n_vars, D), pad).view(B, T, D)
         if getattr(self, 'var_attn_bias', None) is None: return self.encoder(tokens, key_padding_mask=key_padding_mask)
         # bias[h, t, s] = var_attn_bias[h, v_t, v_s] = var_attn_bias[h, v_t, :] . one_hot(v_s): folded into q and k (`qk_bias`),
         # so SDPA keeps its fast kernel (an explicit [B, H, T, T] float bias with a gradient drops it to the math path)
@@ -203,6 +215,9 @@ class PatchMAE(PatchBackbone):
         if mask_mode not in MASK_MODES: raise ValueError(f"mask_mode={mask_mode!r} is not one of {MASK_MODES}")
         if loss not in ('mse', 'mae'): raise ValueError(f"loss={loss!r} is not 'mse' or 'mae'")
         if loss_space not in LOSS_SPACES: raise ValueError(f"loss_space={loss_space!r} is not one of {LOSS_SPACES}")
+        if mask_mode == 'visible' and self.attention != 'full':
+            raise ValueError(f"mask_mode='visible' leaves a different number of variables visible at each patch, which attention={self.attention!r} "
+                             f"does not take; use mask_mode='token' or attention='full'")
         store_attr('mask_mode,decoder_dim,decoder_heads,decoder_layers,loss,loss_space,visible_weight')
         if mask_mode == 'token':
             self.mask_token = nn.Parameter(torch.randn(self.d_model) * .02)
