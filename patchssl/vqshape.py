@@ -22,11 +22,13 @@ from .layers import sincos_1d, TransformerEncoder, CrossAttentionDecoder, init_w
 from .transfer import TrainGuard, load_checkpoint
 
 # %% auto #0
-__all__ = ['LOSS_TERMS', 'VQSHAPE_OPTS', 'VQSHAPE', 'resample', 'resample_series', 'moving_average', 'extract_subsequence',
-           'EuclideanCodebook', 'code_stats', 'ShapeDecoder', 'spread_loss', 'VQShape', 'vqshape_tiny', 'vqshape_small',
-           'vqshape_reference', 'VQShapeLoss', 'LossTerm', 'CodeHealth', 'SeriesTarget', 'vqshape_learner',
-           'univariate_pool', 'load_vqshape', 'tokenize', 'shape_fit', 'plot_code_gallery', 'plot_tokens',
-           'token_features', 'code_histogram', 'logistic_probe', 'classify_sets', 'vqshape_sets', 'vqshape_run']
+__all__ = ['LOSS_TERMS', 'VQSHAPE_PRESETS', 'TOKEN_FAMILIES', 'HISTOGRAM_FAMILIES', 'FEATURE_KINDS', 'VQSHAPE_OPTS', 'VQSHAPE',
+           'resample', 'resample_series', 'moving_average', 'extract_subsequence', 'EuclideanCodebook', 'code_stats',
+           'ShapeDecoder', 'spread_loss', 'VQShape', 'vqshape_tiny', 'vqshape_small', 'vqshape_reference',
+           'VQShapeLoss', 'LossTerm', 'CodeHealth', 'SeriesTarget', 'vqshape_learner', 'univariate_pool',
+           'load_vqshape', 'tokenize', 'shape_fit', 'plot_code_gallery', 'plot_tokens', 'plot_code_on_classes',
+           'token_features', 'code_histogram', 'window_scales', 'window_starts', 'tokenize_windows', 'feature_families',
+           'logistic_probe', 'classify_sets', 'vqshape_sets', 'vqshape_run']
 
 # %% ../nbs/04_vqshape.ipynb #75d5c706
 LOSS_TERMS = ('ts', 'vq', 'shape', 'dist')  # series reconstruction, codebook, shape, spread
@@ -322,28 +324,28 @@ class VQShape(nn.Module):
         return dict(ts=F.mse_loss(o['x_hat'], o['x']), vq=o['vq_loss'], shape=F.mse_loss(o['s_hat'], s.detach()),
                     dist=spread_loss(o['t'], o['l'], self.min_len, self.margin))
 
-# %% ../nbs/04_vqshape.ipynb #07480b26
-@delegates(VQShape.__init__)
-def vqshape_tiny(seq_len:int=64, patch_len:int=8, d_model:int=32, n_heads:int=2, n_layers:int=1, tokenizer_layers:int=1,
-                 decoder_layers:int=1, n_tokens:int=8, n_codes:int=16, len_s:int=32, smooth:int=3, **kwargs)->VQShape:
-    "For tests: 8 patches, 8 tokens, 16 codes."
-    return VQShape(seq_len, patch_len, d_model, n_heads, n_layers, tokenizer_layers, decoder_layers, n_tokens, n_codes,
-                   len_s=len_s, smooth=smooth, **kwargs)
+# %% ../nbs/04_vqshape.ipynb #6200525c
+VQSHAPE_PRESETS = dict(  # the arguments each preset changes; VQShape's defaults are the reference's sizes
+    tiny=dict(seq_len=64, d_model=32, n_heads=2, n_layers=1, tokenizer_layers=1, decoder_layers=1, n_tokens=8, n_codes=16,
+              len_s=32, smooth=3),  # for tests
+    small=dict(seq_len=256, d_model=64, n_heads=4, n_layers=2, tokenizer_layers=2, decoder_layers=2, n_tokens=16, n_codes=64,
+               len_s=64, smooth=5, lambda_entropy=0.1, dead_after=20),  # the CPU benchmark size
+    reference={})
 
-# %% ../nbs/04_vqshape.ipynb #6e586ea2
-@delegates(VQShape.__init__)
-def vqshape_small(seq_len:int=256, patch_len:int=8, d_model:int=64, n_heads:int=4, n_layers:int=2, tokenizer_layers:int=2,
-                  decoder_layers:int=2, n_tokens:int=16, n_codes:int=64, len_s:int=64, smooth:int=5, lambda_entropy:float=0.1,
-                  dead_after:int|None=20, **kwargs)->VQShape:
-    "The CPU benchmark size: 32 patches, 16 tokens, 64 codes, entropy weight 0.1, dead codes re-seeded after 20 idle steps."
-    return VQShape(seq_len, patch_len, d_model, n_heads, n_layers, tokenizer_layers, decoder_layers, n_tokens, n_codes,
-                   len_s=len_s, smooth=smooth, lambda_entropy=lambda_entropy, dead_after=dead_after, **kwargs)
+# %% ../nbs/04_vqshape.ipynb #8fd10692
+def vqshape_tiny(**kwargs)->VQShape:
+    "For tests: `VQSHAPE_PRESETS['tiny']` (8 patches, 8 tokens, 16 codes), changed by `kwargs`."
+    return VQShape(**(VQSHAPE_PRESETS['tiny'] | kwargs))
 
-# %% ../nbs/04_vqshape.ipynb #1c7bb7ff
-@delegates(VQShape.__init__)
+# %% ../nbs/04_vqshape.ipynb #6c5a1a2c
+def vqshape_small(**kwargs)->VQShape:
+    "The CPU benchmark size: `VQSHAPE_PRESETS['small']` (32 patches, 16 tokens, 64 codes, entropy weight 0.1, dead codes re-seeded after 20 idle steps), changed by `kwargs`."
+    return VQShape(**(VQSHAPE_PRESETS['small'] | kwargs))
+
+# %% ../nbs/04_vqshape.ipynb #8aeb9cf0
 def vqshape_reference(**kwargs)->VQShape:
-    "The reference sizes: 512 steps, 64 patches of 8, width 256 (8 heads), 6 + 6 + 6 layers, 32 tokens, 512 codes of width 8, shapes of 256 points, entropy weight 1."
-    return VQShape(**kwargs)
+    "The reference sizes (`VQShape`'s defaults: 512 steps, patches of 8, width 256, 6 + 6 + 6 layers, 32 tokens, 512 codes of width 8), changed by `kwargs`."
+    return VQShape(**(VQSHAPE_PRESETS['reference'] | kwargs))
 
 # %% ../nbs/04_vqshape.ipynb #6b47e7e9
 class VQShapeLoss:
@@ -506,6 +508,42 @@ def plot_tokens(model:VQShape, x, # one series `[L]` or `[L, 1]`
     fig.tight_layout()
     return fig
 
+# %% ../nbs/04_vqshape.ipynb #922d6cbb
+@torch.no_grad()
+def plot_code_on_classes(model:VQShape, X, # `[n, L, 1]` series of one variable (e.g. a training split)
+                         y, # their integer labels
+                         code:int|None=None, # the code to show; None: the one whose share of the tokens differs most between classes
+                         class_names:list|None=None, n_per_class:int=3, seed:int=0):
+    "Where one code is placed on series of each class: its decoded shape, then `n_per_class` series per class with that code's tokens drawn at their t, l, mu, sigma; returns (figure, code)."
+    import matplotlib.pyplot as plt
+    X, y = np.asarray(X, np.float32), np.asarray(y)
+    if X.ndim != 3 or X.shape[2] != 1: raise ValueError(f"X must be univariate series [n, L, 1], got shape {X.shape}")
+    classes = np.unique(y)
+    if len(classes) < 2: raise ValueError("the series must hold at least two classes")
+    model.eval()
+    o = model(torch.as_tensor(X))
+    idx = o['idx'].numpy()
+    share = np.stack([np.bincount(idx[y == c].ravel(), minlength=model.n_codes) / idx[y == c].size for c in classes])  # [classes, K]
+    if code is None: code = int((share.max(0) - share.min(0)).argmax())
+    rng = np.random.default_rng(seed)
+    fig, axs = plt.subplots(1, len(classes) + 1, figsize=(2.2 + 3.2 * len(classes), 2.6), gridspec_kw=dict(width_ratios=[0.7] + [1] * len(classes)))
+    axs[0].plot(model.shape_decoder(model.codebook.embed[code][None])[0].numpy(), color='C3', lw=2)
+    axs[0].set_title(f"code {code}, decoded", fontsize=9); axs[0].set_xticks([]); axs[0].set_yticks([])
+    L = model.seq_len
+    for ax, c in zip(axs[1:], classes):
+        pick = rng.choice(np.where(y == c)[0], min(n_per_class, int((y == c).sum())), replace=False)
+        for j, i in enumerate(pick):
+            off = 3.5 * j
+            ax.plot(o['x'][i].numpy() + off, color='0.55', lw=1)
+            for k in np.where(idx[i] == code)[0]:
+                t, l = float(o['t'][i, k]), float(o['l'][i, k])
+                ax.plot((t + l * np.linspace(0, 1, model.len_s)) * (L - 1), o['s_hat'][i, k].numpy() + off, color='C3', lw=2)
+        name = class_names[c] if class_names is not None else c
+        ax.set_title(f"class {name}: code {code} is {share[list(classes).index(c), code]:.0%} of the tokens", fontsize=9)
+        ax.set_yticks([]); ax.set_xlabel(f'step (resampled to {L})')
+    fig.tight_layout()
+    return fig, code
+
 # %% ../nbs/04_vqshape.ipynb #6ad45948
 def token_features(tok:dict, # `tokenize`'s output
                    code:str='z', # the code vector of a token: 'z' (the encoder's, before quantisation) or 'z_q' (its codebook entry)
@@ -529,21 +567,132 @@ def code_histogram(tok:dict, n_codes:int)->np.ndarray: # `[n, N * n_codes]`
     np.add.at(h, (np.arange(n)[:, None, None], np.arange(N)[None, :, None], idx), 1. / T)
     return h.reshape(n, -1)
 
+# %% ../nbs/04_vqshape.ipynb #b3bbdc9d
+def window_scales(length:int, # steps of the series (its own, unpadded length)
+                  min_steps:int=16, # a window keeps at least this many steps of the series
+                  max_scales:int=5, # at most this many scales: 1, 1/2, ..., 1/16
+                 )->tuple: # window lengths as fractions of the series, `(1.0, 0.5, ...)`
+    "Window lengths for `tokenize_windows`: the whole series, then halves while a window keeps `min_steps` steps."
+    if length < 2: raise ValueError(f"a series of {length} step(s) has no windows; it needs at least 2")
+    if min_steps < 2 or max_scales < 1:
+        raise ValueError(f"need min_steps >= 2 and max_scales >= 1, got {min_steps} and {max_scales}")
+    s = [1.]
+    while len(s) < max_scales and length * s[-1] / 2 >= min_steps: s.append(s[-1] / 2)
+    return tuple(s)
+
+# %% ../nbs/04_vqshape.ipynb #a5fa2ad6
+def window_starts(w:float)->list: # starts as fractions of the series
+    "Starts of the windows of length `w` (a fraction of the series): half a window apart, the last ending at the end."
+    if not 0 < w <= 1: raise ValueError(f"a window length is a fraction of the series in (0, 1], got {w}")
+    return [0.] if w == 1 else [float(s) for s in np.round(np.arange(0, 1 - w + 1e-9, w / 2), 6)]
+
+# %% ../nbs/04_vqshape.ipynb #346d5c32
+@torch.no_grad()
+def tokenize_windows(model:VQShape, X, # `[n, L, N]` series, padded at the end
+                     pad_mask:np.ndarray|None=None, # bool `[n, L]`, True at padded steps
+                     scales:tuple=(1., .5, .25), # window lengths as fractions of each series (`window_scales`)
+                     bs:int=256)->dict: # {scale: tokens with a window axis, `[n, N, W, T, ...]`}
+    "Tokens of every window of every scale: each series' own steps cut into windows half a window apart, each window resampled to `seq_len` and tokenized on its own; at scale 1 also the series the tokens rebuild (`x_hat`)."
+    model.eval()
+    X = np.asarray(X, np.float32)
+    if X.ndim != 3: raise ValueError(f"X must be [n, L, N], got shape {X.shape}")
+    n, L, N = X.shape
+    lens = np.full(n, L) if pad_mask is None else (~np.asarray(pad_mask, bool)).sum(1)
+    if (lens < 2).any(): raise ValueError(f"series {np.where(lens < 2)[0][:5].tolist()} have fewer than 2 unpadded steps; drop them")
+    keys = ('z', 'z_q', 'idx', 't', 'l', 'mu', 'sigma')
+    out = {}
+    for w in scales:
+        st = window_starts(w)
+        W, res = len(st), {}
+        for Lg in np.unique(lens):  # one crop per distinct length
+            ii = np.where(lens == Lg)[0]
+            rows = torch.from_numpy(X[ii, :Lg]).permute(0, 2, 1).reshape(-1, Lg)
+            t = torch.tensor(st).float().expand(len(rows), W)
+            crops = extract_subsequence(rows, t, torch.full_like(t, w).clamp(max=1 - t), model.seq_len)
+            parts = []
+            for c in crops.reshape(-1, model.seq_len, 1).split(bs):
+                o = model(c)
+                parts.append({k: o[k] for k in keys} | dict(mean=o['mean'][:, 0], std=o['std'][:, 0])
+                             | (dict(x_hat=o['x_hat']) if W == 1 else {}))
+            for k in parts[0]:
+                v = torch.cat([p[k] for p in parts]).numpy()
+                v = v.reshape(len(ii), N, W, *v.shape[1:])
+                if k not in res: res[k] = np.zeros((n,) + v.shape[1:], v.dtype)
+                res[k][ii] = v
+        out[float(w)] = res
+    return out
+
+# %% ../nbs/04_vqshape.ipynb #deb847f9
+TOKEN_FAMILIES = ('slot', 'abs', 'render', 'mpool', 'mabs')  # built from the tokens' codes, places, offsets and scales
+HISTOGRAM_FAMILIES = ('mhist',)  # which codes are used, at every scale
+FEATURE_KINDS = {'token': TOKEN_FAMILIES, 'histogram': HISTOGRAM_FAMILIES, 'token+histogram': TOKEN_FAMILIES + HISTOGRAM_FAMILIES}  # rows of `classify_sets`
+
+# %% ../nbs/04_vqshape.ipynb #ac945f2a
+def feature_families(model:VQShape, tw:dict, # `tokenize_windows`' output (it must hold scale 1)
+                     families:tuple=TOKEN_FAMILIES + HISTOGRAM_FAMILIES, # which of the families below
+                     code:str='z', # the code vector: 'z' (before quantisation) or 'z_q' (the codebook entry)
+                     points:int=32, # 'render': points per variable
+                    )->dict: # {family: `[n, features]`}
+    "Feature families of the tokens, per variable: 'slot' `[code, t, l, mu, sigma]` per token, 'abs' each token's offset and log scale in the series' units, 'render' the series the tokens rebuild, 'mpool' mean and max of `[code, l, mu, log sigma]` over the windows' tokens, 'mabs' pooled offsets and scales in the series' units, 'mhist' code histograms, per scale."
+    known = TOKEN_FAMILIES + HISTOGRAM_FAMILIES + ('hist',)
+    if bad := [f for f in families if f not in known]: raise ValueError(f"unknown feature families {bad}; the families are {known}")
+    if code not in ('z', 'z_q'): raise ValueError(f"code must be 'z' (before quantisation) or 'z_q' (the codebook entry), got {code!r}")
+    if 1. not in tw: raise ValueError("the windows must include scale 1 (the whole series): pass scales starting with 1")
+    full = {k: v[:, :, 0] for k, v in tw[1.].items()}  # [n, N, T, ...]: the whole series
+    n, N = full['mu'].shape[:2]
+    m, s = full['mean'][..., None], full['std'][..., None]
+    absol = lambda o, m, s: np.stack([m + s * o['mu'], np.log(s * o['sigma'] + 1e-8)], -1)  # offset, log scale in the data's units
+    def hist(idx):  # [n, N, ...] -> share of each code, [n, N, K]
+        h = np.zeros((n, N, model.n_codes), np.float32)
+        flat = idx.reshape(n, N, -1)
+        np.add.at(h, (np.arange(n)[:, None, None], np.arange(N)[None, :, None], flat), 1. / flat.shape[-1])
+        return h
+    def pooled(v, stats):  # v [n, N, W, T, d] -> per variable the statistics over windows and tokens
+        v = v.reshape(n, N, -1, v.shape[-1])
+        return np.concatenate([getattr(v, f)(2).reshape(n, -1) for f in stats], 1)
+    f = {}
+    for fam in families:
+        if fam == 'slot': f[fam] = np.concatenate([full[code], np.stack([full[k] for k in ('t', 'l', 'mu', 'sigma')], -1)], -1)
+        elif fam == 'abs': f[fam] = absol(full, m, s)
+        elif fam == 'render':
+            S = full['x_hat'].shape[-1]
+            if S % points: raise ValueError(f"points={points} must divide the model's seq_len={S}")
+            f[fam] = (full['x_hat'] * s + m).reshape(n, N, points, S // points).mean(-1)
+        elif fam == 'hist': f[fam] = hist(full['idx'])
+        elif fam == 'mhist': f[fam] = np.concatenate([hist(o['idx']).reshape(n, -1) for o in tw.values()], 1)
+        elif fam == 'mpool':
+            f[fam] = np.concatenate([pooled(np.concatenate([o[code], np.stack([o['l'], o['mu'], np.log(o['sigma'] + 1e-8)], -1)], -1),
+                                            ('mean', 'max')) for o in tw.values()], 1)
+        elif fam == 'mabs':
+            f[fam] = np.concatenate([pooled(absol(o, o['mean'][..., None], o['std'][..., None]), ('mean', 'std', 'max', 'min'))
+                                     for o in tw.values()], 1)
+    return {k: v.reshape(n, -1).astype(np.float32) for k, v in f.items()}
+
 # %% ../nbs/04_vqshape.ipynb #ae347949
+def _scale_columns(X, w): return X * w  # module level: a fitted pipeline stays picklable
+
 def logistic_probe(F_train, y_train, F_valid, y_valid, # features and labels of the train and validation parts
-                   Cs:tuple=(0.01, 0.1, 1., 10.), # inverse regularisation strengths to try
+                   Cs:tuple=(0.001, 0.01, 0.1, 1., 10., 100.), # inverse regularisation strengths to try
                    seed:int=0,
-                   folds:int|None=5, # k: choose C by stratified k-fold cross-validation over train + valid; None: on the valid part alone
+                   folds:int|None=5, # k: choose C by stratified k-fold CV over train + valid; None: on the valid part alone
+                   blocks:list|None=None, # sizes of consecutive feature families: each gets the same share of the weight
                   )->tuple: # (fitted pipeline, chosen C, cross-validation (or valid-part) accuracy of each C)
-    "Standardise, then logistic regression; C is chosen by k-fold cross-validation over the training split (or on its validation part; never on test), then refit on train + valid."
+    "Standardise (then, with `blocks`, give every feature family the same total weight), logistic regression; C chosen by k-fold cross-validation over the training split (or on its validation part; never on test), refit on train + valid."
     try:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
+        from sklearn.preprocessing import StandardScaler, FunctionTransformer
         from sklearn.model_selection import StratifiedKFold
     except ImportError as e: raise ImportError("the token classifiers need scikit-learn: pip install 'patchssl[vqshape]'") from e
-    make = lambda C: make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
     X, y = np.concatenate([F_train, F_valid]), np.concatenate([y_train, y_valid])
+    steps = [StandardScaler()]
+    if blocks is not None:
+        b = [int(v) for v in blocks if v]
+        if sum(b) != X.shape[1]: raise ValueError(f"blocks {list(blocks)} add up to {sum(b)} features, the features have {X.shape[1]}")
+        # a family of b features is scaled by sqrt(D / (G b)): every family holds 1/G of the total variance D
+        w = np.concatenate([np.full(v, math.sqrt(sum(b) / (len(b) * v))) for v in b])
+        steps.append(FunctionTransformer(_scale_columns, kw_args=dict(w=w)))
+    make = lambda C: make_pipeline(*steps, LogisticRegression(C=C, max_iter=2000, random_state=seed))
     if folds is None: accs = {C: float((make(C).fit(F_train, y_train).predict(F_valid) == y_valid).mean()) for C in Cs}
     else:
         if folds < 2: raise ValueError(f"folds must be >= 2 (or None to use the valid part), got {folds}")
@@ -557,21 +706,28 @@ def logistic_probe(F_train, y_train, F_valid, y_valid, # features and labels of 
 
 # %% ../nbs/04_vqshape.ipynb #3c7091a7
 def classify_sets(model:VQShape, datas:list, seed:int=0,
-                  code:str='z', # the token's code vector in the token features: 'z' or 'z_q' (`token_features`)
-                  stats:bool=False, # add each variable's mean and log std to both kinds of features
+                  kinds:dict|None=None, # {row name: feature families}; default `FEATURE_KINDS`
+                  code:str='z', # the code vector in 'slot' and 'mpool': 'z' or 'z_q'
+                  min_steps:int=8, # windows keep at least this many steps of a set's median series (`window_scales`)
                   folds:int|None=5, # k: C chosen by k-fold cross-validation over train + valid; None: on the valid part alone
                  )->list:
-    "Per set: token and histogram features of its train / valid / test series, a logistic regression with C chosen on the training split, test accuracy."
+    "Per set: the feature families of its train / valid / test series, per kind a logistic regression (families weighted alike, C chosen on the training split), test accuracy."
+    kinds = FEATURE_KINDS if kinds is None else kinds
+    need = tuple(dict.fromkeys(f for fams in kinds.values() for f in fams))
     rows = []
     for d in datas:
-        toks = [tokenize(model, resample_series(getattr(d, f'X_{s}'), model.seq_len, getattr(d, f'pad_{s}'))) for s in ('train', 'valid', 'test')]
-        r = dict(dataset=d.name, n_train=len(d.y_train), n_valid=len(d.y_valid), n_test=len(d.y_test), n_vars=d.n_vars, classes=d.n_classes)
-        hist = lambda t: np.concatenate([code_histogram(t, model.n_codes)] + ([t['mean'], np.log(t['std'])] if stats else []), 1)
-        for kind, f in (('token', lambda t: token_features(t, code, stats)), ('histogram', hist)):
-            Fs = [f(t) for t in toks]
-            clf, C, accs = logistic_probe(Fs[0], d.y_train, Fs[1], d.y_valid, seed=seed, folds=folds)
-            r[kind] = dict(test_acc=float((clf.predict(Fs[2]) == d.y_test).mean()), C=C, cv_acc=accs[C])
-        r['test_codes'] = code_stats(toks[2]['idx'], model.n_codes)
+        parts = ('train', 'valid', 'test')
+        scales = window_scales(int(np.median((~d.pad_train).sum(1))), min_steps)
+        tws = [tokenize_windows(model, getattr(d, f'X_{s}'), getattr(d, f'pad_{s}'), scales) for s in parts]
+        fams = [feature_families(model, tw, need, code) for tw in tws]
+        r = dict(dataset=d.name, n_train=len(d.y_train), n_valid=len(d.y_valid), n_test=len(d.y_test), n_vars=d.n_vars,
+                 classes=d.n_classes, scales=scales)
+        for kind, fs in kinds.items():
+            F = [np.concatenate([f[k] for k in fs], 1) for f in fams]
+            clf, C, accs = logistic_probe(F[0], d.y_train, F[1], d.y_valid, seed=seed, folds=folds,
+                                          blocks=[fams[0][k].shape[1] for k in fs])
+            r[kind] = dict(test_acc=float((clf.predict(F[2]) == d.y_test).mean()), C=C, cv_acc=accs[C], n_features=F[0].shape[1])
+        r['test_codes'] = code_stats(tws[2][1.]['idx'], model.n_codes)
         rows.append(r)
     return rows
 
