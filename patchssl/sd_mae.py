@@ -68,13 +68,14 @@ class SDMAE(nn.Module):
                  dropout:float=0.1,
                  use_teacher:bool=True,
                  use_student:bool=True,
+                 detach_student:bool=False, # the student reads a stop-gradient of the latent: only the teacher shapes the encoder
                 ):
         super().__init__()
         _check_strategy(strategy)
         if not (use_teacher or use_student): raise ValueError("use_teacher and use_student are both False: the model would have no decoder")
         for nm, n, used in (('n_teacher_layers', n_teacher_layers, use_teacher), ('n_student_layers', n_student_layers, use_student)):
             if used and n < 1: raise ValueError(f"{nm}={n}: a decoder in use needs at least one layer")
-        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student')
+        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student,detach_student')
         self.tok_len = patch_len if strategy == 'patch' else 1
         if seq_len % self.tok_len:
             raise ValueError(f"seq_len={seq_len} is not a multiple of patch_len={patch_len}; choose seq_len = k * patch_len")
@@ -135,6 +136,7 @@ class SDMAE(nn.Module):
         if which not in ('teacher', 'student'): raise ValueError(f"which must be 'teacher' or 'student', got {which!r}")
         dec = getattr(self, which)
         if dec is None: raise ValueError(f"this model has no {which} (use_{which}=False)")
+        if which == 'student' and self.detach_student: latent = latent.detach()
         return self.projector(dec(latent, self.pos))
 
     def forward(self, x:Tensor, mask:Tensor)->tuple:
