@@ -12,7 +12,7 @@ A script holds only what is particular to its study:
 
 `write`, `machine`, `md_table` and `RESULTS` keep their signatures for the scripts that use only them.
 """
-import argparse, json, os, platform, random, sys, time
+import argparse, json, os, platform, sys, time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent/'results'
@@ -80,10 +80,7 @@ def seed_list(s)->list:
     if n < 1: raise argparse.ArgumentTypeError(f"--seeds {s!r}: the count must be at least 1")
     return list(range(n))
 
-def seed_everything(seed:int):
-    "Seed Python's, numpy's and torch's generators."
-    import numpy as np, torch
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+from patchssl.transfer import seed_everything  # the library's one seeding function (Python, numpy, torch)
 
 def parser(doc:str|None=None, *, name:str|None=None, seeds='1', threads:int=1)->argparse.ArgumentParser:
     "An `ArgumentParser` with the standard options `--threads`, `--seeds`, `--name`, `--quick` and `--out`."
