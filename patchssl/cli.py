@@ -304,9 +304,16 @@ def _listing(commands:dict)->str:
         rows.append(f"  {n:<14}{s}")
     return "commands:\n" + '\n'.join(rows) + "\n\n`patchssl COMMAND --help` lists the options of a command."
 
+def _end_worker():
+    "On a torchrun worker of rank > 0 whose command has finished: flush and leave at once, so gloo's threads cannot abort interpreter shutdown."
+    if int(os.environ.get('RANK', '0') or 0) > 0 and 'LOCAL_RANK' in os.environ:
+        sys.stdout.flush(); sys.stderr.flush()
+        os._exit(0)  # the command returned normally; rank 0 writes the results
+
 def main(argv:list|None=None, commands:dict|None=None):
     "The `patchssl` console command: `patchssl COMMAND [options]` runs subcommand COMMAND of `commands` (default `COMMANDS`)."
     commands = COMMANDS if commands is None else commands
+    from_shell = argv is None  # the console command (not a call from Python): a finished torchrun worker may leave at once
     argv = sys.argv[1:] if argv is None else list(argv)
     p = argparse.ArgumentParser(prog='patchssl', usage='patchssl [-h] [--version] COMMAND [options]',
                                 description='Masked-autoencoder self-supervised learning for time series and remote sensing.',
@@ -326,11 +333,13 @@ def main(argv:list|None=None, commands:dict|None=None):
         close = difflib.get_close_matches(name, list(commands), n=1)
         p.error(f"unknown command {name!r}" + (f" (did you mean {close[0]!r}?)" if close else '') + f"; known commands: {', '.join(commands)}")
     load_command(commands[name])(rest)
+    if from_shell: _end_worker()
 
 # %% ../nbs/00g_cli.ipynb #e94040bd
 def pretrain_alias():
     "The console script `patchssl-pretrain`: the same as `patchssl pretrain ...`."
-    return main(['pretrain', *sys.argv[1:]])
+    main(['pretrain', *sys.argv[1:]])
+    _end_worker()
 
 if __name__ == '__main__' and not in_ipython():  # `python -m patchssl.cli ...` (and `torchrun -m patchssl.cli ...`); never in a notebook
     from patchssl.cli import main as _main  # the importable module, so that there is one registry
