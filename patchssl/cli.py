@@ -16,7 +16,8 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['COMMANDS', 'OptionError', 'Opt', 'load_config', 'config_values', 'resolve_options', 'prepare_out_dir', 'run_dir',
-           'Command', 'expect_files', 'register', 'load_command', 'main', 'pretrain_alias']
+           'Command', 'expect_files', 'register', 'load_command', 'main', 'pretrain_alias', 'refusal', 'refusals',
+           'cli_argv', 'checkpoint_epoch', 'kill_when', 'load_series_npz']
 
 # %% ../nbs/00g_cli.ipynb #fcffa930
 class OptionError(ValueError):
@@ -255,7 +256,7 @@ def __call__(self:Command, argv:list|None=None):
     with ExitStack() as stack:
         try:
             o = resolve_options(self, args, load_config(cfg) if cfg else None, source=str(cfg))
-            out = stack.enter_context(run_dir(o[self.out], overwrite)) if writes else None
+            out = stack.enter_context(run_dir(o[self.out], overwrite or bool(o.get('resume')))) if writes else None  # --resume continues in its folder
         except (OptionError, FileNotFoundError) as e: p.error(str(e))
         try: res = self.run(o)
         except OptionError as e: p.error(str(e))  # an input problem the run found before training (e.g. a bad --data file)
@@ -344,3 +345,183 @@ def pretrain_alias():
 if __name__ == '__main__' and not in_ipython():  # `python -m patchssl.cli ...` (and `torchrun -m patchssl.cli ...`); never in a notebook
     from patchssl.cli import main as _main  # the importable module, so that there is one registry
     _main()
+
+# %% ../nbs/00g_cli.ipynb #2ef103d4
+import io, signal, subprocess, tempfile, time
+from contextlib import redirect_stderr, redirect_stdout
+
+# %% ../nbs/00g_cli.ipynb #9a1106b8
+def _snapshot(p)->dict|None:
+    "What the folder `p` holds, `{relative path: (size, mtime_ns)}`, or None when it does not exist."
+    p = Path(p)
+    if not p.exists(): return None
+    return {str(f.relative_to(p)): (f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(p.rglob('*')) if f.is_file()}
+
+def _error_text(msg:str)->str:
+    "From argparse's error output, the error itself (without the usage lines)."
+    lines = msg.strip().splitlines()
+    at = next((i for i, l in enumerate(lines) if ': error: ' in l), None)
+    return '\n'.join(lines[at:] if at is not None else lines[-1:]).split(': error: ', 1)[-1]
+
+# %% ../nbs/00g_cli.ipynb #0e1695f8
+def refusal(cmd, # a `Command`, or the name of one in `commands`
+            argv:list, # its command line (values are turned into text)
+            expect:str|tuple=(), # text(s) the message must contain
+            out:str|Path|None=None, # an output folder that must be left as it was (absent stays absent, files untouched)
+            code:int=2, # the exit status wanted
+            commands:dict|None=None, # the registry `cmd` is looked up in (default `COMMANDS`)
+           )->str: # the error message (without argparse's usage lines)
+    "Run `cmd` on `argv` in this process and check that it refuses: it exits with status `code` (any other exception is a traceback, and fails), its message holds every `expect` text, and `out` is left as it was."
+    if isinstance(cmd, str): cmd = load_command((COMMANDS if commands is None else commands)[cmd])
+    argv = [str(a) for a in argv]
+    what = f"`{cmd.name} {' '.join(argv)}`"
+    before = None if out is None else _snapshot(out)
+    buf = io.StringIO()
+    with redirect_stderr(buf), redirect_stdout(buf):
+        try: cmd(argv); status = 0
+        except SystemExit as e: status = e.code
+        except Exception as e: raise AssertionError(f"{what} ended in a traceback ({type(e).__name__}: {e}) instead of a refusal") from e
+    msg = buf.getvalue()
+    if status != code: raise AssertionError(f"{what} exited with status {status!r}, not {code}:\n{msg[-2000:]}")
+    if 'Traceback (most recent call last)' in msg: raise AssertionError(f"{what} printed a traceback:\n{msg[-2000:]}")
+    missing = [t for t in ((expect,) if isinstance(expect, str) else expect) if t not in msg]
+    if missing: raise AssertionError(f"{what}: the message lacks {missing}:\n{msg[-2000:]}")
+    if out is not None and _snapshot(out) != before:
+        raise AssertionError(f"{what} " + (f"left the folder {out}" if before is None else f"changed the files of {out}"))
+    return _error_text(msg)
+
+# %% ../nbs/00g_cli.ipynb #ead95d54
+def refusals(cmd, # a `Command`, or the name of one in `commands`
+             cases:list, # `(probe name, argv, expected text or texts)` rows
+             base:list=(), # arguments every case starts with
+             out:str|Path|None=None, # the `--out` of every case (appended to its argv); left as it was
+             commands:dict|None=None)->list: # `{'probe', 'message'}` per case
+    "`refusal` for a table of `cases`, each run as `base + argv + ['--out', out]`; every failing probe is reported at once; returns one row per probe."
+    rows, fails = [], []
+    for name, argv, expect in cases:
+        args = [*base, *argv] + (['--out', out] if out is not None else [])
+        try: rows.append(dict(probe=name, message=refusal(cmd, args, expect, out, commands=commands)))
+        except AssertionError as e: fails.append(f"- {name}: {e}")
+    if fails: raise AssertionError(f"{len(fails)} of {len(cases)} probes failed:\n" + '\n'.join(fails))
+    return rows
+
+# %% ../nbs/00g_cli.ipynb #a5c559a3
+def cli_argv(*args)->list:
+    "The command line of `python -m patchssl.cli *args` (the `patchssl` console command) in a fresh process."
+    return [sys.executable, '-m', 'patchssl.cli', *map(str, args)]
+
+def checkpoint_epoch(path)->int|None:
+    "The finished epochs the checkpoint at `path` records; None while there is none (or it cannot be read)."
+    from patchssl.transfer import load_checkpoint
+    try: return load_checkpoint(path)['epoch']
+    except Exception: return None
+
+def kill_when(argv:list, # the process to start, e.g. `cli_argv('vqshape', ...)`
+              done:callable, # polled while it runs; when it returns True the process is killed
+              timeout:float=600, poll:float=0.02, # seconds in all; seconds between polls
+              env:dict|None=None, # added to the environment (OMP_NUM_THREADS=1 unless given)
+             )->subprocess.CompletedProcess: # returncode -9 (SIGKILL), the output it printed
+    "Start `argv` and SIGKILL it as soon as `done()` is true (an interruption at a point you choose, e.g. mid-epoch after a checkpoint); fails if it ends first or runs past `timeout`."
+    with tempfile.TemporaryFile('w+') as fo, tempfile.TemporaryFile('w+') as fe:
+        p = subprocess.Popen(argv, stdout=fo, stderr=fe, text=True, env={**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore', **(env or {})})
+        t0, hit = time.time(), False
+        while p.poll() is None and time.time() - t0 < timeout:
+            if done(): hit = True; break
+            time.sleep(poll)
+        if p.poll() is None: p.send_signal(signal.SIGKILL)
+        rc = p.wait()
+        fo.seek(0); fe.seek(0); o, e = fo.read(), fe.read()
+    if not hit: raise AssertionError(f"{' '.join(map(str, argv[:5]))} ... {'ended (status ' + str(rc) + ')' if rc != -9 else 'ran past the timeout'} "
+                                     f"before the kill condition held:\n{e[-3000:]}")
+    return subprocess.CompletedProcess(argv, rc, o, e)
+
+# %% ../nbs/00g_cli.ipynb #912b8e16
+_SPLITS = ('train', 'valid', 'test')
+
+def _check_X(a, name:str, min_steps:int, short_fix:str):
+    "Problems of one array of series, as an `OptionError` naming the fix."
+    import numpy as np
+    if a.ndim != 3:
+        fix = ' (a univariate set: X[..., None])' if a.ndim == 2 else ''
+        raise OptionError(f"{name} has shape {a.shape}: give series as [n, L, N] (series, steps, variables){fix}")
+    if a.dtype.kind not in 'fiu':
+        raise OptionError(f"{name} has dtype {a.dtype}: give real numbers (e.g. X.astype(np.float32)); "
+                          f"{'text' if a.dtype.kind in 'US' else 'booleans' if a.dtype.kind == 'b' else 'complex numbers' if a.dtype.kind == 'c' else 'this dtype'} cannot be series")
+    n, L, N = a.shape
+    if n == 0: raise OptionError(f"{name} holds no series (an empty split): add series, or leave the array out")
+    if N == 0: raise OptionError(f"{name} has no variables (shape {a.shape}): give at least one")
+    if L < min_steps: raise OptionError(f"{name} has series of {L} step(s), fewer than the {min_steps} needed: {short_fix}")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        i = np.where(bad.any((1, 2)))[0]
+        raise OptionError(f"{name} holds {int(bad.sum())} NaN/inf value(s), in series {i[:5].tolist()}{' ...' if len(i) > 5 else ''}: fill or drop them first")
+    flat = a.std(1) == 0  # [n, N]
+    if flat.any():
+        i, j = np.where(flat)
+        raise OptionError(f"{name}: {len(np.unique(i))} series have a constant variable (series {i[:5].tolist()}, variable {j[:5].tolist()}): "
+                          f"a constant series has no shape to learn; drop those series (or the variable)")
+
+def load_series_npz(path, # a `.npz` file (`np.savez`): X_train [n, L, N], optional y_train, X_valid/y_valid, X_test/y_test
+                    min_steps:int=2, # steps every series needs (e.g. one patch)
+                    short_fix:str='use longer series', # what to do about shorter series (the command's own advice)
+                    labels:bool=True, # labels required: y_train (and y_valid, y_test with their series), X_test
+                    same_length:bool=False, # every split must have the train split's steps (a fixed-length model)
+                    valid_pct:float=0.2, # without X_valid: this share of each class of the train split is held out
+                    seed:int=0, # of that split
+                   ): # `patchssl.data.ClassificationData` (labels 0 when the file has none)
+    "Read and check a user's series file for a command: shape, dtype, empty splits, NaN/inf, constant or too-short series, variable counts, labels; each problem an `OptionError` naming it and the fix."
+    import numpy as np
+    from patchssl.data import ClassificationData, stratified_split
+    path = Path(path)
+    if path.suffix != '.npz': raise OptionError(f"--data {path}: give a numpy .npz file (np.savez(path, X_train=..., y_train=...))")
+    if not path.is_file(): raise OptionError(f"--data {path} does not exist")
+    import zipfile
+    if not zipfile.is_zipfile(path): raise OptionError(f"--data {path} is not a readable .npz file (not a zip archive): write it with np.savez")
+    try:
+        with np.load(path, allow_pickle=False) as z: arrs = {k: z[k] for k in z.files}
+    except ValueError as e:
+        raise OptionError(f"--data {path}: {'it holds Python objects, which are not read (no unpickling): save numeric arrays' if 'pickle' in str(e) else e}") from None
+    except Exception as e: raise OptionError(f"--data {path} is not a readable .npz file ({type(e).__name__}): write it with np.savez") from None
+    known = [f'{a}_{s}' for s in _SPLITS for a in 'Xy']
+    if extra := sorted(set(arrs) - set(known)): raise OptionError(f"--data {path}: unknown array(s) {extra}; the arrays are {', '.join(known)}")
+    if 'X_train' not in arrs: raise OptionError(f"--data {path} has no X_train: the training series [n, L, N] are required")
+    for s in _SPLITS:
+        if f'y_{s}' in arrs and f'X_{s}' not in arrs: raise OptionError(f"--data {path}: y_{s} without X_{s}; give both or neither")
+        if labels and f'X_{s}' in arrs and f'y_{s}' not in arrs: raise OptionError(f"--data {path}: X_{s} has no labels; add y_{s} (one label per series)")
+    if labels and 'X_test' not in arrs: raise OptionError(f"--data {path} has no X_test/y_test: the classifier is scored on a test split; add one")
+    for s in _SPLITS:
+        if f'X_{s}' in arrs: _check_X(arrs[f'X_{s}'], f'X_{s}', min_steps, short_fix)
+    L, N = arrs['X_train'].shape[1:]
+    for s in _SPLITS[1:]:
+        if f'X_{s}' not in arrs: continue
+        if arrs[f'X_{s}'].shape[2] != N:
+            raise OptionError(f"X_{s} has {arrs[f'X_{s}'].shape[2]} variable(s), X_train {N}: every split needs the same variables, in the same order")
+        if same_length and arrs[f'X_{s}'].shape[1] != L:
+            raise OptionError(f"X_{s} has {arrs[f'X_{s}'].shape[1]} steps, X_train {L}: this model needs one length; resample or crop the splits alike")
+    if labels or 'y_train' in arrs:
+        for s in _SPLITS:
+            if f'y_{s}' not in arrs: continue
+            y, n = arrs[f'y_{s}'], len(arrs[f'X_{s}'])
+            if y.shape != (n,): raise OptionError(f"y_{s} has shape {y.shape}: give one label per series of X_{s}, shape ({n},)")
+            if y.dtype.kind == 'f' and not np.all(y == np.round(y)): raise OptionError(f"y_{s} holds fractional numbers: labels are classes (integers or text), not targets")
+            if y.dtype.kind not in 'iufUSb': raise OptionError(f"y_{s} has dtype {y.dtype}: give integer or text labels")
+        classes = sorted(np.unique(arrs['y_train']).tolist())
+        if len(classes) < 2: raise OptionError(f"y_train holds one class ({classes[0]!r}): a classifier needs at least two classes")
+        for s in _SPLITS[1:]:
+            if f'y_{s}' in arrs and (new := sorted(set(np.unique(arrs[f'y_{s}']).tolist()) - set(classes))):
+                raise OptionError(f"y_{s} holds class(es) {new[:5]} that y_train lacks: the classifier cannot learn them; move some to the training split")
+        code = {c: i for i, c in enumerate(classes)}
+        ys = {s: np.array([code[v] for v in arrs[f'y_{s}'].tolist()], np.int64) for s in _SPLITS if f'y_{s}' in arrs}
+    else: classes, ys = [0], {s: np.zeros(len(arrs[f'X_{s}']), np.int64) for s in _SPLITS if f'X_{s}' in arrs}
+    X = {s: arrs[f'X_{s}'].astype(np.float32) for s in _SPLITS if f'X_{s}' in arrs}
+    if 'valid' not in X:
+        if labels:
+            try: tr, va = stratified_split(ys['train'], valid_pct, seed)
+            except ValueError as e: raise OptionError(f"--data {path}: no X_valid, and the training split cannot give one ({e}); add X_valid/y_valid") from None
+        else: va = np.random.default_rng(seed).permutation(len(X['train'])); tr, va = np.sort(va[max(1, round(valid_pct * len(va))):]), np.sort(va[:max(1, round(valid_pct * len(va)))])
+        if len(tr) == 0 or len(va) == 0: raise OptionError(f"--data {path}: {len(X['train'])} training series are too few to hold out a validation part; add X_valid or more series")
+        X['valid'], ys['valid'], X['train'], ys['train'] = X['train'][va], ys['train'][va], X['train'][tr], ys['train'][tr]
+    if 'test' not in X: X['test'], ys['test'] = X['valid'][:0], ys['valid'][:0]
+    pads = {s: np.zeros(X[s].shape[:2], bool) for s in _SPLITS}
+    return ClassificationData(path.stem, X['train'], ys['train'], X['valid'], ys['valid'], X['test'], ys['test'], classes,
+                              pads['train'], pads['valid'], pads['test'])
