@@ -14,6 +14,13 @@ same model when the MUFL patch is hidden too (does the model read HUFL off MUFL?
 
     python bench/patch_mae_reconstruction.py                   # main-job configuration (patch x variable, lr 1e-2, 10 epochs)
     python bench/patch_mae_reconstruction.py --token-mode channel_independent --name patch_mae_reconstruction_ci --figure /tmp/ci.png
+    python bench/patch_mae_reconstruction.py --attention hub --name patch_mae_reconstruction_hub --figure /tmp/hub.png
+
+With `--checkpoint run/patch_mae.pt` nothing is trained: the checkpoint of a `patchssl pretrain` run is scored on the
+validation split of the data it was trained on (its own options: `--data`, `--columns`, `--split`, `--seq-len`,
+`--bs`), against the visible-mean fill, interpolation and the copy from the most correlated variable, on the same masks:
+
+    python bench/patch_mae_reconstruction.py --checkpoint /tmp/big_run/patch_mae.pt --name patch_mae_factor321 --figure /tmp/f.png
 """
 import argparse, sys, time
 from pathlib import Path
@@ -42,19 +49,67 @@ def baselines(x, mask, patch_len, corr):
             hid = steps[b, n].numpy()
             if hid.any() and (~hid).any(): interp[b, n, hid] = np.interp(t[hid], t[~hid], series[b, n].numpy()[~hid])
     interp = torch.as_tensor(interp).reshape(B, N, P, p).permute(0, 2, 1, 3)
-    # copy from the most correlated visible variable at the same patch
-    order = np.argsort(-np.abs(corr), axis=1)
-    copy = fill.clone()
-    for n in range(N):
-        cands = [m for m in order[n] if m != n]
-        for b in range(B):
-            for i in range(P):
-                if not mask[b, i, n]: continue
-                m = next((m for m in cands if not mask[b, i, m]), None)
-                if m is None: continue
-                z = (pt[b, i, m] - mean[b, 0, m, 0]) / std[b, 0, m, 0]
-                copy[b, i, n] = mean[b, 0, n, 0] + np.sign(corr[n, m]) * std[b, 0, n, 0] * z
+    # copy from the most correlated visible variable at the same patch (rescaled with the visible statistics of both)
+    order = torch.as_tensor(np.argsort(-np.abs(corr), axis=1, kind='stable'))
+    cands = torch.stack([order[n][order[n] != n] for n in range(N)])            # [N, N-1], best first
+    vis = ~mask[:, :, cands]                                                     # [B, P, N, N-1]: candidate visible there?
+    first = vis.int().argmax(-1)                                                 # [B, P, N] first visible candidate
+    has = vis.any(-1)
+    src = cands[torch.arange(N)[None, None], first]                              # [B, P, N] variable copied from
+    z = (pt - mean) / std                                                        # [B, P, N, p]
+    zc = torch.gather(z, 2, src[..., None].expand(B, P, N, p))
+    sign = torch.as_tensor(np.sign(corr), dtype=pt.dtype)[torch.arange(N)[None, None], src][..., None]
+    copy = mean + sign * std * zc
+    copy = torch.where((mask & has)[..., None], copy, fill)
     return dict(mean_fill=fill, interpolation=interp, copy_correlated=copy), pt
+
+def score(model, dl, N, mask_ratio, patch_len, corr):
+    "Masked-cell MSE (z-scored data scale) of the model and the fills on `dl`, with the validation masks of `MaskingCallback` (batch i: seed i)."
+    from patchssl.patching import make_mask, masked_loss
+    model.eval()
+    tot, n = {}, 0
+    with torch.no_grad():
+        for i, (x, *_) in enumerate(dl):
+            mask = make_mask((len(x), model.n_patches, N), mask_ratio, 'patch_var', torch.Generator().manual_seed(i))
+            preds, pt = baselines(x, mask, patch_len, corr)
+            preds = {'PatchMAE': model(x, mask), **preds}
+            for k, v in preds.items(): tot[k] = tot.get(k, 0.) + masked_loss(v, pt, mask).item() * len(x)
+            n += len(x)
+    return {k: v / n for k, v in tot.items()}, n
+
+def from_run(a):
+    "Score the checkpoint of a `patchssl pretrain` run on its data's validation split; figure of a few variables."
+    import inspect
+    from patchssl.transfer import load_checkpoint
+    from patchssl.patch_mae import PatchMAE, pretrain_data, masked_recon
+    from patchssl.data import series_dls
+    from patchssl.patching import make_mask, plot_masked_window
+    ck = load_checkpoint(a.checkpoint)
+    o = ck['extra']['options']
+    cfg = {k: v for k, v in ck['config'].items() if k in inspect.signature(PatchMAE).parameters}
+    model = PatchMAE(**cfg); model.load_state_dict(ck['state_dict']); model.eval()
+    splits, name = pretrain_data(o)
+    N = len(splits.columns)
+    dls = series_dls(splits, o['seq_len'], 0, o['stride'], bs=o['bs'], eval_stride=32, num_workers=0)
+    corr = np.corrcoef(splits.train.T)
+    mse, n = score(model, dls.valid, N, o['mask_ratio'], model.patch_len, corr)
+    rows = '\n'.join(f"| {k} | {v:.4f} |" for k, v in mse.items())
+    best = min((v, k) for k, v in mse.items() if k != 'PatchMAE')
+    table = (f"Masked-cell MSE on {n} validation windows of {name} ({N} variables, z-scored with train statistics; mask {o['mask_ratio']} "
+             f"per patch x variable, the validation masks of training), checkpoint {a.checkpoint} (PatchMAE {model.token_mode}, attention "
+             f"{model.attention}, L {model.seq_len}, patch {model.patch_len}, D {model.d_model}, {model.n_layers} layers, {ck['epoch']} epochs)"
+             f"\n\n| method | masked MSE |\n|---|---|\n{rows}\n\nPatchMAE / best fill ({best[1]}): {mse['PatchMAE'] / best[0]:.3f}")
+    x = dls.valid.dataset[len(dls.valid.dataset) // 3][0][None]
+    m = make_mask((1, model.n_patches, N), o['mask_ratio'], 'patch_var', torch.Generator().manual_seed(a.seed + 7))
+    with torch.no_grad(): rec = masked_recon(model(x, m), m, model.stride)
+    vs = list(range(min(4, N)))
+    k = min(12, model.n_patches); w = k * model.patch_len
+    fig = plot_masked_window(x[0, -w:, vs], m[0, -k:][:, vs], model.patch_len, recon=rec[0, -w:, vs], var_names=[splits.columns[i] for i in vs],
+                             title=f"PatchMAE ({model.attention} attention, {N} variables), {name} validation window: dashed = reconstruction of the masked (shaded) cells\n"
+                                   f"masked MSE over the validation split {mse['PatchMAE']:.2f}; visible-mean fill {mse['mean_fill']:.2f}, "
+                                   f"copy from the most correlated variable {mse['copy_correlated']:.2f}", figsize=(9, 5))
+    Path(a.figure).parent.mkdir(parents=True, exist_ok=True); fig.savefig(a.figure, dpi=110)
+    write(a.name, dict(options=vars(a), run_options=o, masked_mse=mse, n_valid_windows=n, config=ck['config']), table)
 
 def main():
     from patchssl.data import etth1_splits, series_dls
@@ -65,6 +120,9 @@ def main():
     ap.add_argument('--d-model', type=int, default=64); ap.add_argument('--n-heads', type=int, default=4)
     ap.add_argument('--n-layers', type=int, default=2); ap.add_argument('--d-ff', type=int, default=128)
     ap.add_argument('--token-mode', default='patch_var'); ap.add_argument('--mask-mode', default='token')
+    ap.add_argument('--attention', default='full', help="patch x variable attention: 'full', 'factorised' or 'hub'")
+    ap.add_argument('--n-hubs', type=int, default=4, help="hub tokens per patch for --attention hub")
+    ap.add_argument('--checkpoint', default=None, help='score this `patchssl pretrain` checkpoint on its own data instead of training')
     ap.add_argument('--mask-ratio', type=float, default=0.4); ap.add_argument('--epochs', type=int, default=10)
     ap.add_argument('--lr', type=float, default=1e-2); ap.add_argument('--bs', type=int, default=32)
     ap.add_argument('--stride', type=int, default=4); ap.add_argument('--threads', type=int, default=2)
@@ -73,29 +131,22 @@ def main():
     ap.add_argument('--figure', default=str(ROOT/'nbs'/'images'/'patch_mae_reconstruction.png'))
     a = ap.parse_args()
     torch.set_num_threads(a.threads); torch.manual_seed(a.seed)
+    if a.checkpoint: return from_run(a)
     sp = etth1_splits(a.seq_len)
     N = len(sp.columns)
     dls = series_dls(sp, a.seq_len, 0, a.stride, bs=a.bs, eval_stride=32, num_workers=0)
     model = PatchMAE(N, a.seq_len, patch_len=a.patch_len, d_model=a.d_model, n_heads=a.n_heads, n_layers=a.n_layers, d_ff=a.d_ff,
-                     dropout=0., token_mode=a.token_mode, mask_mode=a.mask_mode, loss_space=a.loss_space)
+                     dropout=0., token_mode=a.token_mode, mask_mode=a.mask_mode, loss_space=a.loss_space,
+                     attention=a.attention, n_hubs=a.n_hubs)
     learn = pretrain_learner(dls, model, a.mask_ratio)
     t0 = time.time()
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(a.epochs, a.lr)
     secs = time.time() - t0
     corr = np.corrcoef(sp.train.T)
-    model.eval()
-    tot, n = {}, 0
-    with torch.no_grad():
-        for i, (x,) in enumerate(dls.valid):
-            mask = make_mask((len(x), model.n_patches, N), a.mask_ratio, 'patch_var', torch.Generator().manual_seed(i))
-            preds, pt = baselines(x, mask, a.patch_len, corr)
-            preds = {'PatchMAE': model(x, mask), **preds}
-            for k, v in preds.items(): tot[k] = tot.get(k, 0.) + masked_loss(v, pt, mask).item() * len(x)
-            n += len(x)
-    mse = {k: v / n for k, v in tot.items()}
+    mse, n = score(model, dls.valid, N, a.mask_ratio, a.patch_len, corr)
     rows = '\n'.join(f"| {k} | {v:.4f} |" for k, v in mse.items())
     table = (f"Masked-cell MSE on {n} ETTh1 validation windows (z-scored; mask {a.mask_ratio} per patch x variable, fixed masks), "
-             f"PatchMAE {a.token_mode}/{a.mask_mode}, L {a.seq_len}, patch {a.patch_len}, D {a.d_model}, {a.n_layers} layers, "
+             f"PatchMAE {a.token_mode}/{a.mask_mode}/{a.attention} attention, L {a.seq_len}, patch {a.patch_len}, D {a.d_model}, {a.n_layers} layers, "
              f"{a.epochs} epochs on {len(dls.train_ds)} windows ({secs:.0f} s of training)\n\n| method | masked MSE |\n|---|---|\n{rows}")
     # figure: one validation window, HUFL/HULL/MUFL/MULL/OT, with a masked HUFL patch whose MUFL patch is visible
     x = dls.valid.dataset[len(dls.valid.dataset) // 3][0][None]
@@ -119,7 +170,7 @@ def main():
                 interpolation=err(base['interpolation']), copy_correlated=err(base['copy_correlated']))
     w = k * a.patch_len; vs = [HU, sp.columns.index('HULL'), MU, sp.columns.index('MULL'), sp.columns.index('OT')]
     fig = plot_masked_window(x[0, -w:, vs], m[0, -k:][:, vs], a.patch_len, recon=rec[0, -w:, vs], var_names=[sp.columns[i] for i in vs],
-                             title=f"PatchMAE ({a.token_mode}, {a.epochs} epochs), ETTh1 validation window: dashed = reconstruction of the masked (shaded) cells\n"
+                             title=f"PatchMAE ({a.token_mode}, {a.attention} attention, {a.epochs} epochs), ETTh1 validation window: dashed = reconstruction of the masked (shaded) cells\n"
                                    f"masked MSE over the validation split {mse['PatchMAE']:.2f}; visible-mean fill {mse['mean_fill']:.2f}, "
                                    f"interpolation {mse['interpolation']:.2f}, copy from the most correlated variable {mse['copy_correlated']:.2f}\n"
                                    f"HUFL patch at steps {w - (P - j) * a.patch_len}-{w - (P - j - 1) * a.patch_len - 1} hidden, MUFL visible there: MSE {hufl['mufl_visible']:.2f} "

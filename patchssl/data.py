@@ -19,9 +19,9 @@ from fastai.data.core import DataLoaders, DataLoader
 
 # %% auto #0
 __all__ = ['ETTH1_COLUMNS', 'ETTH1_BORDERS', 'load_csv_series', 'etth1_path', 'load_etth1', 'SeriesSplits', 'split_series',
-           'etth1_splits', 'ratio_splits', 'SlidingWindows', 'series_dls', 'etth1_dls', 'offline_uea_sets',
-           'ClassificationData', 'pad_series', 'stratified_split', 'load_uea', 'ArrayDataset', 'classification_dls',
-           'load_kdd_tsad_135', 'load_sktime_anomaly']
+           'etth1_splits', 'ratio_splits', 'SlidingWindows', 'series_dls', 'etth1_dls', 'factor_series',
+           'offline_uea_sets', 'ClassificationData', 'pad_series', 'stratified_split', 'load_uea', 'ArrayDataset',
+           'classification_dls', 'load_kdd_tsad_135', 'load_sktime_anomaly']
 
 # %% ../nbs/00a_data.ipynb #65d35620
 _DATE_NAMES = ('date', 'time', 'timestamp', 'datetime')
@@ -292,6 +292,36 @@ def etth1_dls(seq_len:int=512, horizon:int=96, bs:int=64, stride:int=1, target:l
               path:str|Path|None=None, **kwargs)->DataLoaders:
     "`series_dls` on the standard ETTh1 split (z-scored with train statistics)."
     return series_dls(etth1_splits(seq_len, path), seq_len, horizon, stride, target, bs, **kwargs)
+
+# %% ../nbs/00a_data.ipynb #ee6c2775
+def factor_series(n_vars:int=321, # N, variables
+                  n_steps:int=4000, # T, time steps (hourly from `start`)
+                  n_factors:int=8, # shared factors; variable i has main factor i % n_factors
+                  max_lag:int=12, # each variable sees its factors 0..max_lag steps late
+                  noise:float=0.3, # std of each variable's own noise, relative to its signal (times U(0.5, 1.5) per variable)
+                  seed:int=0, # the same seed, the same series
+                  start:str='2024-01-01', # first timestamp (hourly steps)
+                 )->pd.DataFrame: # `[n_steps, n_vars]` float64 indexed by `date`, columns `v000`, `v001`, ...
+    "A multivariate series of shared seasonal + random factors with per-variable lags, weights, noise, level and scale."
+    if n_vars < 1 or n_steps < 2 or n_factors < 1: raise ValueError(f"need n_vars >= 1, n_steps >= 2, n_factors >= 1; got {n_vars}, {n_steps}, {n_factors}")
+    if max_lag < 0 or noise < 0: raise ValueError(f"max_lag and noise must be >= 0, got max_lag={max_lag}, noise={noise}")
+    rng = np.random.default_rng(seed)
+    T = n_steps + max_lag
+    t = np.arange(T)[:, None]
+    season = (rng.uniform(.5, 1.5, n_factors) * np.sin(2 * np.pi * t / 24 + rng.uniform(0, 2 * np.pi, n_factors))
+              + rng.uniform(.2, .8, n_factors) * np.sin(2 * np.pi * t / 168 + rng.uniform(0, 2 * np.pi, n_factors)))
+    ar = np.zeros((T, n_factors)); e = rng.normal(size=(T, n_factors))
+    for s in range(1, T): ar[s] = .97 * ar[s - 1] + e[s]
+    factors = season + ar / ar.std(0)                                      # [T, K]: season plus a unit-std random part
+    main, second = np.arange(n_vars) % n_factors, rng.integers(0, n_factors, n_vars)
+    w1, w2 = rng.uniform(.7, 1.3, n_vars), rng.uniform(0, .4, n_vars) * (second != main)
+    lag = rng.integers(0, max_lag + 1, n_vars)
+    rows = np.arange(n_steps)[:, None] + max_lag - lag[None]               # step t of variable i reads the factors at t - lag_i
+    signal = w1 * factors[rows, main[None]] + w2 * factors[rows, second[None]]
+    x = signal + noise * rng.uniform(.5, 1.5, n_vars) * signal.std(0) * rng.normal(size=signal.shape)
+    x = rng.uniform(-5, 5, n_vars) + np.exp(rng.uniform(-1, 2, n_vars)) * x  # each variable at its own level and scale
+    idx = pd.date_range(start, periods=n_steps, freq='h', name='date')
+    return pd.DataFrame(x, index=idx, columns=[f'v{i:03d}' for i in range(n_vars)])
 
 # %% ../nbs/00a_data.ipynb #baa4f6d0
 _AEON_OFFLINE = ('ACSF1', 'ArrowHead', 'BasicMotions', 'GunPoint', 'ItalyPowerDemand', 'JapaneseVowels', 'OSULeaf',

@@ -17,15 +17,15 @@ from fastai.callback.schedule import *  # fit_one_cycle
 from .patching import (check_series, n_patches, patchify, unpatchify, to_patch_var_tokens, from_patch_var_tokens,
                                to_channel_independent, from_channel_independent, make_mask, expand_mask, mask_ids, gather_tokens,
                                masked_loss, MaskedLoss, MaskingCallback, plot_masked_window, pad_cells)
-from .layers import sincos_1d, TransformerEncoder, FactorisedEncoder, MAEDecoder
+from .layers import sincos_1d, TransformerEncoder, FactorisedBlock, FactorisedEncoder, MAEDecoder, init_weights
 from .transfer import TrainGuard, load_checkpoint, load_pretrained, TransferReport
 
 # %% auto #0
 __all__ = ['TOKEN_MODES', 'MASK_MODES', 'LOSS_SPACES', 'ATTENTION_KINDS', 'TASKS', 'PRETRAIN_OPTS', 'PRETRAIN', 'instance_stats',
-           'patch_mae_loss', 'PatchMAELoss', 'PatchBackbone', 'PatchMAE', 'patch_mae_tiny', 'patch_mae_small',
-           'patch_mae_patchtst', 'ScalarMeanMAE', 'PatchITransformer', 'pretrain_learner', 'forecast_learner',
-           'evaluate_forecast', 'classifier_learner', 'evaluate_classifier', 'mean_fill_loss', 'masked_recon',
-           'pretrain_data', 'pretrain_run']
+           'patch_mae_loss', 'PatchMAELoss', 'PatchBackbone', 'HubBlock', 'HubEncoder', 'PatchMAE', 'patch_mae_tiny',
+           'patch_mae_small', 'patch_mae_patchtst', 'ScalarMeanMAE', 'PatchITransformer', 'pretrain_learner',
+           'forecast_learner', 'evaluate_forecast', 'classifier_learner', 'evaluate_classifier', 'mean_fill_loss',
+           'masked_recon', 'pretrain_data', 'pretrain_run']
 
 # %% ../nbs/01_patch_mae.ipynb #bd7014fd
 TOKEN_MODES = ('patch_var', 'channel_independent')
@@ -118,7 +118,8 @@ class PatchBackbone(nn.Module):
             b = torch.zeros(n_heads, n_vars, n_vars); b[:(n_heads + 1) // 2] += var_attn_prior * torch.eye(n_vars)
             self.var_attn_bias = nn.Parameter(b)
         if attention == 'full': self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout)
-        else: self.encoder = FactorisedEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout, n_hubs if attention == 'hub' else None)
+        elif attention == 'factorised': self.encoder = FactorisedEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout)
+        else: self.encoder = HubEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout, n_hubs)
         self.register_buffer('pos_embed', sincos_1d(self.n_patches, d_model)[:, None], persistent=False)  # [P, 1, D]
 
     @property
@@ -195,6 +196,42 @@ class PatchBackbone(nn.Module):
             if (mask & pad).any(): raise ValueError("the mask hides padded cells; draw it over the real cells with make_padded_mask(pad, ratio)")
             mask = mask | pad
         if mask.all(dim=(1, 2)).any(): raise ValueError("a window is masked completely; use mask_ratio < 1")
+
+# %% ../nbs/01_patch_mae.ipynb #23ff83b3
+class HubBlock(FactorisedBlock):
+    "`FactorisedBlock` with `n_hubs`, its variable stage computed with the projections folded onto the hubs (same parameters and result, fewer FLOPs)."
+    def __init__(self, d_model:int, n_heads:int, d_ff:int, dropout:float=0., attn_dropout:float=0., n_hubs:int=4):
+        super().__init__(d_model, n_heads, d_ff, dropout, attn_dropout, n_hubs)
+
+    def mix_vars(self, v:Tensor, # normalised tokens `[B*P, N, D]`, one row per patch
+                 kpm:Tensor|None=None, # bool `[B*P, N]`, True = padding
+                )->Tensor: # `[B*P, N, D]`
+        "Hubs read the variables (scores `x @ (W_k^T q)`, values `W_v` of the weighted mean), variables read the hubs (`x @ (W_q^T k)`, output `P @ (W_o v)`)."
+        R, W = self.hub_read, self.hub_write
+        if self.training and R.attn_dropout: return super().mix_vars(v, kpm)
+        BP, N, D = v.shape
+        H, k = R.n_heads, self.n_hubs; dh = D // H; s = dh ** -.5
+        q = R.q(self.hubs.to(v.dtype)).view(k, H, dh)                            # hub queries [k, H, dh]: parameters only
+        A = torch.einsum('jhd,hdD->Dhj', q, R.kv.weight[:D].view(H, dh, D)) * s  # [D, H, k]
+        S = (v.reshape(-1, D) @ A.reshape(D, H * k)).view(BP, N, H * k).transpose(1, 2)  # read scores [BP, H*k, N]
+        if kpm is not None: S = S.masked_fill(kpm[:, None, :], float('-inf'))
+        pooled = (S.softmax(-1) @ v).view(BP, H, k, D)                          # each head's weighted mean of the tokens
+        val = torch.einsum('bhjD,hdD->bjhd', pooled, R.kv.weight[D:].view(H, dh, D)) + R.kv.bias[D:].view(H, dh)
+        hubs = R.proj(val.reshape(BP, k, D))                                     # [BP, k, D], as `hub_read` gives them
+        kh, vh = W.kv(hubs).view(BP, k, 2, H, dh).unbind(2)                     # hub keys and values [BP, k, H, dh]
+        M = torch.einsum('bjhd,hdD->bDhj', kh, W.q.weight.view(H, dh, D)) * s   # [BP, D, H, k]
+        c = torch.einsum('bjhd,hd->bhj', kh, W.q.bias.view(H, dh)) * s          # the query bias's part [BP, H, k]
+        Pw = torch.baddbmm(c.reshape(BP, 1, H * k), v, M.reshape(BP, D, H * k)).view(BP, N, H, k).softmax(-1)
+        U = torch.einsum('bjhd,Dhd->bhjD', vh, W.proj.weight.view(D, H, dh))    # output projection of each hub value [BP, H, k, D]
+        return torch.baddbmm(W.proj.bias.view(1, 1, D), Pw.reshape(BP, N, H * k), U.reshape(BP, H * k, D))
+
+# %% ../nbs/01_patch_mae.ipynb #922d7511
+class HubEncoder(FactorisedEncoder):
+    "`FactorisedEncoder` of `HubBlock`s (variables through `n_hubs` hub tokens); the same state-dict keys as `FactorisedEncoder(..., n_hubs=n_hubs)`."
+    def __init__(self, d_model:int, n_heads:int, n_layers:int, d_ff:int|None=None, dropout:float=0., attn_dropout:float=0., n_hubs:int=4):
+        super().__init__(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout, n_hubs)
+        self.layers = nn.ModuleList(HubBlock(d_model, n_heads, d_ff or 4 * d_model, dropout, attn_dropout, n_hubs) for _ in range(n_layers))
+        self.apply(init_weights)
 
 # %% ../nbs/01_patch_mae.ipynb #8ec4685e
 class PatchMAE(PatchBackbone):
@@ -499,6 +536,9 @@ PRETRAIN_OPTS = [
     Opt('d_ff', int, 128, 'feed-forward width', 'model', min=1),
     Opt('dropout', float, 0., 'dropout in the encoder', 'model', min=0, max=1, max_exclusive=True),
     Opt('token_mode', str, 'patch_var', 'patch x variable tokens, or each variable on its own', 'model', choices=TOKEN_MODES),
+    Opt('attention', str, 'full', "patch x variable attention: over all P*N tokens, factorised (time, then the variables of a patch) "
+        "or through hub tokens (linear in N; for many variables)", 'model', choices=ATTENTION_KINDS),
+    Opt('n_hubs', int, 4, "hub tokens per patch for --attention hub", 'model', min=1),
     Opt('mask_mode', str, 'token', "mask tokens in the encoder, or the encoder on visible tokens only (MAE)", 'ssl', choices=MASK_MODES),
     Opt('loss_space', str, 'norm', 'masked loss in the instance-normalised space, or in the data scale', 'ssl', choices=LOSS_SPACES),
     Opt('visible_weight', float, 0., 'weight of the loss on visible cells (1 made fine-tuning pay off in the label-efficiency study)', 'ssl', min=0),
@@ -543,9 +583,10 @@ def pretrain_run(o:dict)->dict|None:
     try: splits, name = pretrain_data(o)  # before any training: a bad file is an input error, not a crash
     except (ValueError, FileNotFoundError) as e: raise OptionError(f"--data {o['data']}: {e}") from None
     N, out = len(splits.columns), Path(o['out'])
-    mae = PatchMAE(N, o['seq_len'], patch_len=o['patch_len'], d_model=o['d_model'], n_heads=o['n_heads'], n_layers=o['n_layers'],
-                   d_ff=o['d_ff'], dropout=o['dropout'], token_mode=o['token_mode'], mask_mode=o['mask_mode'], loss_space=o['loss_space'],
-                   visible_weight=o['visible_weight'])
+    try: mae = PatchMAE(N, o['seq_len'], patch_len=o['patch_len'], d_model=o['d_model'], n_heads=o['n_heads'], n_layers=o['n_layers'],
+                        d_ff=o['d_ff'], dropout=o['dropout'], token_mode=o['token_mode'], mask_mode=o['mask_mode'], loss_space=o['loss_space'],
+                        visible_weight=o['visible_weight'], attention=o['attention'], n_hubs=o['n_hubs'])
+    except ValueError as e: raise OptionError(f"model options: {e}") from None  # e.g. --attention hub with --mask-mode visible
     dls = lambda h, bs, es: series_dls(splits, o['seq_len'], h, o['stride'], bs=bs, eval_stride=es, num_workers=0)
     pdls, fdls, test = dls(0, o['bs'], 32), dls(o['horizon'], o['bs'], 32), dls(o['horizon'], 128, 1).test
     if rank == 0: print(f"PatchMAE: {sum(p.numel() for p in mae.parameters()):,} parameters, {mae.n_patches} patches x {N} variables; "
