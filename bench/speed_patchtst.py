@@ -39,27 +39,35 @@ element-wise work is not counted) and set against an fp32 matmul peak (4096 x 40
 the same run. Inputs are random normal tensors (speed does not depend on the values). Hugging Face models are built
 from a `PatchTSTConfig`, nothing is downloaded. Needs the `bench` extra: `pip install -e ".[bench]"`.
 
-    python bench/speed_patchtst.py [--threads 2] [--warmup 2] [--reps 5] [--block 1] [--compile] [--autocast] [--profile] [--name speed_patchtst]
+`--ablate-fast-paths` adds our three channel-independent models with patchssl's CPU fast paths off (every attention through
+the fused kernel, every dropout mask from `bernoulli_`); the fast-path decision in force (`patchssl.layers.cpu_fast_paths`:
+measured once on this CPU, torch version and thread count, and cached) is recorded with the results either way.
+
+    python bench/speed_patchtst.py [--threads 2] [--warmup 2] [--reps 5] [--block 1] [--compile] [--autocast] [--ablate-fast-paths] [--profile] [--name speed_patchtst]
 """
 import argparse, json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 GOALS = [  # (label, numerator (reference), denominator (ours), minimum speed-up or None for information only)
-    ('PatchMAE token/channel-independent (same design) vs PatchTSTForPretraining', 'hf_pretrain', 'pm_token_ci', 1.5),
-    ('PatchMAE visible/channel-independent (visible-only encoder) vs PatchTSTForPretraining', 'hf_pretrain', 'pm_visible_ci', 3.0),
+    ('PatchMAE token/channel-independent (same design) vs PatchTSTForPretraining', 'hf_pretrain', 'pm_token_ci', 1.6),
+    ('PatchMAE visible/channel-independent (visible-only encoder) vs PatchTSTForPretraining', 'hf_pretrain', 'pm_visible_ci', 3.5),
     ('PatchMAE visible/patch x variable, default prior, vs PatchTSTForPretraining', 'hf_pretrain', 'pm_visible_pv', 1.0),
     ('PatchMAE visible/patch x variable, var_attn_prior=None, vs PatchTSTForPretraining', 'hf_pretrain', 'pm_visible_pv_noprior', 1.0),
-    ('PatchITransformer (channel-independent) vs PatchTSTForPrediction (default mean-pool head)', 'hf_predict', 'pit_ci', 1.5),
+    ('PatchITransformer (channel-independent) vs PatchTSTForPrediction (default mean-pool head)', 'hf_predict', 'pit_ci', 1.6),
     ('PatchITransformer (channel-independent) vs PatchTSTForPrediction with the flatten head (same design)', 'hf_predict_flat', 'pit_ci', None),
     ("PatchITransformer (channel-independent) vs tsai's PatchTST", 'tsai', 'pit_ci', None),
     ('PatchMAE token/channel-independent, torch.compile(encoder), vs PatchTSTForPretraining', 'hf_pretrain', 'pm_token_ci_compiled', None),
+    ('CPU fast paths off (fused attention, bernoulli_ masks): PatchMAE token/channel-independent, off / on', 'pm_token_ci_nofast', 'pm_token_ci', None),
+    ('CPU fast paths off: PatchMAE visible/channel-independent, off / on', 'pm_visible_ci_nofast', 'pm_visible_ci', None),
+    ('CPU fast paths off: PatchITransformer, off / on', 'pit_ci_nofast', 'pit_ci', None),
     ('bfloat16 autocast: PatchTSTForPretraining fp32 / bf16', 'hf_pretrain', 'hf_pretrain_bf16', None),
     ('bfloat16 autocast: PatchMAE token/channel-independent fp32 / bf16', 'pm_token_ci', 'pm_token_ci_bf16', None),
     ('bfloat16 autocast: PatchTSTForPrediction fp32 / bf16', 'hf_predict', 'hf_predict_bf16', None),
     ('bfloat16 autocast: PatchITransformer fp32 / bf16', 'pit_ci', 'pit_ci_bf16', None),
 ]
 AUTOCAST = ['hf_pretrain', 'pm_token_ci', 'hf_predict', 'pit_ci']  # models also timed under bfloat16 autocast with --autocast
+NOFAST = ['pm_token_ci', 'pm_visible_ci', 'pit_ci']  # models also timed with patchssl's CPU fast paths switched off, with --ablate-fast-paths
 
 def matmul_peak(n=4096, reps=3, dtype=None)->float:
     import torch
@@ -72,7 +80,7 @@ def matmul_peak(n=4096, reps=3, dtype=None)->float:
 TSAI_MISSING = []  # why tsai's row is absent, if it is
 LOSSES = {}  # name -> loss function of its step (reused by the autocast copies)
 
-def build(bs=64, L=512, N=7, H=96, compile_encoder=False, autocast=False):
+def build(bs=64, L=512, N=7, H=96, compile_encoder=False, autocast=False, nofast=False):
     "name -> (description, model, step function); every step function runs forward + loss + backward + Adam step."
     import torch, torch.nn.functional as F
     from transformers import PatchTSTConfig, PatchTSTForPretraining, PatchTSTForPrediction
@@ -131,6 +139,16 @@ def build(bs=64, L=512, N=7, H=96, compile_encoder=False, autocast=False):
             def bf16_loss(mm, f=loss_fn):
                 with torch.autocast('cpu', dtype=torch.bfloat16): return f(mm)
             add(n + '_bf16', desc + ', bfloat16 autocast', copy.deepcopy(m), bf16_loss)
+    if nofast:  # the same models (own copies) with the CPU fast paths off: always fused attention, torch's bernoulli_ masks
+        import copy, patchssl.layers as layers
+        for n in NOFAST:
+            desc, m, _ = out[n]; loss_fn = LOSSES[n]
+            def nofast_loss(mm, f=loss_fn):
+                old = layers.EXPLICIT_ATTENTION_MAX, layers.DROPOUT_MASK
+                layers.EXPLICIT_ATTENTION_MAX, layers.DROPOUT_MASK = 0, 'bernoulli'
+                try: return f(mm)
+                finally: layers.EXPLICIT_ATTENTION_MAX, layers.DROPOUT_MASK = old
+            add(n + '_nofast', desc + ', CPU fast paths off', copy.deepcopy(m), nofast_loss)
     return out
 
 def time_interleaved(models:dict, names:list, warmup:int, reps:int, block:int=1)->tuple:
@@ -170,20 +188,23 @@ def main():
     ap.add_argument('--compile', action='store_true', help='add the same-design PatchMAE with torch.compile on its encoder (compiles for minutes)')
     ap.add_argument('--profile', action='store_true', help='profile the reference and the slowest row of each missed goal')
     ap.add_argument('--autocast', action='store_true', help='also time the references and ours with forward + loss under bfloat16 autocast')
+    ap.add_argument('--ablate-fast-paths', action='store_true', help="also time ours with patchssl's CPU fast paths off (fused attention, bernoulli_ masks)")
     a = ap.parse_args()
     import torch, transformers
     from common import write
     torch.set_num_threads(a.threads)
     load0, t_start = os.getloadavg(), time.time()
+    from patchssl.layers import cpu_fast_paths, fast_path_cache
+    t0 = time.perf_counter(); fast = cpu_fast_paths(); fast_s = time.perf_counter() - t0  # this process's decision (cached, or measured now)
     peak = matmul_peak()
     peak_bf16 = matmul_peak(dtype=torch.bfloat16) if a.autocast else None
-    models = build(compile_encoder=a.compile, autocast=a.autocast)
+    models = build(compile_encoder=a.compile, autocast=a.autocast, nofast=a.ablate_fast_paths)
     compile_s = None
     if a.compile:  # the first step compiles (forward and backward graphs); time it apart from the timed steps
         t0 = time.perf_counter(); models['pm_token_ci_compiled'][2](); compile_s = time.perf_counter() - t0
     pre = [n for n in ['hf_pretrain', 'pm_token_ci', 'pm_visible_ci', 'pm_visible_pv_noprior', 'pm_visible_pv', 'pm_token_ci_compiled',
-                           'hf_pretrain_bf16', 'pm_token_ci_bf16'] if n in models]
-    sup = [n for n in ['hf_predict', 'hf_predict_flat', 'tsai', 'pit_ci', 'hf_predict_bf16', 'pit_ci_bf16'] if n in models]
+                           'hf_pretrain_bf16', 'pm_token_ci_bf16', 'pm_token_ci_nofast', 'pm_visible_ci_nofast'] if n in models]
+    sup = [n for n in ['hf_predict', 'hf_predict_flat', 'tsai', 'pit_ci', 'hf_predict_bf16', 'pit_ci_bf16', 'pit_ci_nofast'] if n in models]
     (st_pre, fi_pre), (st_sup, fi_sup) = (time_interleaved(models, g, a.warmup, a.reps, a.block) for g in (pre, sup))
     times, first = {**st_pre, **st_sup}, {**fi_pre, **fi_sup}
     peak_end = matmul_peak()
@@ -222,6 +243,9 @@ def main():
              f"other processes hits every model alike (the ratios are fairer than the absolute times).",
              f"Load average (1, 5, 15 min): start {load0[0]:.2f} / {load0[1]:.2f} / {load0[2]:.2f}, end {load1[0]:.2f} / {load1[1]:.2f} / {load1[2]:.2f} "
              f"(wall time {time.time() - t_start:.0f} s).",
+             f"patchssl's CPU fast paths ({fast['key']}): explicit attention up to {fast['explicit_attention_max']:,} scores, dropout mask "
+             f"'{fast['dropout_mask']}' (measured {fast['date']} at load {fast['load_avg']:.1f}; read or measured in {fast_s:.1f} s at the start of this run; "
+             f"cache {fast_path_cache()}).",
              f"fp32 matmul peak measured in this run (4096^3, best of 3): {peak:.1f} GFLOP/s at start, {peak_end:.1f} at the end"
              + (f"; bfloat16 matmul {peak_bf16:.1f} GFLOP/s (the % column is against the fp32 peak)." if peak_bf16 else "."), "",
              "| model | step (ms, median) | min-max (ms) | first step of a block (ms, median) | params | GFLOP / step | achieved GFLOP/s | % of matmul peak |",
@@ -250,7 +274,7 @@ def main():
     payload = {'threads': a.threads, 'warmup': a.warmup, 'reps': a.reps, 'block': a.block, 'transformers': transformers.__version__, 'hf_attn_implementation': hf_attn,
                'load_avg_start': load0, 'load_avg_end': load1, 'matmul_peak_gflops': peak, 'matmul_peak_gflops_end': peak_end, 'matmul_peak_bf16_gflops': peak_bf16,
                'rows': rows, 'ratios': ratios, 'profiles': prof, 'compile_first_step_s': compile_s,
-               'tsai_missing': TSAI_MISSING}
+               'tsai_missing': TSAI_MISSING, 'cpu_fast_paths': fast, 'cpu_fast_paths_seconds': fast_s}
     write(a.name, payload, '\n'.join(lines))
     for g in ratios:
         print(f"RATIO {g['speedup']:.2f}x ({'information' if g['target'] is None else ('goal >= %sx, ' % g['target']) + ('met' if g['met'] else 'MISSED')}): {g['goal']}")

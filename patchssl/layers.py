@@ -6,7 +6,8 @@ Docs: https://patchssl.github.io/patchssl/layers.html.md"""
 
 # %% ../nbs/00b_layers.ipynb #d832be45
 from __future__ import annotations
-import math
+import math, os, json, time, platform
+from pathlib import Path
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
@@ -14,7 +15,9 @@ from fastcore.basics import store_attr
 from .patching import restore_tokens, mask_ids, gather_tokens
 
 # %% auto #0
-__all__ = ['EXPLICIT_ATTENTION_MAX', 'sincos_encode', 'sincos_1d', 'sincos_2d', 'Attention', 'Mlp', 'EncoderBlock',
+__all__ = ['EXPLICIT_ATTENTION_MAX', 'DROPOUT_MASK', 'EXPLICIT_CHUNK', 'EXPLICIT_LIMIT', 'EXPLICIT_HEAD_MAX', 'EXPLICIT_KEYS_MAX',
+           'CALIBRATION_SHAPES', 'CALIBRATION_RUNGS', 'sincos_encode', 'sincos_1d', 'sincos_2d', 'fast_path_key',
+           'fast_path_cache', 'measure_cpu_fast_paths', 'cpu_fast_paths', 'Attention', 'Mlp', 'EncoderBlock',
            'init_weights', 'TransformerEncoder', 'FactorisedBlock', 'FactorisedEncoder', 'MAEDecoder',
            'WeightedFeatureMaps', 'CrossBlock', 'CrossAttentionDecoder']
 
@@ -48,6 +51,132 @@ def sincos_2d(h:int, # grid rows
     rows, cols = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing='ij')
     return torch.cat([sincos_encode(rows.flatten() * scale, d // 2), sincos_encode(cols.flatten() * scale, d // 2)], 1)
 
+# %% ../nbs/00b_layers.ipynb #fp000002
+EXPLICIT_ATTENTION_MAX = None  # int: CPU fp32 attention with at most this many scores (B*H*T*S) is computed explicitly (0: never); None: measured
+DROPOUT_MASK = None  # 'bytes' or 'bernoulli': how CPU dropout draws its keep mask; None: measured
+EXPLICIT_CHUNK = 2 ** 21  # the explicit product runs in batch chunks of at most this many scores (8 MB in fp32)
+EXPLICIT_LIMIT = 2 ** 26  # and never above this many scores per call (it keeps them for the backward pass: 256 MB)
+EXPLICIT_HEAD_MAX, EXPLICIT_KEYS_MAX = 16, 128  # nor with heads wider or more keys than the measurement covers
+CALIBRATION_SHAPES = ((16, 32, 8), (8, 64, 16))  # (heads, tokens, head width) explicit and fused attention are compared on
+CALIBRATION_RUNGS = (2 ** 21, 2 ** 23)  # at these score counts: one chunk and four chunks
+_FAST = {}  # torch thread count -> this process's decision
+
+# %% ../nbs/00b_layers.ipynb #fp00000b
+def _cpu_name()->str:
+    "The CPU model: the first `model name` in /proc/cpuinfo, else `platform.processor()`."
+    try:
+        for line in open('/proc/cpuinfo'):
+            if line.startswith('model name'): return line.split(':', 1)[1].strip()
+    except OSError: pass
+    return platform.processor() or platform.machine() or 'unknown CPU'
+
+def fast_path_key()->str:
+    "What a measured decision depends on: the CPU model, torch's version and torch's thread count."
+    return f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads"
+
+# %% ../nbs/00b_layers.ipynb #fp00000d
+def fast_path_cache()->Path:
+    "The cache file: `cpu_fast_paths.json` in `$PATCHSSL_CACHE_DIR`, else `$XDG_CACHE_HOME/patchssl`, else `~/.cache/patchssl`."
+    d = os.environ.get('PATCHSSL_CACHE_DIR') or Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'patchssl'
+    return Path(d)/'cpu_fast_paths.json'
+
+# %% ../nbs/00b_layers.ipynb #fp000003
+_RNG_LEVELS = 256  # each dropout draw is one random byte in [0, 256)
+
+def _random8(shape:tuple, device=None)->Tensor:
+    "Uniform integers in [0, 256) as uint8 `shape`: eight per 64-bit draw (all 64 bits of int64 `random_` over its full range)."
+    n = math.prod(shape)
+    return torch.empty((n + 7) // 8, dtype=torch.int64, device=device).random_(-2**63, 2**63 - 1).view(torch.uint8)[:n].view(shape)
+
+def _keep_bytes(like:Tensor, thr:int)->Tensor:
+    "Float 0/1 keep mask shaped like `like`, 0 with probability `thr/256`: one random byte per element, one comparison."
+    mask = torch.empty_like(like, memory_format=torch.contiguous_format)
+    return torch.ge(_random8(like.shape, like.device), thr, out=mask)
+
+def _keep_bernoulli(like:Tensor, thr:int)->Tensor:
+    "The same mask from torch's `bernoulli_` (the draw `nn.Dropout` makes), with the same probability `thr/256`."
+    return torch.empty_like(like, memory_format=torch.contiguous_format).bernoulli_(1 - thr / _RNG_LEVELS)
+
+def _explicit_attention(q:Tensor, k:Tensor, v:Tensor, scale:float)->Tensor:
+    "`softmax(q k^T * scale) v` with the scores materialised, in batch chunks of at most `EXPLICIT_CHUNK` scores."
+    B, H, T, _ = q.shape
+    n = max(1, EXPLICIT_CHUNK // (H * T * k.shape[2]))
+    if n >= B: return torch.matmul(q * scale, k.transpose(-1, -2)).softmax(-1) @ v
+    return torch.cat([torch.matmul(q[i:i + n] * scale, k[i:i + n].transpose(-1, -2)).softmax(-1) @ v[i:i + n] for i in range(0, B, n)])
+
+# %% ../nbs/00b_layers.ipynb #fp000004
+def _best_ms(fns:dict, reps:int)->dict:
+    "Interleaved timing (A, B, A, B, ...) of argument-free functions: name -> the fastest of `reps` rounds after one warm-up round, in ms (other load only ever adds time)."
+    ts = {n: [] for n in fns}
+    for r in range(reps + 1):
+        for n, f in fns.items():
+            t0 = time.perf_counter(); f(); dt = time.perf_counter() - t0
+            if r: ts[n].append(dt)
+    return {n: 1e3 * min(v) for n, v in ts.items()}
+
+def measure_cpu_fast_paths(reps:int=3, # timed rounds (the fastest counts); one warm-up round before them
+                          )->dict: # the decision (`explicit_attention_max`, `dropout_mask`) and the timings it comes from
+    "Time explicit against fused attention (forward + backward) and the two dropout masks on this CPU with torch's current thread count."
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad(), torch.autocast('cpu', enabled=False):
+        torch.manual_seed(0)  # the caller's random state is restored on exit: measuring never changes a seeded run
+        rows = []
+        for H, T, d in CALIBRATION_SHAPES:
+            for scores in CALIBRATION_RUNGS:
+                q, k, v = (torch.randn(max(1, scores // (H * T * T)), H, T, d, requires_grad=True) for _ in range(3))
+                g = torch.randn_like(q)
+                step = lambda f: (lambda: torch.autograd.grad(f(q, k, v), (q, k, v), g))
+                ms = _best_ms({'fused': step(lambda q, k, v: F.scaled_dot_product_attention(q, k, v)),
+                                 'explicit': step(lambda q, k, v: _explicit_attention(q, k, v, d ** -.5))}, reps)
+                rows.append(dict(heads=H, tokens=T, head_width=d, scores=q.shape[0] * H * T * T, fused_ms=ms['fused'], explicit_ms=ms['explicit']))
+        h = torch.empty(4096, 512)  # a feed-forward hidden layer's size
+        drop = _best_ms({'bytes': lambda: _keep_bytes(h, 51), 'bernoulli': lambda: _keep_bernoulli(h, 51)}, 2 * reps + 1)
+    limit = EXPLICIT_LIMIT  # the largest count at which explicit wins (by 5%) for every shape, at that rung and every smaller one
+    for H, T, d in CALIBRATION_SHAPES:
+        ok = 0
+        for r, rung in zip([r for r in rows if (r['heads'], r['tokens'], r['head_width']) == (H, T, d)], CALIBRATION_RUNGS):
+            if r['explicit_ms'] >= .95 * r['fused_ms']: break
+            ok = EXPLICIT_LIMIT if rung == CALIBRATION_RUNGS[-1] else rung  # four chunks won: chunks keep winning
+        limit = min(limit, ok)
+    return dict(key=fast_path_key(), explicit_attention_max=limit, dropout_mask=min(drop, key=drop.get), attention=rows,
+                dropout_ms=drop, load_avg=os.getloadavg()[0], cores=os.cpu_count(), date=time.strftime('%Y-%m-%d %H:%M:%S'))
+
+# %% ../nbs/00b_layers.ipynb #fp000006
+def cpu_fast_paths(remeasure:bool=False, # measure again (and rewrite the cache entry) instead of using the decision made before
+                  )->dict: # `explicit_attention_max`, `dropout_mask`, and the timings they come from
+    "This process's CPU fast paths for torch's current thread count: measured once per CPU model, torch version and thread count, and cached."
+    th = torch.get_num_threads()
+    if th in _FAST and not remeasure: return _FAST[th]
+    key, path = fast_path_key(), fast_path_cache()
+    remeasure = remeasure or os.environ.get('PATCHSSL_REMEASURE', '') not in ('', '0')
+    try: cache = json.loads(path.read_text())
+    except (OSError, ValueError): cache = {}
+    rec = None if remeasure else cache.get(key)
+    if not (isinstance(rec, dict) and rec.get('dropout_mask') in ('bytes', 'bernoulli') and isinstance(rec.get('explicit_attention_max'), int)):
+        rec = measure_cpu_fast_paths()
+        if rec['load_avg'] <= rec['cores']:  # measured on an overloaded machine: used by this process, not kept
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
+                tmp.write_text(json.dumps({**cache, key: rec}, indent=1)); tmp.replace(path)  # atomic: processes may race
+            except OSError: pass  # no writable cache: the next process measures again
+    _FAST[th] = rec
+    return rec
+
+def _explicit_max()->int:
+    "The explicit-attention threshold in force: `EXPLICIT_ATTENTION_MAX`, else `$PATCHSSL_EXPLICIT_ATTENTION_MAX`, else measured."
+    if EXPLICIT_ATTENTION_MAX is not None: return EXPLICIT_ATTENTION_MAX
+    env = os.environ.get('PATCHSSL_EXPLICIT_ATTENTION_MAX', '')
+    if not env: return cpu_fast_paths()['explicit_attention_max']
+    try: return int(env)
+    except ValueError: raise ValueError(f"PATCHSSL_EXPLICIT_ATTENTION_MAX={env!r} is not an integer score count (0: always the fused kernel)") from None
+
+def _dropout_mask_kind()->str:
+    "The CPU dropout mask in force: `DROPOUT_MASK`, else `$PATCHSSL_DROPOUT_MASK`, else measured."
+    kind = DROPOUT_MASK or os.environ.get('PATCHSSL_DROPOUT_MASK') or cpu_fast_paths()['dropout_mask']
+    if kind not in ('bytes', 'bernoulli'):
+        raise ValueError(f"the dropout mask is 'bytes' or 'bernoulli', got {kind!r} (patchssl.layers.DROPOUT_MASK or $PATCHSSL_DROPOUT_MASK)")
+    return kind
+
 # %% ../nbs/00b_layers.ipynb #1f351f47
 def _check_padding(key_padding_mask:Tensor|None, B:int, S:int, what:str='context'):
     "Validate a key padding mask `[B, S]` (True = ignore) and return the SDPA mask `[B, 1, 1, S]` (True = attend)."
@@ -76,14 +205,13 @@ def _fold_qk_bias(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, 
     k = torch.cat([k, kb.to(k.dtype).expand(B, H, S, E)], -1)
     return q, k, F.pad(v, (0, E))
 
-EXPLICIT_ATTENTION_MAX = 2**23  # CPU fp32 attention with at most this many scores (B * H * T * S) is computed explicitly
-
 def _attend(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, S, d]`, `[B, H, S, dv]`
             mask:Tensor|None, dropout_p:float, scale:float)->Tensor: # `[B, H, T, dv]`
-    "`scaled_dot_product_attention`; on CPU in fp32, without mask or dropout and with few scores, the explicit product (faster there)."
+    "`scaled_dot_product_attention`; on CPU in fp32 with small heads, without mask or dropout and with few scores, the explicit product (`cpu_fast_paths`)."
     if (mask is None and not dropout_p and q.device.type == 'cpu' and q.dtype == torch.float32
-            and q.shape[0] * q.shape[1] * q.shape[2] * k.shape[2] <= EXPLICIT_ATTENTION_MAX):
-        return torch.matmul(q * scale, k.transpose(-1, -2)).softmax(-1) @ v
+            and q.shape[-1] <= EXPLICIT_HEAD_MAX and k.shape[2] <= EXPLICIT_KEYS_MAX
+            and q.shape[0] * q.shape[1] * q.shape[2] * k.shape[2] <= _explicit_max()):
+        return _explicit_attention(q, k, v, scale)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, scale=scale)
 
 class Attention(nn.Module):
@@ -138,19 +266,12 @@ class Attention(nn.Module):
         return self.proj(o[..., :d].transpose(1, 2).flatten(2))
 
 # %% ../nbs/00b_layers.ipynb #ac8f92b7
-_RNG_LEVELS = 256  # each dropout draw is one random byte in [0, 256)
-
-def _random8(shape:tuple, device=None)->Tensor:
-    "Uniform integers in [0, 256) as uint8 `shape`: eight per 64-bit draw (all 64 bits of int64 `random_` over its full range)."
-    n = math.prod(shape)
-    return torch.empty((n + 7) // 8, dtype=torch.int64, device=device).random_(-2**63, 2**63 - 1).view(torch.uint8)[:n].view(shape)
-
 def _keep_mask(like:Tensor, p:float)->tuple: # (mask shaped like `like`, 0. or 1., in its dtype; the scale 1/(1-p))
     "Inverted-dropout mask: 0 with probability `p` (rounded to a multiple of 1/256), else 1; multiply the kept elements by the scale."
     thr = round(p * _RNG_LEVELS)
     if thr >= _RNG_LEVELS: raise ValueError(f"dropout p={p} drops everything; use p < {1 - .5 / _RNG_LEVELS}")
-    mask = torch.empty_like(like, memory_format=torch.contiguous_format)
-    return torch.ge(_random8(like.shape, like.device), thr, out=mask), _RNG_LEVELS / (_RNG_LEVELS - thr)
+    draw = _keep_bytes if like.device.type == 'cpu' and _dropout_mask_kind() == 'bytes' else _keep_bernoulli
+    return draw(like, thr), _RNG_LEVELS / (_RNG_LEVELS - thr)
 
 class Mlp(nn.Module):
     "Feed-forward block: Linear(d_model -> d_ff), GELU, dropout, Linear(d_ff -> d_model)."
@@ -162,7 +283,6 @@ class Mlp(nn.Module):
         if not p: return self.fc2(h)
         keep, scale = _keep_mask(h, p)  # in place below: GELU's backward needs its input, not its output
         return F.linear(h.mul_(keep), self.fc2.weight * scale, self.fc2.bias)  # fc2(h * keep * scale), the scale on the small weight
-
 
 # %% ../nbs/00b_layers.ipynb #ad918251
 class EncoderBlock(nn.Module):
