@@ -9,7 +9,7 @@ Step 2 (`--combine`): per set, seed and row (`token`, `token+histogram`), severa
 scored by test accuracy; everything the combination chooses (C, family weights, stacking) is chosen by 5-fold
 cross-validation over the training split (train + valid), never on test:
   - `equal`: one standardised logistic regression, every family the same share of the weight (the current default);
-  - `cv_weights`: the family weighting (equal, or one family's share doubled / dropped) with the best CV accuracy;
+  - `cv_weights`: the family weighting (equal, or one family dropped) with the best CV accuracy;
   - `stack`: a logistic regression per family (C by inner CV), their out-of-fold class probabilities stacked into a
     second logistic regression (C by CV on those);
   - `vote`: the per-family probabilities averaged, weighted by their CV accuracy.
@@ -45,11 +45,130 @@ def cache(a):
             np.savez(f, **arrs)
             print(f"seed {s} {d.name}: {time.time() - t:.0f} s", flush=True)
 
+
+def _folds(y, seed, folds=5):
+    from sklearn.model_selection import StratifiedKFold
+    import warnings
+    k = min(folds, max(2, np.unique(y, return_counts=True)[1].min()))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)
+        return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+def _pipe(C, seed, w=None):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler, FunctionTransformer
+    from patchssl.vqshape import _scale_columns
+    steps = [StandardScaler()] + ([FunctionTransformer(_scale_columns, kw_args=dict(w=w))] if w is not None else [])
+    return make_pipeline(*steps, LogisticRegression(C=C, max_iter=2000, random_state=seed))
+
+CS = (0.001, 0.01, 0.1, 1., 10., 100.)
+
+def _weights(sizes, mult):
+    "Column weights: family f holds a share mult_f / sum(mult) of the total variance (equal mult: the library's blocks)."
+    D, m = sum(sizes), np.asarray(mult, float)
+    return np.concatenate([np.full(b, np.sqrt(D * mf / (m.sum() * b))) for b, mf in zip(sizes, m)])
+
+def _cv_weighted(F, y, sizes, mult, splits, seed, Cs=None):
+    "CV accuracy of the best C (of `Cs`, default `CS`) for the family weighting `mult`, and that C."
+    Cs = CS if Cs is None else Cs
+    keep = [i for i, v in enumerate(mult) if v > 0]
+    cols = np.concatenate([np.arange(sum(sizes[:i]), sum(sizes[:i + 1])) for i in keep])
+    Fk, w = F[:, cols], _weights([sizes[i] for i in keep], [mult[i] for i in keep])
+    accs = {C: np.mean([(_pipe(C, seed, w).fit(Fk[a], y[a]).predict(Fk[b]) == y[b]).mean() for a, b in splits]) for C in Cs}
+    C = max(Cs, key=lambda c: (accs[c], -c))
+    return accs[C], C, cols, w
+
+def _family_probs(F, y, Fte, splits, seed):
+    "Per family: C by CV, out-of-fold class probabilities on the training split, test probabilities (refit on all), CV accuracy."
+    classes = np.unique(y)
+    accs = {C: np.mean([(_pipe(C, seed).fit(F[a], y[a]).predict(F[b]) == y[b]).mean() for a, b in splits]) for C in CS}
+    C = max(CS, key=lambda c: (accs[c], -c))
+    oof = np.zeros((len(y), len(classes)))
+    for a, b in splits:
+        m = _pipe(C, seed).fit(F[a], y[a])
+        oof[np.ix_(b, np.searchsorted(classes, m.classes_))] = m.predict_proba(F[b])
+    te = _pipe(C, seed).fit(F, y).predict_proba(Fte)
+    return oof, te, accs[C]
+
+def combine_one(fams, F, Fte, y, yte, seed):
+    "Test accuracy (and what CV chose) of each way of combining `fams` (dicts family -> [n, d])."
+    classes = np.unique(y)
+    splits = _folds(y, seed)
+    sizes = [F[f].shape[1] for f in fams]
+    X, Xte = np.concatenate([F[f] for f in fams], 1), np.concatenate([Fte[f] for f in fams], 1)
+    res = {}
+    # equal: the library default
+    cv, C, cols, w = _cv_weighted(X, y, sizes, [1] * len(fams), splits, seed)
+    res['equal'] = dict(test=float((_pipe(C, seed, w).fit(X, y).predict(Xte) == yte).mean()), cv=float(cv))
+    # cv_weights: each family dropped in turn (one pass, C from 0.01-1); the weighting with the best CV accuracy is kept
+    mult, best = [1] * len(fams), cv
+    for i in range(len(fams)):
+        m2 = [1] * len(fams); m2[i] = 0
+        c2 = _cv_weighted(X, y, sizes, m2, splits, seed, Cs=(0.01, 0.1, 1.))[0]
+        if c2 > best + 1e-9: best, mult = c2, m2
+    cvw, C, cols, w = _cv_weighted(X, y, sizes, mult, splits, seed)
+    res['cv_weights'] = dict(test=float((_pipe(C, seed, w).fit(X[:, cols], y).predict(Xte[:, cols]) == yte).mean()), cv=float(cvw),
+                             mult=dict(zip(fams, mult)))
+    # per-family probabilities: stacking and a CV-weighted vote
+    parts = [_family_probs(F[f], y, Fte[f], splits, seed) for f in fams]
+    oof = np.concatenate([np.log(p[0] + 1e-4) for p in parts], 1); te = np.concatenate([np.log(p[1] + 1e-4) for p in parts], 1)
+    msplits = _folds(y, seed + 1)
+    accs = {C: np.mean([(_pipe(C, seed).fit(oof[a], y[a]).predict(oof[b]) == y[b]).mean() for a, b in msplits]) for C in CS}
+    Cm = max(CS, key=lambda c: (accs[c], -c))
+    res['stack'] = dict(test=float((_pipe(Cm, seed).fit(oof, y).predict(te) == yte).mean()), cv=float(accs[Cm]))
+    wv = np.array([p[2] for p in parts])
+    vote_oof = sum(wi * p[0] for wi, p in zip(wv, parts)); vote_te = sum(wi * p[1] for wi, p in zip(wv, parts))
+    res['vote'] = dict(test=float((classes[vote_te.argmax(1)] == yte).mean()), cv=float((classes[vote_oof.argmax(1)] == y).mean()))
+    # select: the way with the best CV accuracy on the training split (ties: the simpler, in this order)
+    order = ['equal', 'cv_weights', 'vote', 'stack']
+    pick = max(order, key=lambda k: (res[k]['cv'], -order.index(k)))
+    res['select'] = dict(test=res[pick]['test'], cv=res[pick]['cv'], picked=pick)
+    return res
+
+def combine(a):
+    from patchssl.vqshape import TOKEN_FAMILIES, HISTOGRAM_FAMILIES
+    import pandas as pd
+    rows_def = {'token': TOKEN_FAMILIES, 'token+histogram': TOKEN_FAMILIES + HISTOGRAM_FAMILIES}
+    files = sorted(Path(a.cache).glob('seed*_*.npz'))
+    if a.datasets != 'all': files = [f for f in files if f.stem.split('_', 1)[1] in a.datasets.split(',')]
+    if a.seed_files: files = [f for f in files if int(f.stem[4:].split('_')[0]) in a.seeds]
+    recs = []
+    for f in files:
+        t = time.time()
+        z = np.load(f)
+        seed, name = int(f.stem[4:].split('_')[0]), f.stem.split('_', 1)[1]
+        tr = {k: np.concatenate([z[f'train_{k}'], z[f'valid_{k}']]) for k in FAMILIES}
+        te = {k: z[f'test_{k}'] for k in FAMILIES}
+        y, yte = np.concatenate([z['train_y'], z['valid_y']]), z['test_y']
+        for row, fams in rows_def.items():
+            r = combine_one(fams, tr, te, y, yte, seed)
+            recs.append(dict(seed=seed, dataset=name, row=row, **{k: v['test'] for k, v in r.items()},
+                             picked=r['select']['picked'], mult=r['cv_weights']['mult'], cv={k: v['cv'] for k, v in r.items()}))
+        print(f"seed {seed} {name}: " + ' '.join(f"{r_['row']} " + ' '.join(f"{k} {r_[k]:.3f}" for k in ('equal', 'cv_weights', 'stack', 'vote', 'select')) + f" ({r_['picked']})"
+              for r_ in recs[-2:]) + f" [{time.time() - t:.0f} s]", flush=True)
+    df = pd.DataFrame(recs)
+    ways = ['equal', 'cv_weights', 'stack', 'vote', 'select']
+    per = df.groupby(['row', 'dataset'])[ways].mean()
+    mean = df.groupby(['row', 'seed'])[ways].mean()
+    lines = []
+    for row in rows_def:
+        t = per.loc[row].reset_index()
+        m = mean.loc[row]
+        t.loc[len(t)] = ['**mean**'] + [f"{m[k].mean():.3f} ± {m[k].std(ddof=1):.3f}" if len(m) > 1 else f"{m[k].mean():.3f}" for k in ways]
+        lines += [f"\n### {row}\n", md_table(t)]
+    picks = df.groupby('row')['picked'].value_counts().to_dict()
+    md = ("Ways of combining the feature families of `feature_families`, everything chosen by 5-fold CV over the training split "
+          "(see the script's docstring); test accuracy, mean over the pretraining seeds per set, mean ± sd over seeds of the 8-set mean.\n"
+          + '\n'.join(lines) + f"\n\nWhat `select` picked (row, way: count): {picks}")
+    write(a.name, dict(args=vars(a), records=recs), md)
+
 if __name__ == '__main__':
     p = parser(__doc__)
     p.add_argument('--cache', required=True); p.add_argument('--ckpts', default='')
     p.add_argument('--datasets', default='all'); p.add_argument('--combine', action='store_true')
+    p.add_argument('--seed-files', action='store_true', help='combine only the cached seeds given by --seeds')
     a = parse(p)
     if a.combine:
-        from vqshape_stack_combine import combine; combine(a)
+        combine(a)
     else: cache(a)

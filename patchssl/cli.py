@@ -392,15 +392,17 @@ def refusal(cmd, # a `Command`, or the name of one in `commands`
 
 # %% ../nbs/00g_cli.ipynb #ead95d54
 def refusals(cmd, # a `Command`, or the name of one in `commands`
-             cases:list, # `(probe name, argv, expected text or texts)` rows
+             cases:list, # `(probe name, argv, expected text(s))` rows, or `(..., out)` with the case's own output folder
              base:list=(), # arguments every case starts with
              out:str|Path|None=None, # the `--out` of every case (appended to its argv); left as it was
              commands:dict|None=None)->list: # `{'probe', 'message'}` per case
-    "`refusal` for a table of `cases`, each run as `base + argv + ['--out', out]`; every failing probe is reported at once; returns one row per probe."
+    "`refusal` for a table of `cases`, each run as `base + argv + ['--out', out]` (its own `out` when the row has one); every failing probe is reported at once; returns one row per probe."
     rows, fails = [], []
-    for name, argv, expect in cases:
-        args = [*base, *argv] + (['--out', out] if out is not None else [])
-        try: rows.append(dict(probe=name, message=refusal(cmd, args, expect, out, commands=commands)))
+    for case in cases:
+        name, argv, expect = case[:3]
+        o = case[3] if len(case) > 3 else out
+        args = [*base, *argv] + (['--out', o] if o is not None else [])
+        try: rows.append(dict(probe=name, message=refusal(cmd, args, expect, o, commands=commands)))
         except AssertionError as e: fails.append(f"- {name}: {e}")
     if fails: raise AssertionError(f"{len(fails)} of {len(cases)} probes failed:\n" + '\n'.join(fails))
     return rows

@@ -28,7 +28,7 @@ __all__ = ['LOSS_TERMS', 'VQSHAPE_PRESETS', 'TOKEN_FAMILIES', 'HISTOGRAM_FAMILIE
            'VQShapeLoss', 'LossTerm', 'CodeHealth', 'SeriesTarget', 'vqshape_learner', 'univariate_pool',
            'load_vqshape', 'tokenize', 'shape_fit', 'plot_code_gallery', 'plot_tokens', 'plot_code_on_classes',
            'token_features', 'code_histogram', 'window_scales', 'window_starts', 'tokenize_windows', 'feature_families',
-           'logistic_probe', 'classify_sets', 'vqshape_sets', 'vqshape_run']
+           'logistic_probe', 'classify_sets', 'vqshape_sets', 'vqshape_data', 'vqshape_run']
 
 # %% ../nbs/04_vqshape.ipynb #75d5c706
 LOSS_TERMS = ('ts', 'vq', 'shape', 'dist')  # series reconstruction, codebook, shape, spread
@@ -739,6 +739,7 @@ from .cli import Opt, Command, expect_files, OptionError
 # %% ../nbs/04_vqshape.ipynb #2c382ae9
 VQSHAPE_OPTS = [
     Opt('datasets', str, 'all', "comma-separated UCR/UEA sets shipped with aeon to pretrain on (their train splits, no labels), or 'all'", 'data'),
+    Opt('data', str, None, "a .npz file of your own series instead of --datasets: X_train [n, L, N], y_train (for --probe), optional X_valid/y_valid, X_test/y_test", 'data', nullable=True),
     Opt('valid_pct', float, 0.2, 'share of each train split held out for validation (pretraining loss, classifier choices)', 'data', min=0, max=1, min_exclusive=True, max_exclusive=True),
     Opt('seq_len', int, 256, 'every univariate series is resampled to this length', 'model', min=8),
     Opt('patch_len', int, 8, 'steps per patch', 'model', min=1),
@@ -760,6 +761,7 @@ VQSHAPE_OPTS = [
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
     Opt('seed', int, 0, 'seed of torch, numpy and random (and of the validation split)', 'train', min=0),
     Opt('probe', bool, True, 'classify every set from its tokens and code histograms (logistic regression, C chosen by 5-fold cross-validation over the training split)', 'downstream'),
+    Opt('resume', bool, False, 'continue an interrupted run in --out from its last checkpoint (vqshape.pt, written after every epoch); give the options of that run', ''),
     Opt('out', str, 'vqshape_run', 'folder for vqshape.pt, results.json, gallery.png, tokens.png', ''),
 ]
 
@@ -773,47 +775,111 @@ def vqshape_sets(text:str)->list:
     if bad or not names: raise OptionError(f"datasets={text!r}: {bad or 'no set named'} not among the sets at hand {have}; pass 'all' or some of them")
     return names
 
+# %% ../nbs/04_vqshape.ipynb #827ceb54
+def vqshape_data(o:dict)->list:
+    "The `ClassificationData` sets the options `o` name: `--data` (a user's .npz file, checked by `load_series_npz`) or the bundled `--datasets`; every input problem is an `OptionError` naming the fix."
+    from patchssl.data import load_uea
+    from patchssl.cli import load_series_npz
+    if o['data'] is not None:
+        return [load_series_npz(o['data'], min_steps=max(2, o['patch_len']), labels=o['probe'], valid_pct=o['valid_pct'], seed=o['seed'],
+                                short_fix=f"use longer series or a smaller --patch-len (now {o['patch_len']}: one patch)")]
+    datas = []
+    for n in vqshape_sets(o['datasets']):
+        try: datas.append(load_uea(n, o['valid_pct'], o['seed']))
+        except ValueError as e: raise OptionError(f"--datasets {n}: {e}") from None
+    return datas
+
+# %% ../nbs/04_vqshape.ipynb #eef6f96f
+_NOT_RUN_OPTS = ('out', 'resume', 'threads', 'probe')  # where and how a run is done, not what it trains
+
+def _history(learn)->list: return [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]
+
+def _resume_checkpoint(path:Path, model:VQShape, o:dict)->dict:
+    "The checkpoint `--resume` continues from, checked against this run's model and options; else an `OptionError` naming the fix."
+    from patchssl.transfer import load_checkpoint, CheckpointError
+    if not path.is_file(): raise OptionError(f"--resume: {path.parent} holds no {path.name} to continue from; run without --resume")
+    try: ck = load_checkpoint(path)
+    except CheckpointError as e: raise OptionError(f"--resume: {e}") from None
+    arch = ck['config'].get('arch')
+    if arch != 'VQShape': raise OptionError(f"--resume: {path} holds a {arch or ck['model']} checkpoint, not a VQShape: point --out at the folder of a vqshape run")
+    diff = [f"{k}={v!r} in the checkpoint, {model.config.get(k)!r} now" for k, v in ck['config'].items() if model.config.get(k) != v]
+    old = ck['extra'].get('options', {})
+    diff += [f"{k}={old[k]!r} in the checkpoint's run, {o[k]!r} now" for k in o if k not in _NOT_RUN_OPTS and k in old and old[k] != o[k]]
+    if diff: raise OptionError(f"--resume: {path} was written by another run ({'; '.join(diff[:6])}): give the options of that run, or start afresh without --resume")
+    if ck['epoch'] is None or 'history' not in ck['extra']: raise OptionError(f"--resume: {path} records no finished epoch; start afresh without --resume")
+    return ck
+
+class _KeepHistory(Callback):
+    "Before each epoch's checkpoint: the losses and metrics of every epoch so far (a resumed run's earlier part too) and the state of the smoothed training loss go into its `extra`; a resumed fit starts from that state."
+    order = 69  # after the recorder, before SaveCheckpoint
+    def __init__(self, save, prev:list, opts:dict, start:int=0, smooth:list|None=None): store_attr()
+    def before_fit(self):
+        if self.smooth is not None:  # the recorder's smoothed loss runs across epochs: continue it as the interrupted run had it
+            sl = self.learn.recorder.smooth_loss
+            sl.val, sl.count = torch.tensor(self.smooth[0], dtype=torch.float32), int(self.smooth[1])
+    def after_epoch(self):
+        if self.epoch < self.start: return
+        sl = self.learn.recorder.smooth_loss
+        self.save.extra = dict(options=self.opts, history=self.prev + _history(self.learn), smooth=[float(sl.val), int(sl.count)])
+
+
 # %% ../nbs/04_vqshape.ipynb #b61be2fa
 def vqshape_run(o:dict)->dict|None:
-    "`patchssl vqshape`: pretrain VQShape on the bundled sets (data-parallel under torchrun), save, draw the gallery, classify. Returns the results (None on ranks > 0)."
+    "`patchssl vqshape`: check the input, pretrain VQShape (checkpoint after every epoch; `--resume` continues; data-parallel under torchrun), draw the gallery, classify. Returns the results (None on ranks > 0)."
     from fastai.data.core import DataLoaders
-    from patchssl.data import load_uea, ArrayDataset
-    from patchssl.transfer import save_checkpoint, seed_everything
+    from patchssl.data import ArrayDataset
+    from patchssl.transfer import save_checkpoint, seed_everything, SaveCheckpoint, resume
     from patchssl.distributed import rank_world, fit_distributed
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     rank, world = rank_world()
-    datas = [load_uea(n, o['valid_pct'], o['seed']) for n in vqshape_sets(o['datasets'])]
+    if o['resume'] and world > 1: raise OptionError("--resume continues a run in one process: start it without torchrun")
+    datas = vqshape_data(o)
     try:
         model = VQShape(o['seq_len'], o['patch_len'], o['d_model'], o['n_heads'], o['n_layers'], o['tokenizer_layers'], o['decoder_layers'],
                         o['n_tokens'], o['n_codes'], o['dim_code'], o['len_s'], smooth=5, mask_ratio=o['mask_ratio'],
                         lambda_entropy=o['lambda_entropy'], dead_after=o['dead_after'] or None)
     except ValueError as e: raise OptionError(str(e)) from None  # e.g. seq_len not a multiple of patch_len: before any training
     tr, va = univariate_pool(datas, o['seq_len'])
-    if len(tr) < o['bs']: raise OptionError(f"bs={o['bs']} is larger than the {len(tr)} training series: lower --bs")
+    if len(tr) < o['bs']: raise OptionError(f"bs={o['bs']} is larger than the {len(tr)} training series: no full batch, no training step; lower --bs")
+    if not len(va): raise OptionError("no validation series (the pretraining loss and the code statistics need some): raise --valid-pct, or give X_valid in --data")
     dls = DataLoaders.from_dsets(ArrayDataset(tr), ArrayDataset(va), bs=o['bs'], num_workers=0)
-    out = Path(o['out'])
-    if rank == 0: print(f"VQShape: {sum(p.numel() for p in model.parameters()):,} parameters; pretraining {o['epochs']} epochs on {len(tr)} "
-                        f"univariate series from {len(datas)} sets" + (f", {world} processes" if world > 1 else ''), flush=True)
-    t0 = time.time()
+    out = Path(o['out']); path = out/'vqshape.pt'
+    opts = {k: v for k, v in o.items() if k not in ('out', 'resume')}  # what the run computes, not where: the result file does not depend on --out
+    ck = _resume_checkpoint(path, model, o) if o['resume'] else None  # before any training
     learn = vqshape_learner(dls, model)
-    if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed']): return None  # ranks > 0 end here
+    start, prev = 0, []
+    if world == 1:  # a checkpoint after every epoch (atomic: an interrupted run leaves the last complete one)
+        save = SaveCheckpoint(path, extra=dict(options=opts))
+        keep = _KeepHistory(save, [], opts)
+        learn.add_cbs([save, keep])
+        if ck is not None:  # weights, optimizer, random states and the loaders' shuffling of the last finished epoch
+            start, prev = resume(learn, path), ck['extra']['history']
+            keep.prev, keep.start, keep.smooth = prev, start, ck['extra'].get('smooth')
+    if rank == 0: print(f"VQShape: {sum(p.numel() for p in model.parameters()):,} parameters; pretraining {o['epochs']} epochs on {len(tr)} "
+                        f"univariate series from {len(datas)} sets" + (f", {world} processes" if world > 1 else '') +
+                        (f"; resuming after epoch {start}" if ck is not None else ''), flush=True)
+    t0 = time.time()
+    if start < o['epochs']:
+        if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'], **(dict(start_epoch=start) if start else {})): return None  # ranks > 0 end here
     secs = time.time() - t0
-    hist = [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]
-    ck = save_checkpoint(out/'vqshape.pt', model, learn.opt, o['epochs'], dict(options=o, history=hist))
+    hist = prev + (_history(learn) if start < o['epochs'] else [])
+    save_checkpoint(path, model, learn.opt, o['epochs'], dict(options=opts, history=hist), dls=dls)
     pool_idx = tokenize(model, va)['idx']
     plot_code_gallery(model, pool_idx, title=f"VQShape codes on the validation series of {len(datas)} sets, most used first").savefig(out/'gallery.png', dpi=120)
     plot_tokens(model, va[0, :, 0], title=f"a validation series of {datas[0].name} with its {model.n_tokens} tokens").savefig(out/'tokens.png', dpi=120)
-    res = dict(options=o, world_size=world, pretrain_seconds=round(secs, 1), history=hist, valid_codes=code_stats(pool_idx, model.n_codes),
-               shape_fit=shape_fit(model, va[:512]), checkpoint=str(ck))
-    print(f"saved {ck}; validation codes: {res['valid_codes']['used']:.0%} used, perplexity {res['valid_codes']['perplexity']:.1f}", flush=True)
+    res = dict(options=opts, world_size=world, history=hist, valid_codes=code_stats(pool_idx, model.n_codes),
+               shape_fit=shape_fit(model, va[:512]), checkpoint=path.name)
+    print(f"saved {path}; validation codes: {res['valid_codes']['used']:.0%} used, perplexity {res['valid_codes']['perplexity']:.1f}", flush=True)
     if o['probe']:
         res['classification'] = classify_sets(model, datas, o['seed'])
         print(f"{'set':<24}{'token':>8}{'hist':>8}  (test accuracy; C chosen by 5-fold CV on the training split)")
         for r in res['classification']: print(f"{r['dataset']:<24}{r['token']['test_acc']:>8.3f}{r['histogram']['test_acc']:>8.3f}")
-    (out/'results.json').write_text(json.dumps(res, indent=1))
+    (out/'results.json').write_text(json.dumps(res, indent=1))  # no timings: the same options and threads give the same file
+    (out/'timing.json').write_text(json.dumps(dict(pretrain_seconds=round(secs, 1), total_seconds=round(time.time() - t0, 1), resumed_after_epoch=start)))
     print(f"wrote {out/'results.json'}, {out/'gallery.png'} and {out/'tokens.png'} ({time.time() - t0:.0f} s)")
     return res
 
-VQSHAPE = Command('vqshape', "Pretrain VQShape shape tokens on the UCR/UEA sets shipped with aeon, save the checkpoint, draw the code gallery, classify from tokens.\n\n"
+VQSHAPE = Command('vqshape', "Pretrain VQShape shape tokens on the UCR/UEA sets shipped with aeon (or your own .npz), save the checkpoint, draw the code gallery, classify from tokens.\n\n"
+                  "A checkpoint is written after every epoch; --resume continues an interrupted run.\n"
                   "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli vqshape --threads 1",
                   VQSHAPE_OPTS, vqshape_run, check=expect_files('vqshape.pt', 'results.json', 'gallery.png', 'tokens.png'))
