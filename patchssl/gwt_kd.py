@@ -30,8 +30,8 @@ from .cli import Opt, Command, expect_files, OptionError
 __all__ = ['ROWS', 'ROW_TEXT', 'GWT_KD_OPTS', 'GWT_KD', 'WideBlock', 'WideResNet', 'WRN1d', 'WRN2d', 'MultimodalSlotAttention',
            'SlotCrossAttention', 'GlobalWorkspace', 'TwoTeacherKD', 'GWTLoss', 'GWTCallback', 'terms_frame',
            'BestEpoch', 'kd_learner', 'teacher_learner', 'GWTDataset', 'gwt_dls', 'predict', 'test_accuracy',
-           'time_per_sample', 'n_params', 'save_teacher', 'load_teacher', 'train_teachers', 'build_student',
-           'train_student', 'compare', 'gwt_kd_run']
+           'time_per_sample', 'n_params', 'save_teacher', 'load_teacher', 'train_teacher', 'train_teachers',
+           'build_student', 'train_student', 'compare', 'gwt_kd_data', 'gwt_kd_run']
 
 # %% ../nbs/05_gwt_kd.ipynb #b65de634
 # data loaders of this chapter live in chapter 00i (patchssl.tda); re-exported so old imports keep working
@@ -503,19 +503,24 @@ def _fit(learn:Learner, epochs:int, lr:float, seed:int, bar:bool=False)->bool:
         from patchssl.distributed import fit_distributed  # needs accelerate, only under torchrun
         return fit_distributed(learn, epochs, lr, seed=seed, last=False)
 
+def train_teacher(kind:str, # 'pi': the persistence-image teacher (`WRN2d`); 'sig': the raw-signal teacher (`WRN1d`)
+                  data:ClassificationData, pis:dict, depth:int=10, width:int=2, epochs:int=30, lr:float=3e-3, bs:int=16,
+                  seed:int=0, bar:bool=False)->WideResNet:
+    "Train one teacher from the seed `seed` (its own start: the same teacher whether or not the other was trained first), keeping its best validation epoch."
+    if kind not in ('pi', 'sig'): raise ValueError(f"kind={kind!r}: 'pi' (persistence-image teacher) or 'sig' (raw-signal teacher)")
+    seed_everything(seed)
+    R = pis['train'].shape[-1]
+    m = (WRN2d(data.n_vars, R, data.n_classes, depth, width) if kind == 'pi' else
+         WRN1d(data.n_vars, data.seq_len, data.n_classes, depth, width))
+    learn = teacher_learner(gwt_dls(data, pis, bs, inputs=(kind if kind == 'pi' else 'x',)), m)
+    _fit(learn, epochs, lr, seed, bar)
+    return m.eval()
+
 def train_teachers(data:ClassificationData, pis:dict, depth:int=10, width:int=2, epochs:int=30, lr:float=3e-3, bs:int=16,
                    seed:int=0, bar:bool=False)->tuple:
-    "Train the persistence-image teacher (`WRN2d`) and the raw-signal teacher (`WRN1d`), each keeping its best validation epoch (data-parallel under torchrun)."
-    out = []
-    for kind in ('pi', 'sig'):
-        seed_everything(seed)
-        R = pis['train'].shape[-1]
-        m = (WRN2d(data.n_vars, R, data.n_classes, depth, width) if kind == 'pi' else
-             WRN1d(data.n_vars, data.seq_len, data.n_classes, depth, width))
-        learn = teacher_learner(gwt_dls(data, pis, bs, inputs=(kind if kind == 'pi' else 'x',)), m)
-        _fit(learn, epochs, lr, seed, bar)
-        out.append(m.eval())
-    return tuple(out)
+    "Train the persistence-image teacher (`WRN2d`) and the raw-signal teacher (`WRN1d`) with `train_teacher`, each keeping its best validation epoch (data-parallel under torchrun)."
+    return tuple(train_teacher(k, data, pis, depth, width, epochs, lr, bs, seed, bar) for k in ('pi', 'sig'))
+
 
 # %% ../nbs/05_gwt_kd.ipynb #4f26dda3
 def build_student(row:str, data:ClassificationData, teacher_pi:WRN2d, teacher_sig:WRN1d, depth:int=10, width:int=1,
@@ -577,7 +582,7 @@ def compare(data:ClassificationData, pis:dict, rows:list|None=None, seed:int=0, 
 
 # %% ../nbs/05_gwt_kd.ipynb #723a74b9
 GWT_KD_OPTS = [
-    Opt('data', str, 'BasicMotions', 'data set', 'data', choices=GWT_SETS),
+    Opt('data', str, 'BasicMotions', f"a bundled set ({', '.join(GWT_SETS)}) or a .npz file of your own labelled series (X_train [n, L, N], y_train, X_test, y_test, optional X_valid/y_valid)", 'data'),
     Opt('valid_pct', float, 0.2, 'fraction of the UEA train split held out for validation (epoch choice)', 'data', min=0, max=1, min_exclusive=True, max_exclusive=True),
     Opt('resolution', int, 32, 'persistence image pixels per side', 'data', min=8),
     Opt('spread', float, 0.05, 'standard deviation of the Gaussian on each diagram point', 'data', min=0, min_exclusive=True),
@@ -600,40 +605,129 @@ GWT_KD_OPTS = [
     Opt('seed', int, 0, 'random seed (validation split, initialisation, shuffling)', 'train', min=0),
     Opt('threads', int, 1, 'torch CPU threads (per process under torchrun)', 'train', min=1),
     Opt('bar', bool, True, 'progress bar of every fit (rank 0)', 'train'),
+    Opt('resume', bool, False, 'continue an interrupted run in --out: the teachers and student rows it finished (each saved when trained) are loaded, the rest trained; give the options of that run', ''),
     Opt('out', str, 'gwt_kd_run', 'output folder', ''),
 ]
 
+# %% ../nbs/05_gwt_kd.ipynb #7dd0d323
 def _rows(text:str)->list:
     rows = [r.strip() for r in text.split(',') if r.strip()]
     bad = [r for r in rows if r not in ROWS]
     if bad or not rows: raise OptionError(f"rows={text!r}: {'unknown ' + ', '.join(bad) if bad else 'no row given'}; choose from {', '.join(ROWS)}")
     return rows
 
+def gwt_kd_data(o:dict)->ClassificationData:
+    "The standardised set of `--data`: a bundled set of `GWT_SETS`, or a user's .npz file checked by `load_series_npz`; every input problem an `OptionError` naming the fix."
+    from patchssl.cli import load_series_npz
+    if o['data'].endswith('.npz'):
+        return standardize_data(load_series_npz(o['data'], min_steps=4, short_fix='the wide-ResNets and persistence images need longer series',
+                                                labels=True, same_length=True, valid_pct=o['valid_pct'], seed=o['seed']))
+    if o['data'] not in GWT_SETS: raise OptionError(f"data={o['data']!r}: give one of {', '.join(GWT_SETS)}, or a .npz file of your own series")
+    try: return gwt_data(o['data'], o['valid_pct'], o['seed'])
+    except ValueError as e: raise OptionError(f"--data {o['data']}: {e}") from None
+
+# %% ../nbs/05_gwt_kd.ipynb #349a8ba9
+_NOT_RUN_OPTS = ('out', 'resume', 'threads', 'bar', 'cache', 'rows')  # where and how a run is done, not what a model of it trains
+
+class _Deployed(nn.Module):
+    "What a student row predicts with (the student, and the workspace if the row has one), with a config: the row's checkpoint."
+    def __init__(self, model:TwoTeacherKD, row:str):
+        super().__init__()
+        self.student, self.workspace = model.student, model.workspace
+        self.config = dict(arch='GWTStudent', row=row, infer=model.infer, student=model.student.config)
+
+def _plain_floats(v):
+    "Numbers of pandas / numpy records as Python floats (what a checkpoint's `extra` and results.json hold)."
+    if isinstance(v, dict): return {str(k): _plain_floats(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [_plain_floats(x) for x in v]
+    if isinstance(v, str): return v
+    return float(v)
+
+def _resume_state(out:Path, o:dict, rows:list, data:ClassificationData)->dict:
+    "Every checkpoint `--resume` finds in `out`, checked against this run (before any training): {'pi'/'sig': teacher, row: (record, terms, timing)}."
+    found, done = [], {}
+    def opts_of(path, ck):
+        old = ck['extra'].get('options', {})
+        diff = [f"{k}={old[k]!r} in the checkpoint's run, {o[k]!r} now" for k in o if k not in _NOT_RUN_OPTS and k in old and old[k] != o[k]]
+        if diff: raise OptionError(f"--resume: {path} was written by another run ({'; '.join(diff[:6])}): give the options of that run, or start afresh without --resume")
+    for kind, arch, name in (('pi', 'WRN2d', 'teacher_pi.pt'), ('sig', 'WRN1d', 'teacher_sig.pt')):
+        p = out/name
+        if not p.exists(): continue
+        found.append(name)
+        want = dict(n_classes=data.n_classes, depth=o['t_depth'], width=o['t_width']) | (dict(in_chans=data.n_vars, img_size=o['resolution']) if kind == 'pi'
+                                                                                         else dict(n_vars=data.n_vars, seq_len=data.seq_len))
+        try: done[kind] = load_teacher(p, arch, **want); opts_of(p, load_checkpoint(p))
+        except CheckpointError as e: raise OptionError(f"--resume: {e}") from None
+    for r in rows:
+        p = out/f'student_{r}.pt'
+        if not p.exists(): continue
+        found.append(p.name)
+        try: ck = load_checkpoint(p)
+        except CheckpointError as e: raise OptionError(f"--resume: {e}") from None
+        if ck['config'].get('arch') != 'GWTStudent' or ck['config'].get('row') != r:
+            raise OptionError(f"--resume: {p} holds a {ck['config'].get('arch') or ck['model']} checkpoint, not the student of row {r!r}: remove it, or start afresh")
+        opts_of(p, ck)
+        done[r] = (ck['extra']['record'], ck['extra']['terms'], ck['extra']['timing'])
+    if not found: raise OptionError(f"--resume: {out} holds no teacher or student checkpoint to continue from; run without --resume")
+    if any(r in done for r in rows) and len({'pi', 'sig'} & set(done)) < 2:
+        raise OptionError(f"--resume: {out} holds student rows but not both teachers they were distilled from; start afresh without --resume")
+    return done
+
+# %% ../nbs/05_gwt_kd.ipynb #cac8d64c
 def gwt_kd_run(o:dict)->pd.DataFrame|None:
-    "`patchssl gwt-kd`: persistence images, the two teachers (saved), every student row; prints and writes the comparison. Data-parallel under torchrun (None on ranks > 0)."
+    "`patchssl gwt-kd`: check the input, persistence images, the two teachers and every student row, each saved when trained (`--resume` loads those an interrupted run finished); prints the comparison, writes results.json (and timing.json). Data-parallel under torchrun (None on ranks > 0)."
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     rows, out = _rows(o['rows']), Path(o['out'])
     rank, world = _rank(), int(os.environ.get('WORLD_SIZE', 1))
-    data = gwt_data(o['data'], o['valid_pct'], o['seed'])
-    cache = o['cache'] or out / 'pi_cache'
-    pis = data_pis(data, o['resolution'], o['spread'], cache)
-    if rank == 0: print(f"{data}; persistence images {pis['train'].shape[1:]}" + (f"; {world} processes" if world > 1 else ''), flush=True)
-    tp, ts = train_teachers(data, pis, o['t_depth'], o['t_width'], o['teacher_epochs'], o['lr'], o['bs'], o['seed'], o['bar'])
-    if rank == 0:  # the images the PI teacher was trained on are divided by pis['scale']: a user of the checkpoint needs it
-        save_teacher(out / 'teacher_pi.pt', tp, pi_scale=pis['scale'].tolist()); save_teacher(out / 'teacher_sig.pt', ts)
-    df, learners, _ = compare(data, pis, rows, o['seed'], o['teacher_epochs'], o['epochs'], o['lr'], o['bs'], o['t_depth'], o['t_width'],
-                              o['s_depth'], o['s_width'], teachers=(tp, ts), bar=o['bar'], n_slots=o['n_slots'], n_heads=o['n_heads'] or None,
-                              n_iters=o['n_iters'], lam=o['lam'], T=o['T'], lam_align=o['lam_align'], spread=o['spread'])
+    if o['resume'] and world > 1: raise OptionError("--resume continues a run in one process: start it without torchrun")
+    data = gwt_kd_data(o)
+    if len(data.y_train) < o['bs'] * world:
+        raise OptionError(f"bs={o['bs']} (x {world} process(es)) is larger than the {len(data.y_train)} training series: no full batch, no training step; lower --bs")
+    opts = {k: v for k, v in o.items() if k not in ('out', 'resume')}  # what the run computes, not where: the result file does not depend on --out
+    done = _resume_state(out, o, rows, data) if o['resume'] else {}  # before any training
+    pis = data_pis(data, o['resolution'], o['spread'], o['cache'] or out / 'pi_cache')
+    if rank == 0: print(f"{data}; persistence images {pis['train'].shape[1:]}" + (f"; {world} processes" if world > 1 else '') +
+                        (f"; resuming: {', '.join(done)} already trained" if done else ''), flush=True)
+    teachers = {}
+    for kind, name in (('pi', 'teacher_pi.pt'), ('sig', 'teacher_sig.pt')):
+        if kind in done: teachers[kind] = done[kind]; continue
+        teachers[kind] = train_teacher(kind, data, pis, o['t_depth'], o['t_width'], o['teacher_epochs'], o['lr'], o['bs'], o['seed'], o['bar'])
+        if rank == 0:  # the PI teacher's images are divided by pis['scale']: a user of the checkpoint needs it
+            save_teacher(out / name, teachers[kind], options=opts, **(dict(pi_scale=pis['scale'].tolist()) if kind == 'pi' else {}))
+    tp, ts = teachers['pi'], teachers['sig']
+    X, y = data.X_test, data.y_test
+    recs, terms, timing = [], {}, {}
+    if rank == 0:
+        k = min(len(X), 16); t0 = time.perf_counter()
+        persistence_images(X[:k], data.pad_test[:k], pis['test'].shape[-1], o['spread'])  # the images' cost at test time
+        pi_time = (time.perf_counter() - t0) / k
+        recs = [dict(row='teacher_pi', method='teacher on persistence images', acc=test_accuracy(tp, pis['test'], y), params=n_params(tp)),
+                dict(row='teacher_sig', method='teacher on raw series', acc=test_accuracy(ts, X, y), params=n_params(ts))]
+        timing = dict(teacher_pi=dict(s_per_sample=time_per_sample(tp, pis['test']), pi_s_per_sample=pi_time),
+                      teacher_sig=dict(s_per_sample=time_per_sample(ts, X), pi_s_per_sample=0.))
+    for r in rows:
+        if r in done: rec, terms[r], timing[r] = done[r]; recs.append(rec); continue
+        learn = train_student(r, data, pis, tp, ts, o['epochs'], o['lr'], o['bs'], o['seed'], o['lam'], o['T'], o['lam_align'], o['bar'],
+                              depth=o['s_depth'], width=o['s_width'], n_slots=o['n_slots'], n_heads=o['n_heads'] or None, n_iters=o['n_iters'])
+        if rank: continue
+        m = learn.model.eval()
+        rec = dict(row=r, method=ROW_TEXT[r], acc=test_accuracy(m, X, y), params=m.n_deployed_params())
+        terms[r] = _plain_floats(terms_frame(learn).groupby('epoch').mean().reset_index().to_dict('records'))
+        timing[r] = dict(s_per_sample=time_per_sample(m, X), pi_s_per_sample=0.)
+        save_checkpoint(out / f'student_{r}.pt', _Deployed(m, r), extra=dict(options=opts, record=rec, terms=terms[r], timing=timing[r]))
+        recs.append(rec)
     if world > 1:
         from patchssl.distributed import end_distributed
         if not end_distributed(): return None  # ranks > 0 end here; rank 0 reports
+    df = pd.DataFrame([rec | timing[rec['row']] for rec in recs])
     print(df.to_string(index=False, formatters={'acc': '{:.3f}'.format, 's_per_sample': '{:.2e}'.format, 'pi_s_per_sample': '{:.2e}'.format}))
-    res = dict(options=o, world_size=world, data=str(data), table=df.to_dict('records'),
-               terms={r: terms_frame(l).groupby('epoch').mean().reset_index().to_dict('records') for r, l in learners.items()})
-    (out / 'results.json').write_text(json.dumps(res, indent=1, default=float))
+    res = dict(options=opts, world_size=world, data=str(data), table=recs, terms=terms)
+    (out / 'results.json').write_text(json.dumps(res, indent=1))  # no timings: the same options and threads give the same file
+    (out / 'timing.json').write_text(json.dumps(timing, indent=1))
     return df
 
 GWT_KD = Command('gwt-kd', "Two-teacher distillation through a global workspace (mGLW-KD): persistence images, a PI teacher and a signal\n"
                  "teacher, then the student rows; prints test accuracy, parameters and inference time of each.\n\n"
+                 "Every teacher and student row is saved when trained; --resume continues an interrupted run.\n"
                  "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli gwt-kd --threads 1",
                  GWT_KD_OPTS, gwt_kd_run, check=expect_files('results.json', 'teacher_pi.pt', 'teacher_sig.pt'))
