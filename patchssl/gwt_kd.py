@@ -503,6 +503,7 @@ def _fit(learn:Learner, epochs:int, lr:float, seed:int, bar:bool=False)->bool:
         from patchssl.distributed import fit_distributed  # needs accelerate, only under torchrun
         return fit_distributed(learn, epochs, lr, seed=seed, last=False)
 
+# %% ../nbs/05_gwt_kd.ipynb #d7cffc6c
 def train_teacher(kind:str, # 'pi': the persistence-image teacher (`WRN2d`); 'sig': the raw-signal teacher (`WRN1d`)
                   data:ClassificationData, pis:dict, depth:int=10, width:int=2, epochs:int=30, lr:float=3e-3, bs:int=16,
                   seed:int=0, bar:bool=False)->WideResNet:
@@ -516,11 +517,11 @@ def train_teacher(kind:str, # 'pi': the persistence-image teacher (`WRN2d`); 'si
     _fit(learn, epochs, lr, seed, bar)
     return m.eval()
 
+# %% ../nbs/05_gwt_kd.ipynb #dc54f22f
 def train_teachers(data:ClassificationData, pis:dict, depth:int=10, width:int=2, epochs:int=30, lr:float=3e-3, bs:int=16,
                    seed:int=0, bar:bool=False)->tuple:
     "Train the persistence-image teacher (`WRN2d`) and the raw-signal teacher (`WRN1d`) with `train_teacher`, each keeping its best validation epoch (data-parallel under torchrun)."
     return tuple(train_teacher(k, data, pis, depth, width, epochs, lr, bs, seed, bar) for k in ('pi', 'sig'))
-
 
 # %% ../nbs/05_gwt_kd.ipynb #4f26dda3
 def build_student(row:str, data:ClassificationData, teacher_pi:WRN2d, teacher_sig:WRN1d, depth:int=10, width:int=1,
