@@ -28,10 +28,10 @@ from .distill import FrozenTeacher
 from .transfer import TrainGuard
 
 # %% auto #0
-__all__ = ['SD_STRATEGIES', 'SD_SCHEDULES', 'SCORE_TYPES', 'SD_SCORES', 'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE',
-           'SDMAELoss', 'TwoStageSchedule', 'PseudoAnomalies', 'sd_mae_learner', 'step_errors', 'last_n_mask',
-           'window_scores', 'point_scores', 'sd_scores', 'plot_teacher_student', 'repair_check', 'window_scores_all',
-           'position_sensitivity', 'fit_sd_mae', 'run_ablation']
+__all__ = ['SD_STRATEGIES', 'SD_SCHEDULES', 'SCORE_TYPES', 'FUSIONS', 'SD_SCORES', 'ABLATION_VARIANTS', 'sd_masking_callback',
+           'SDMAE', 'SDMAELoss', 'TwoStageSchedule', 'PseudoAnomalies', 'sd_mae_learner', 'step_errors', 'last_n_mask',
+           'window_scores', 'point_scores', 'fuse_scores', 'choose_fusion', 'sd_scores', 'plot_teacher_student',
+           'repair_check', 'window_scores_all', 'position_sensitivity', 'fit_sd_mae', 'run_ablation']
 
 # %% ../nbs/02_sd_mae.ipynb #75991ef5
 SD_STRATEGIES = ('patch', 'token', 'temporal', 'feature')
@@ -168,13 +168,15 @@ class SDMAELoss:
                  detach_teacher:bool=True, # stop the gradient through the teacher in the discrepancy term
                  stage:int=0, # 0 joint, 1 teacher reconstruction only, 2 discrepancy only
                  visible_weight:float=0., # weight of the same terms on the visible cells (> 0 to score windows shown whole)
+                 repair_weight:float=0., # weight of an extra teacher term on the cells a pseudo-anomaly changed (`PseudoAnomalies`)
                 ):
-        if visible_weight < 0: raise ValueError(f"visible_weight={visible_weight} must be >= 0")
+        for nm, v in (('visible_weight', visible_weight), ('repair_weight', repair_weight)):
+            if v < 0: raise ValueError(f"{nm}={v} must be >= 0")
         store_attr()
-        self.last = {}
+        self.last, self.changed = {}, None   # `changed`: step mask [B, L, N] of the cells `PseudoAnomalies` altered in this batch
 
     def parts(self, pred:tuple, target:Tensor, mask:Tensor)->dict:
-        "The loss terms as tensors: 'teacher', 'student', 'discrepancy' (those defined)."
+        "The loss terms as tensors: 'teacher', 'student', 'discrepancy' (those defined), and 'repair' in a batch with pseudo-anomalies."
         t, s = pred
         target, mask = _to_steps(target, mask)
         vis = ~mask
@@ -186,6 +188,9 @@ class SDMAELoss:
         if t is not None: out['teacher'] = term(t, target)
         if s is not None: out['student'] = term(s, target)
         if t is not None and s is not None: out['discrepancy'] = term(s, t.detach() if self.detach_teacher else t)
+        ch = self.changed
+        if t is not None and self.repair_weight and ch is not None and ch.shape == t.shape and ch.any():
+            out['repair'] = masked_loss(t, target, ch, self.kind)   # the teacher against the clean window where the input was altered
         return out
 
     def __call__(self, pred, target, mask):
@@ -193,15 +198,15 @@ class SDMAELoss:
         self.last = {k: float(v.detach()) for k, v in p.items()}
         if self.stage == 1:
             if 'teacher' not in p: raise ValueError("stage 1 trains the teacher, but the model has none")
-            return p['teacher']
+            return p['teacher'] + self.repair_weight * p.get('repair', 0.)
         if self.stage == 2:
             if 'discrepancy' not in p: raise ValueError("stage 2 trains the student on the teacher: the model needs both decoders")
             return p['discrepancy']
-        loss = p.get('teacher', 0.) + p.get('student', 0.)
+        loss = p.get('teacher', 0.) + p.get('student', 0.) + self.repair_weight * p.get('repair', 0.)
         if self.use_discrepancy_loss and 'discrepancy' in p: loss = loss + self.lambda_disc * p['discrepancy']
         return loss
 
-    def __repr__(self): return f"SDMAELoss(lambda_disc={self.lambda_disc}, stage={self.stage}, visible_weight={self.visible_weight})"
+    def __repr__(self): return f"SDMAELoss(lambda_disc={self.lambda_disc}, stage={self.stage}, visible_weight={self.visible_weight}, repair_weight={self.repair_weight})"
 
 def _part_metric(name):
     def f(pred, target, mask): return SDMAELoss().parts(pred, target, mask)[name]
@@ -256,7 +261,9 @@ class PseudoAnomalies(Callback):
     def before_fit(self): self.rng, self.n_injected = np.random.default_rng(self.seed), 0
 
     def before_batch(self):
-        if not self.training or getattr(self.learn.loss_func, 'stage', 0) == 2: return   # the student sees normal data only
+        lf = self.learn.loss_func
+        if hasattr(lf, 'changed'): lf.changed = None                                     # no altered cells unless set below
+        if not self.training or getattr(lf, 'stage', 0) == 2: return                     # the student sees normal data only
         x, mask = self.learn.xb
         B, L, N = x.shape
         hit = np.flatnonzero(self.rng.random(B) < self.frac)
@@ -270,6 +277,7 @@ class PseudoAnomalies(Callback):
                                        seed=int(self.rng.integers(2**31)))
             xc[i] = torch.from_numpy(w).to(x)
         self.n_injected += len(hit)
+        if hasattr(lf, 'changed'): lf.changed = xc != x                                  # for `SDMAELoss(repair_weight>0)`
         self.learn.xb = (xc, mask)
 
 # %% ../nbs/02_sd_mae.ipynb #b2c00005
@@ -288,11 +296,14 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
                    stage1:int|float=0.5, # epochs (int) or fraction of the epochs (float) of stage 1 in the two-stage schedules
                    pseudo_frac:float=0.25, # fraction of stage-1 windows with a pseudo-anomaly ('two_stage_pseudo')
                    visible_weight:float=1., # loss weight of the visible cells (`SDMAELoss`); > 0 to score windows shown whole
+                   repair_weight:float=0., # extra teacher loss on the cells a pseudo-anomaly changed ('two_stage_pseudo' only)
                    **model_kwargs, # passed to `SDMAE` (patch_len, d_model, n_layers, use_teacher, ...)
                   )->Learner:
     "A fastai `Learner` for `SDMAE` with masking, loss terms as metrics and one of the training schedules."
     if two_stage: schedule, stage1 = 'two_stage', two_stage
     if schedule not in SD_SCHEDULES: raise ValueError(f"unknown schedule {schedule!r}; choose one of {SD_SCHEDULES}")
+    if repair_weight and schedule != 'two_stage_pseudo':
+        raise ValueError(f"repair_weight={repair_weight} weights cells changed by pseudo-anomalies, which only schedule='two_stage_pseudo' injects")
     x = dls.train_ds[0][0]
     if x.ndim != 2: raise ValueError(f"items must be windows [L, N], got shape {tuple(x.shape)}")
     if seed is not None: torch.manual_seed(seed)
@@ -304,7 +315,7 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
                                             ('discrepancy', model.use_teacher and model.use_student)) if on]
     sched = [] if schedule == 'joint' else [TwoStageSchedule(stage1)]
     if schedule == 'two_stage_pseudo': sched.append(PseudoAnomalies(pseudo_frac, seed=1234 + (seed or 0)))
-    return Learner(dls, model, loss_func=SDMAELoss(lambda_disc, use_discrepancy_loss, visible_weight=visible_weight), opt_func=Adam,
+    return Learner(dls, model, loss_func=SDMAELoss(lambda_disc, use_discrepancy_loss, visible_weight=visible_weight, repair_weight=repair_weight), opt_func=Adam,
                    lr=lr, cbs=[mcb, TrainGuard()] + sched + list(cbs or []), metrics=metrics)
 
 # %% ../nbs/02_sd_mae.ipynb #5ff0d98e
@@ -400,6 +411,51 @@ def point_scores(model:SDMAE, series, # long series `[T, N]` (or `[T]` for N=1)
     except ValueError as err: raise ValueError(f"{err}; with positions={positions} use a window stride <= n_last={n_last} "
                                                f"(got {stride or n_last}) or positions=None") from None
 
+# %% ../nbs/02_sd_mae.ipynb #f5e00002
+FUSIONS = ('z', 'rank')
+
+def fuse_scores(reconstruction, discrepancy, # scores of the series to score `[T]`
+                normal_reconstruction, normal_discrepancy, # the same detectors on data taken as normal (no labels)
+                weight:float=1., # weight of the discrepancy; 0 = the reconstruction alone
+                method:str='z', # 'z': robust z-scores summed; 'rank': percentiles in the pooled scores, averaged
+               )->tuple: # (fused scores of the series, fused scores of the normal data)
+    "Reconstruction + `weight` x discrepancy, made comparable by robust z-scores (`standardize_scores`) or by ranks."
+    if method not in FUSIONS: raise ValueError(f"unknown fusion {method!r}; choose one of {FUSIONS}")
+    if not weight >= 0: raise ValueError(f"weight={weight} must be >= 0")
+    r, d = np.asarray(reconstruction, float), np.asarray(discrepancy, float)
+    nr, nd = np.asarray(normal_reconstruction, float), np.asarray(normal_discrepancy, float)
+    if r.shape != d.shape or nr.shape != nd.shape:
+        raise ValueError(f"the two scores of a series must have one shape: {r.shape} / {d.shape}, normal {nr.shape} / {nd.shape}")
+    if method == 'z':
+        f = lambda a, ref: standardize_scores(a, ref)
+        return f(r, nr) + weight * f(d, nd), f(nr, nr) + weight * f(nd, nd)
+    def pct(a, ref):   # percentile of each score among the series and the normal data together
+        pool = np.sort(np.concatenate([a, ref]))
+        return (np.searchsorted(pool, a, 'right') / len(pool), np.searchsorted(pool, ref, 'right') / len(pool))
+    (pr, pnr), (pd_, pnd) = pct(r, nr), pct(d, nd)
+    return (pr + weight * pd_) / (1 + weight), (pnr + weight * pnd) / (1 + weight)
+
+
+# %% ../nbs/02_sd_mae.ipynb #f5e00004
+def choose_fusion(scores:dict, # validation scores `{name: [T]}` holding 'reconstruction' and the `partners`
+                  normal:dict, # the same scores on data taken as normal
+                  labels, # step labels of the validation series
+                  weights:tuple=(0., .25, .5, 1., 2.), methods:tuple=FUSIONS,
+                  partners:tuple=('discrepancy',), # scores that may be fused with the reconstruction
+                 )->pd.DataFrame: # one row per (partner, method, weight), best AUC-ROC first
+    "Every fusion of the reconstruction with a partner score, ranked by point AUC-ROC on a labelled validation series."
+    from sklearn.metrics import roc_auc_score
+    y = check_labels(labels, scores['reconstruction'], 'validation labels')
+    rows = []
+    for pt in partners:
+        if pt not in scores: raise ValueError(f"partner score {pt!r} is not among the scores {sorted(scores)}")
+        for m in methods:
+            for w in weights:
+                f, _ = fuse_scores(scores['reconstruction'], scores[pt], normal['reconstruction'], normal[pt], w, m)
+                rows.append(dict(partner=pt, method=m, weight=w, auc_roc=roc_auc_score(y, f)))
+    return pd.DataFrame(rows).sort_values('auc_roc', ascending=False, kind='stable').reset_index(drop=True)
+
+
 # %% ../nbs/02_sd_mae.ipynb #h1s00003
 SD_SCORES = ('discrepancy', 'reconstruction', 'combined')
 
@@ -409,6 +465,8 @@ def sd_scores(model:SDMAE, series, # long series `[T, N]` to score
               masking:str='none', # as `point_scores`
               stride:int=10, # window stride of `point_scores`
               bs:int=512,
+              weight:float=1., # weight of the discrepancy in 'combined' (`fuse_scores`)
+              fusion:str='z', # 'z' or 'rank' (`fuse_scores`)
              )->tuple: # (scores of `series`, scores of `normal`): dicts `{name: [T]}` for the names in `SD_SCORES`
     "Discrepancy, reconstruction and their standardised sum for every step of `series`, and the same for `normal` (for label-free thresholds)."
     _check_score(model, 'discrepancy')
@@ -416,7 +474,8 @@ def sd_scores(model:SDMAE, series, # long series `[T, N]` to score
     for sc in ('discrepancy', 'reconstruction'):
         for o, a in zip(out, (series, normal)):
             o[sc] = smooth_scores(point_scores(model, a, sc, stride=stride, bs=bs, masking=masking), smooth)
-    for o in out: o['combined'] = sum(standardize_scores(o[sc], out[1][sc]) for sc in ('discrepancy', 'reconstruction'))
+    out[0]['combined'], out[1]['combined'] = fuse_scores(out[0]['reconstruction'], out[0]['discrepancy'], out[1]['reconstruction'],
+                                                         out[1]['discrepancy'], weight, fusion)
     return out
 
 # %% ../nbs/02_sd_mae.ipynb #b2c00015
@@ -455,7 +514,7 @@ def repair_check(model:SDMAE, windows, # clean windows `[B, L, N]`
                  magnitude:float=3., # of each injected event, in standard deviations of the window
                  seed:int=0,
                 )->pd.DataFrame: # mean squared differences; rows: pairs, columns: 'changed cells', 'other cells'
-    "Inject one event per clean window (the kinds of `ANOMALY_KINDS` in turn), show the windows whole, and compare input, clean window, teacher and student."
+    "Inject one event per clean window (the kinds of `ANOMALY_KINDS` in turn), show the windows whole, and compare input, clean window, teacher and student; and the teacher with the event hidden."
     _check_score(model, 'discrepancy')
     w = check_series(torch.as_tensor(np.asarray(windows, dtype=np.float32)))
     L = w.shape[1]
@@ -464,10 +523,13 @@ def repair_check(model:SDMAE, windows, # clean windows `[B, L, N]`
                                                         magnitude, seed=seed + i)[0]) for i in range(len(xn))])
     was = model.training; model.eval()
     dev = next(model.parameters()).device
-    with torch.no_grad(): t, s = (o.cpu() for o in model(xc.to(dev), torch.zeros_like(xc, dtype=torch.bool, device=dev)))
-    model.train(was)
     hit = xc != w
-    pairs = {'input - clean': (xc, w), 'teacher - clean': (t, w), 'teacher - input': (t, xc), 'teacher - student': (t, s)}
+    with torch.no_grad():
+        t, s = (o.cpu() for o in model(xc.to(dev), torch.zeros_like(xc, dtype=torch.bool, device=dev)))
+        th = model(xc.to(dev), hit.to(dev))[0].cpu()     # the event hidden: the best the context alone allows this teacher
+    model.train(was)
+    pairs = {'input - clean': (xc, w), 'teacher - clean': (t, w), 'teacher - input': (t, xc), 'teacher - student': (t, s),
+             'teacher, event hidden - clean': (th, w)}
     return pd.DataFrame({nm: {'changed cells': ((a - b) ** 2)[hit].mean().item(), 'other cells': ((a - b) ** 2)[~hit].mean().item()}
                          for nm, (a, b) in pairs.items()}).T
 
