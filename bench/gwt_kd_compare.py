@@ -20,28 +20,25 @@ of the vertical axis), chosen on the student alone's validation accuracy (`bench
 
 Results are written after every (set, seed), so an interrupted run leaves the finished part in `bench/results/`.
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table
+from common import parser, parse, write, md_table
 from patchssl.gwt_kd import gwt_data, data_pis, compare, ROWS, ROW_TEXT, terms_frame, test_accuracy, DAPHNET_TASK
 
-p = argparse.ArgumentParser()
+p = parser(__doc__, name='gwt_kd_compare', seeds='3')  # --threads, --seeds (a count, list or range), --name, --quick, --out
 p.add_argument('--sets', default='BasicMotions,PickupGestureWiimoteZ,Daphnet')
-p.add_argument('--seeds', type=int, default=3)
 p.add_argument('--rows', default=','.join(ROWS), help=f"student rows, comma-separated, from {', '.join(ROWS)} (student, kd_fixed and gwt are needed)")
 p.add_argument('--teacher-epochs', type=int, default=30)
 p.add_argument('--epochs', type=int, default=30)
 p.add_argument('--lam', type=float, default=0.9, help='weight of distillation against cross-entropy (chosen on validation: see the docstring)')
 p.add_argument('--T', type=float, default=2., help='distillation temperature (chosen on validation)')
 p.add_argument('--lr', type=float, default=3e-3, help='peak learning rate of teachers and students')
-p.add_argument('--threads', type=int, default=1)
-p.add_argument('--name', default='gwt_kd_compare')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache', help='folder caching the persistence images')
 p.add_argument('--no-figure', action='store_true', help='do not write nbs/images/gwt_kd_c.png')
-a = p.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(p)
+if a.quick: a.teacher_epochs, a.epochs, a.seeds = 2, 2, a.seeds[:1]
 SETS = a.sets.split(',')
 RUN_ROWS = a.rows.split(',')
 if not {'student', 'kd_fixed', 'gwt'} <= set(RUN_ROWS) or set(RUN_ROWS) - set(ROWS): raise SystemExit(f"--rows {a.rows}: rows from {list(ROWS)}, with student, kd_fixed and gwt")
@@ -87,7 +84,7 @@ def report(recs:list, cs:list, done:bool):
     cmean = call.groupby(['set', 'epoch']).c.mean().unstack(0)
     seeds_done = res.groupby('set').seed.nunique().to_dict()
     head = ("" if done else f"**Partial (run interrupted or still running): seeds finished per set {seeds_done}.**\n\n")
-    md = (head + f"Test accuracy, mean ± std over {a.seeds} seeds (same fixed validation part for every seed; each model keeps its best "
+    md = (head + f"Test accuracy, mean ± std over {len(a.seeds)} seeds (same fixed validation part for every seed; each model keeps its best "
           f"validation epoch). Teachers {a.teacher_epochs} epochs, students {a.epochs} epochs, lr {a.lr:g}, lam {a.lam:g}, T {a.T:g}, "
           f"persistence images normalised per channel, Daphnet task {DAPHNET_TASK}, CPU, {a.threads} thread(s); total {(time.time() - t_start) / 60:.1f} min.\n\n" + md_table(tab) +
           "\n\nValidation accuracy of the kept epoch (teachers: of the kept model), mean over seeds:\n\n" + md_table(gv) +
@@ -102,14 +99,14 @@ def report(recs:list, cs:list, done:bool):
           "\n\nMean of c = d1/(d1+d2) per epoch of the workspace row (first, middle, last epoch):\n\n" +
           md_table(cmean.iloc[[0, len(cmean) // 2, -1]].reset_index().round(3)))
     write(a.name, dict(args=vars(a), daphnet=DAPHNET_TASK, finished=done, seeds_done=seeds_done, rows=res.to_dict('records'),
-                       paired=summ.to_dict('records'), c_per_epoch=cmean.reset_index().to_dict('records')), md)
+                       paired=summ.to_dict('records'), c_per_epoch=cmean.reset_index().to_dict('records')), md, out=a.out)
     return cmean
 
 recs, cs, t_start = [], [], time.time()
 for name in SETS:
     data = gwt_data(name)  # the validation part is fixed (seed 0) for every seed below
     pis = data_pis(data, cache_dir=Path(a.cache))  # normalised per channel (the default)
-    for seed in range(a.seeds):
+    for seed in a.seeds:
         t0 = time.time()
         df, learners, (tp, ts) = compare(data, pis, RUN_ROWS, seed=seed, teacher_epochs=a.teacher_epochs, student_epochs=a.epochs, lr=a.lr, lam=a.lam, T=a.T)
         df['set'], df['seed'], df['n_test'] = name, seed, len(data.y_test)
@@ -119,12 +116,12 @@ for name in SETS:
         recs.append(df)
         tf = terms_frame(learners['gwt']); tf['set'], tf['seed'] = name, seed; cs.append(tf)
         print(f"{name} seed {seed}: {time.time() - t0:.0f} s", dict(zip(df.row, df.acc.round(3))), flush=True)
-        last = name == SETS[-1] and seed == a.seeds - 1
+        last = name == SETS[-1] and seed == a.seeds[-1]
         if not last: report(recs, cs, done=False)
 cmean = report(recs, cs, done=True)
-if not a.no_figure:
+if not a.no_figure and not a.quick:
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3))
     for s in cmean.columns: ax.plot(cmean.index, cmean[s], 'o-', ms=3, label=s)
-    ax.set(xlabel='epoch', ylabel='mean c (weight of the PI teacher)', title=f'c over training, workspace row, mean of {a.seeds} seeds'); ax.legend()
+    ax.set(xlabel='epoch', ylabel='mean c (weight of the PI teacher)', title=f'c over training, workspace row, mean of {len(a.seeds)} seeds'); ax.legend()
     fig.tight_layout(); fig.savefig(Path(__file__).resolve().parents[1] / 'nbs' / 'images' / 'gwt_kd_c.png', dpi=90)

@@ -30,11 +30,11 @@ rows `student`, `kd_fixed` and `gwt` of that file.
     nice -n 10 python bench/gwt_kd_fix.py --threads 1 --sets PickupGestureWiimoteZ --first-seed 2 --seeds 4 --name gwt_kd_fix_seeds2to5
     nice -n 10 python bench/gwt_kd_fix.py --threads 1 --test --rows gwt,gwt_mem --name gwt_kd_fix_test
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table
+from common import parser, parse, write, md_table
 from gwt_kd_common import compare_reference, reference_data, reference_teachers
 from patchssl.gwt_kd import train_teachers, train_student, BestEpoch, test_accuracy
 
@@ -44,21 +44,19 @@ VARIANTS = {  # name: (row of ROWS, model options)
     'gwt_own': ('gwt', dict(logits='student', infer='skip')), 'gwt_mem': ('gwt', dict(logits='memory')),
     'gwt_drop': ('gwt', dict(logits='slots', slot_drop=0.5)),
 }
-p = argparse.ArgumentParser()
+p = parser(__doc__, name='gwt_kd_fix', seeds='2')  # --threads, --seeds, --name, --quick, --out
 p.add_argument('--sets', default=None, help='default: PickupGestureWiimoteZ,Daphnet (validation), all three sets (--test)')
-p.add_argument('--seeds', type=int, default=None, help='default: 2 (validation), 3 (--test)')
-p.add_argument('--first-seed', type=int, default=0, help='seeds first-seed .. first-seed + seeds - 1')
+p.add_argument('--first-seed', type=int, default=None, help='with --seeds N: seeds first-seed .. first-seed + N - 1 (--seeds defaults: 2 for validation, 3 with --test)')
 p.add_argument('--rows', default=None, help=f"comma-separated, from {', '.join(VARIANTS)}; default: all (validation)")
 p.add_argument('--test', action='store_true', help='test accuracy of --rows, paired with the reference')
 p.add_argument('--reference', default='gwt_kd_compare_2s', help='the comparison run (bench/results/NAME.json) to pair with and take settings from')
-p.add_argument('--threads', type=int, default=1)
-p.add_argument('--name', default='gwt_kd_fix')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
-a = p.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(p)
+if a.test and not any(v == '--seeds' or v.startswith('--seeds=') for v in sys.argv[1:]): a.seeds = [0, 1, 2]
+if a.first_seed is not None: a.seeds = [a.first_seed + i for i in range(len(a.seeds))]
 ra, daphnet, prev = compare_reference(a.reference)
 sets = (a.sets or ('BasicMotions,PickupGestureWiimoteZ,Daphnet' if a.test else 'PickupGestureWiimoteZ,Daphnet')).split(',')
-seeds = a.seeds or (3 if a.test else 2)
+seeds = a.seeds
 rows = (a.rows or ','.join(VARIANTS)).split(',')
 bad = [r for r in rows if r not in VARIANTS]
 if bad: raise SystemExit(f"unknown rows {bad}; choose from {list(VARIANTS)}")
@@ -106,19 +104,19 @@ def report(recs, t_start):
         cols = [c for c in ['val_best', 'val_last5', 'train_teacher', 'train_memory', 'train_skip', 'valid_teacher', 'valid_memory', 'valid_skip']
                 if c in res.columns]
         tab = g[cols].mean().round(3).reset_index()
-        md = (f"Validation only (the test splits are not read), mean over seeds {a.first_seed}..{a.first_seed + seeds - 1}; settings of `bench/gwt_kd_compare.py` "
+        md = (f"Validation only (the test splits are not read), mean over seeds {seeds[0]}..{seeds[-1]}; settings of `bench/gwt_kd_compare.py` "
               f"(teachers and students {ra['epochs']} epochs, lr {ra['lr']:g}, lam {ra['lam']:g}, T {ra['T']:g}); total "
               f"{(time.time() - t_start) / 60:.1f} min. `val_best` = validation accuracy of the kept epoch (the path the row is "
               "tested with), `val_last5` = mean over the last 5 epochs. Workspace rows, at the kept epoch in eval mode: accuracy on "
               "the train / validation part when the head reads the student features after cross-attention to this sample's "
               "teacher slots (`*_teacher`, the training path of `gwt`), to the memory slots (`*_memory`, its test path), or "
               "without the workspace (`*_skip`).\n\n" + md_table(tab) + "\n\nPer seed:\n\n" + md_table(res.round(3)))
-    write(a.name, dict(args=vars(a), compare_args=ra, rows=recs), md)
+    write(a.name, dict(args=vars(a), compare_args=ra, rows=recs), md, out=a.out)
 
 recs, t_start = [], time.time()
 for name in sets:
     data, pis = reference_data(name, daphnet, a.cache)
-    for seed in range(a.first_seed, a.first_seed + seeds):
+    for seed in seeds:
         t0 = time.time()
         if a.test: tp, ts, r = reference_teachers(name, seed, data, pis, ra, prev)
         else: tp, ts = train_teachers(data, pis, epochs=ra['teacher_epochs'], lr=ra['lr'], seed=seed)  # the test split is not read

@@ -5,17 +5,16 @@ student alone and minus the fixed 0.3 / 0.7 two-teacher baseline, per set.
 
     python bench/gwt_kd_paired.py [--run gwt_kd_compare_10seeds]
 """
-import argparse, json, sys
+import json, sys
 from pathlib import Path
 import pandas as pd
 from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table, RESULTS
+from common import parser, parse, write, md_table, RESULTS
 
-p = argparse.ArgumentParser()
+p = parser(__doc__)  # --threads, --seeds, --name, --quick, --out (this script trains nothing: only --name and --out matter)
 p.add_argument('--run', default='gwt_kd_compare_10seeds', help='a gwt_kd_compare results name under bench/results/')
-p.add_argument('--name', default=None, help='results name (default: {run}_paired)')
-a = p.parse_args()
+p.set_defaults(name=None); a = parse(p)  # --name default: {run}_paired
 d = json.loads((RESULTS / f'{a.run}.json').read_text())
 df = pd.DataFrame(d['rows'])
 out = []
@@ -32,4 +31,4 @@ for s in sorted(df.set.unique()):
 res = pd.DataFrame(out)
 text = (f"Per-seed test accuracies from `bench/results/{a.run}.json` (command: `{d['command']}`). `gwt` minus the other row, "
         f"paired by seed; p-values of the paired t-test and the Wilcoxon signed-rank test (two-sided, scipy).\n\n" + md_table(res))
-write(a.name or f'{a.run}_paired', {'run': a.run, 'rows': out}, text)
+write(a.name or f'{a.run}_paired', {'run': a.run, 'rows': out}, text, out=a.out)

@@ -10,29 +10,25 @@ Paired against `kd_fixed` and `student` of the same seed in the reference.
 
     nice -n 10 python bench/gwt_kd_weight.py --threads 1
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table
+from common import parser, parse, write, md_table
 from gwt_kd_common import compare_reference, reference_data, reference_teachers
 from patchssl.gwt_kd import train_student, build_student, kd_learner, gwt_dls, GWTLoss, test_accuracy, seed_everything, _fit
 
-p = argparse.ArgumentParser()
+p = parser(__doc__, name='gwt_kd_weight', seeds='3')  # --threads, --seeds, --name, --quick, --out
 p.add_argument('--sets', default='PickupGestureWiimoteZ,Daphnet')
-p.add_argument('--seeds', type=int, default=3)
-p.add_argument('--threads', type=int, default=1)
-p.add_argument('--name', default='gwt_kd_weight')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
 p.add_argument('--reference', default='gwt_kd_compare_2s', help='the comparison run (bench/results/NAME.json) to pair with and take settings from')
 p.add_argument('--logits', default='slots', help="the workspace rows' logits option (the reference's workspace row: 'slots')")
-a = p.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(p)
 ra, daphnet, prev = compare_reference(a.reference)
 recs, t_start = [], time.time()
 for name in a.sets.split(','):
     data, pis = reference_data(name, daphnet, a.cache)
-    for seed in range(a.seeds):
+    for seed in a.seeds:
         t0 = time.time()
         tp, ts, r = reference_teachers(name, seed, data, pis, ra, prev)
         learn = train_student('gwt', data, pis, tp, ts, ra['epochs'], ra['lr'], seed=seed, lam=ra['lam'], T=ra['T'], logits=a.logits)
@@ -55,4 +51,4 @@ summ['gwt_w0.3 - kd_fixed (paired)'] = [f"{g['diff_kd'].mean():+.3f} ± {g['diff
 md = (f"Test accuracy; settings of `bench/gwt_kd_compare.py` (teachers and students {ra['epochs']} epochs, lr {ra['lr']:g}, lam {ra['lam']:g}, "
       f"T {ra['T']:g}); total {(time.time() - t_start) / 60:.1f} min. `*_compare` / `(compare)`: the same seed's value in "
       f"`bench/results/{a.reference}.json`.\n\nPer seed:\n\n" + md_table(res) + "\n\nMean ± std over seeds:\n\n" + md_table(summ))
-write(a.name, dict(args=vars(a), compare_args=ra, rows=res.to_dict('records')), md)
+write(a.name, dict(args=vars(a), compare_args=ra, rows=res.to_dict('records')), md, out=a.out)

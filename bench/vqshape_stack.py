@@ -91,7 +91,7 @@ def _family_probs(F, y, Fte, splits, seed):
     te = _pipe(C, seed).fit(F, y).predict_proba(Fte)
     return oof, te, accs[C]
 
-def combine_one(fams, F, Fte, y, yte, seed):
+def combine_one(fams, F, Fte, y, yte, seed, cv_weights=True):
     "Test accuracy (and what CV chose) of each way of combining `fams` (dicts family -> [n, d])."
     classes = np.unique(y)
     splits = _folds(y, seed)
@@ -103,7 +103,7 @@ def combine_one(fams, F, Fte, y, yte, seed):
     res['equal'] = dict(test=float((_pipe(C, seed, w).fit(X, y).predict(Xte) == yte).mean()), cv=float(cv))
     # cv_weights: each family dropped in turn (one pass, C from 0.01-1); the weighting with the best CV accuracy is kept
     mult, best = [1] * len(fams), cv
-    for i in range(len(fams)):
+    for i in range(len(fams) if cv_weights else 0):
         m2 = [1] * len(fams); m2[i] = 0
         c2 = _cv_weighted(X, y, sizes, m2, splits, seed, Cs=(0.01, 0.1, 1.))[0]
         if c2 > best + 1e-9: best, mult = c2, m2
@@ -142,7 +142,7 @@ def combine(a):
         te = {k: z[f'test_{k}'] for k in FAMILIES}
         y, yte = np.concatenate([z['train_y'], z['valid_y']]), z['test_y']
         for row, fams in rows_def.items():
-            r = combine_one(fams, tr, te, y, yte, seed)
+            r = combine_one(fams, tr, te, y, yte, seed, not a.no_cv_weights)
             recs.append(dict(seed=seed, dataset=name, row=row, **{k: v['test'] for k, v in r.items()},
                              picked=r['select']['picked'], mult=r['cv_weights']['mult'], cv={k: v['cv'] for k, v in r.items()}))
         print(f"seed {seed} {name}: " + ' '.join(f"{r_['row']} " + ' '.join(f"{k} {r_[k]:.3f}" for k in ('equal', 'cv_weights', 'stack', 'vote', 'select')) + f" ({r_['picked']})"
@@ -167,6 +167,7 @@ if __name__ == '__main__':
     p = parser(__doc__)
     p.add_argument('--cache', required=True); p.add_argument('--ckpts', default='')
     p.add_argument('--datasets', default='all'); p.add_argument('--combine', action='store_true')
+    p.add_argument('--no-cv-weights', action='store_true', help='leave out the cv_weights way (its column repeats equal)')
     p.add_argument('--seed-files', action='store_true', help='combine only the cached seeds given by --seeds')
     a = parse(p)
     if a.combine:
