@@ -6,7 +6,7 @@ Docs: https://patchssl.github.io/patchssl/clay_ta.html.md"""
 
 # %% ../nbs/06_clay_ta.ipynb #0b2fca0f
 from __future__ import annotations
-import copy, json, math, os, re, time, threading, zipfile
+import copy, json, math, os, re, sys, time, threading, zipfile
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -21,16 +21,18 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import *  # fit_one_cycle
 from .layers import sincos_encode, TransformerEncoder, MAEDecoder, Attention, init_weights
 from .patching import mask_ids, gather_tokens
-from .transfer import TrainGuard, TransferReport, load_checkpoint, save_checkpoint, model_config
+from .transfer import (TrainGuard, TransferReport, load_checkpoint, save_checkpoint, model_config, seed_everything, SaveCheckpoint, resume,
+                               strict_freeze, unfreeze, FrozenEval, _skip_to)
 from .distill import EMATeacher
 from .cli import Opt, Command, expect_files, OptionError
 
 # %% auto #0
-__all__ = ['CLAY_KEY_MAP', 'CLAY_TA_BUILD', 'CLAY_TA_TRAIN', 'CLAY_TA_PRETRAIN', 'CLAY_TA_EVAL', 'clay_sincos', 'clay_pos_2d',
-           'clay_metadata', 'WaveMLP', 'DynamicPatchEmbed', 'ClayEncoder', 'clay_tiny', 'clay_small', 'clay_base',
-           'clay_key', 'load_clay_encoder', 'patchify_image', 'DINOHead', 'dino_loss', 'ClaySSL', 'ssl_loss',
-           'DINOSchedule', 'ssl_learner', 'band_stats', 'encode_images', 'probe_accuracy', 'ta_metadata', 'ClayTA',
-           'rmse_metrics', 'SaveBest', 'ta_learner', 'evaluate_ta']
+__all__ = ['POOLS', 'CLAY_KEY_MAP', 'CLAY_TA_BUILD', 'CLAY_TA_TRAIN', 'CLAY_TA_PRETRAIN', 'CLAY_TA_EVAL', 'clay_sincos',
+           'clay_pos_2d', 'clay_metadata', 'WaveMLP', 'DynamicPatchEmbed', 'ClayEncoder', 'clay_tiny', 'clay_small',
+           'clay_base', 'clay_key', 'load_clay_encoder', 'patchify_image', 'DINOHead', 'dino_loss', 'ClaySSL',
+           'ssl_loss', 'DINOSchedule', 'ssl_learner', 'band_stats', 'encode_images', 'probe_accuracy', 'ta_metadata',
+           'ClayTA', 'rmse_metrics', 'SaveBest', 'EpochShuffle', 'ta_learner', 'evaluate_ta', 'check_chunks',
+           'ResumableCommand']
 
 # %% ../nbs/06_clay_ta.ipynb #7879a7e1
 # data loaders of this chapter live in chapter 00h (patchssl.geodata); re-exported so old imports keep working
@@ -138,6 +140,8 @@ class DynamicPatchEmbed(nn.Module):
         return F.conv2d(x, w * .02, b, stride=ps).flatten(2).transpose(1, 2)
 
 # %% ../nbs/06_clay_ta.ipynb #3fe150de
+POOLS = ('cls', 'mean', 'both')  # what `ClayEncoder.features` returns per image
+
 class ClayEncoder(nn.Module):
     "Clay-style encoder: wavelength-conditioned patch embedding, GSD-scaled 2-d positions + 8 metadata channels, CLS token, pre-norm transformer."
     def __init__(self,
@@ -188,10 +192,13 @@ class ClayEncoder(nn.Module):
         if ids_keep is not None: t = gather_tokens(t, ids_keep)
         return self.encoder(torch.cat([self.cls_token.expand(len(t), 1, -1).to(t), t], 1))
 
-    def features(self, x:Tensor, waves, meta:Tensor|None=None, gsd:float=10.)->Tensor: # `[B, 2D]`
-        "One vector per image for probes and heads: the CLS token and the mean of the patch tokens."
+    def features(self, x:Tensor, waves, meta:Tensor|None=None, gsd:float=10.,
+                 pool:str='both', # 'cls' (`[B, D]`), 'mean' of the patch tokens (`[B, D]`) or 'both' side by side (`[B, 2D]`)
+                )->Tensor:
+        "One vector per image for probes and heads: the CLS token, the mean of the patch tokens, or both."
+        if pool not in POOLS: raise ValueError(f"pool={pool!r} is not one of {POOLS}")
         z = self(x, waves, meta, gsd)
-        return torch.cat([z[:, 0], z[:, 1:].mean(1)], -1)
+        return z[:, 0] if pool == 'cls' else z[:, 1:].mean(1) if pool == 'mean' else torch.cat([z[:, 0], z[:, 1:].mean(1)], -1)
 
 # %% ../nbs/06_clay_ta.ipynb #599e9930
 @delegates(ClayEncoder.__init__)
@@ -330,12 +337,13 @@ class ClaySSL(nn.Module):
                  tau_s:float=0.1, tau_t:float=0.04, # DINO temperatures (`DINOSchedule` warms tau_t up to 0.07)
                  center_momentum:float=0.9, # EMA of the teacher-logit centre
                  dino_weight:float=1., # weight of the DINO term with 'both'
+                 norm_pix_loss:bool=True, # MAE target: each patch z-scored (Clay, MAE) or, False, the pixels as given (keeps the band levels)
                 ):
         super().__init__()
         if objective not in ('mae', 'dino', 'both'): raise ValueError(f"objective={objective!r}: use 'mae', 'dino' or 'both'")
         if not 0 < mask_ratio < 1: raise ValueError(f"mask_ratio={mask_ratio} must lie strictly between 0 and 1")
         enc = encoder if isinstance(encoder, ClayEncoder) else ClayEncoder(**{k: v for k, v in encoder.items() if k != 'arch'})
-        store_attr('gsd,objective,mask_ratio,decoder_dim,decoder_layers,decoder_heads,n_protos,tau_s,tau_t,center_momentum,dino_weight')
+        store_attr('gsd,objective,mask_ratio,decoder_dim,decoder_layers,decoder_heads,n_protos,tau_s,tau_t,center_momentum,dino_weight,norm_pix_loss')
         self.register_buffer('waves', torch.as_tensor(waves, dtype=torch.float32).flatten())
         self.student = nn.ModuleDict(dict(encoder=enc))
         D = enc.d_model
@@ -355,10 +363,11 @@ class ClaySSL(nn.Module):
     def config(self)->dict:
         return dict(arch='ClaySSL', encoder=self.encoder.config, waves=self.waves.tolist(), gsd=self.gsd, objective=self.objective,
                     mask_ratio=self.mask_ratio, decoder_dim=self.decoder_dim, decoder_layers=self.decoder_layers, decoder_heads=self.decoder_heads,
-                    n_protos=self.n_protos, tau_s=self.tau_s, tau_t=self.tau_t, center_momentum=self.center_momentum, dino_weight=self.dino_weight)
+                    n_protos=self.n_protos, tau_s=self.tau_s, tau_t=self.tau_t, center_momentum=self.center_momentum, dino_weight=self.dino_weight,
+                    norm_pix_loss=self.norm_pix_loss)
 
     def mae_loss(self, x:Tensor, meta:Tensor|None)->Tensor:
-        "Encode a random 25% of the patches (+ CLS), decode all, L1 on the masked patches' pixels (per-patch normalised)."
+        "Encode a random 25% of the patches (+ CLS), decode all, L1 on the masked patches' pixels (per-patch normalised with `norm_pix_loss`)."
         enc, ps = self.encoder, self.encoder.patch_size
         B, L = len(x), (x.shape[-2] // ps) * (x.shape[-1] // ps)
         n_mask = int(round(self.mask_ratio * L))
@@ -371,7 +380,7 @@ class ClaySSL(nn.Module):
                          torch.zeros(L, 8)], -1).to(z)
         recon = self.projector(self.decoder(z[:, 1:], ids_restore, pos), self.waves)  # [B, L, C*ps*ps]
         target = patchify_image(x, ps)
-        target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6).sqrt()
+        if self.norm_pix_loss: target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6).sqrt()
         per_patch = (recon - target).abs().mean(-1)
         return (per_patch * mask).sum() / mask.sum()
 
@@ -428,10 +437,12 @@ def band_stats(x:Tensor)->tuple: # (mean, std), each `[C, 1, 1]`
 
 # %% ../nbs/06_clay_ta.ipynb #3f021d33
 @torch.no_grad()
-def encode_images(encoder:ClayEncoder, x:Tensor, waves, meta:Tensor|None=None, gsd:float=10., bs:int=64)->Tensor: # `[N, 2D]`
+def encode_images(encoder:ClayEncoder, x:Tensor, waves, meta:Tensor|None=None, gsd:float=10., bs:int=64,
+                  pool:str='both', # `ClayEncoder.features` pooling
+                 )->Tensor: # `[N, 2D]` ('both') or `[N, D]`
     "Frozen features (`ClayEncoder.features`) of many images, in batches."
     encoder.eval()
-    return torch.cat([encoder.features(x[i:i + bs], waves, None if meta is None else meta[i:i + bs], gsd) for i in range(0, len(x), bs)])
+    return torch.cat([encoder.features(x[i:i + bs], waves, None if meta is None else meta[i:i + bs], gsd, pool) for i in range(0, len(x), bs)])
 
 
 # %% ../nbs/06_clay_ta.ipynb #7beb595e
@@ -496,13 +507,22 @@ def rmse_metrics(ta_std:float)->list:
 
 # %% ../nbs/06_clay_ta.ipynb #c0e2cacf
 class SaveBest(Callback):
-    "Write `path` with `save_checkpoint` whenever the validation loss improves (the `best` checkpoint)."
+    "Write `path` with `save_checkpoint` whenever the validation loss improves (the `best` checkpoint); epochs a resumed fit skips are not compared."
     order = 71
-    def __init__(self, path:str|Path): self.path, self.best = Path(path), float('inf')
+    def __init__(self, path:str|Path, best:float=float('inf')): self.path, self.best = Path(path), best
     def after_epoch(self):
+        if self.epoch < _skip_to(self.learn) or not self.learn.recorder.values: return  # skipped by fit(start_epoch=...)
         v = float(self.learn.recorder.values[-1][1])
         if v < self.best: self.best = v; save_checkpoint(self.path, self.learn.model, self.learn.opt, self.epoch + 1, dict(valid_loss=v))
 
+# %% ../nbs/06_clay_ta.ipynb #7fda27a3
+class EpochShuffle(Callback):
+    "Before every epoch, reseed each loader's numpy shuffling (`ChunkLoader.rng`) from (seed, phase, epoch): a resumed run sees the batches an uninterrupted one sees."
+    order = 1
+    def __init__(self, seed:int, phase:int=0): store_attr()
+    def before_epoch(self):
+        for dl in self.learn.dls.loaders:
+            if isinstance(getattr(dl, 'rng', None), np.random.Generator): dl.rng = np.random.default_rng([self.seed, self.phase, self.epoch])
 
 # %% ../nbs/06_clay_ta.ipynb #c761542a
 @delegates(Learner.__init__)
@@ -522,22 +542,94 @@ def evaluate_ta(model:nn.Module, dl, ta_std:float=1.)->dict:
     return dict(rmse_norm=r, rmse_K=r * ta_std, n=int(n))
 
 
+# %% ../nbs/06_clay_ta.ipynb #f8e8b76d
+def check_chunks(data:str|Path, # folder written by `patchssl clay-ta build` (`build_patches`)
+                 splits=('train', 'val'), # the splits the run reads
+                 n_spec:int=16, # spectral channels the encoder sees; sza, dem and lsmask follow them
+                 patch_size:int=2, # encoder patch side: every patch must hold at least one
+                 labels:bool=True, # also refuse constant labels in the train split (nothing to regress)
+                )->dict: # rows per split
+    "Check every chunk a run reads before any training: channels, size, dtype, finite values, inputs and labels that vary; an error naming the problem and the fix."
+    data, rows = Path(data), {}
+    if not (data/'stats.json').is_file(): raise FileNotFoundError(f"no {data/'stats.json'}: run `patchssl clay-ta build` first")
+    for s in splits:
+        files = chunk_files(data, s)
+        if not files: raise ValueError(f"the {s} split has no chunks (0 rows): move --val-start / --test-start so that every split gets rows, and build again")
+        n, acc, ys = 0, None, []
+        for f in files:
+            d = read_chunk(f)
+            x, y = d['x'], d['y']
+            if x.ndim != 4 or x.shape[1] != n_spec + 3:
+                raise ValueError(f"{f}: x has shape {tuple(x.shape)}; the TA model needs [rows, {n_spec + 3}, h, w] ({n_spec} spectral channels, then sza, dem, lsmask); build the chunks with `patchssl clay-ta build`")
+            if min(x.shape[-2:]) < patch_size:
+                raise ValueError(f"{f}: {x.shape[-2]}x{x.shape[-1]}-pixel patches are smaller than one {patch_size}x{patch_size} encoder patch; lower --patch-size or build larger patches")
+            for k in KEYS:
+                if d[k].dtype != torch.float32: raise TypeError(f"{f}: {k} is {d[k].dtype}; the chunks hold float32 (convert with .float() before saving, or build them with `patchssl clay-ta build`)")
+                bad = int((~torch.isfinite(d[k])).sum())
+                if bad: raise ValueError(f"{f}: {k} holds {bad} NaN or inf value(s); drop those rows or fill them, then save the chunk again (`build_patches` drops them itself)")
+            v = x[:, :n_spec].transpose(0, 1).flatten(1).double()
+            part = torch.stack([v.min(1).values, v.max(1).values])
+            acc = part if acc is None else torch.stack([torch.minimum(acc[0], part[0]), torch.maximum(acc[1], part[1])])
+            n += len(y); ys.append(y)
+        if bool((acc[0] == acc[1]).all()):
+            raise ValueError(f"every spectral channel of the {s} split is constant: there is nothing for the encoder to see; check the satellite files behind {data}")
+        y = torch.cat(ys)
+        if labels and s == 'train' and bool((y == y[0]).all()):
+            raise ValueError(f"all {n} TA labels of the train split equal {float(y[0]):.4g} (a single value, like one class): nothing to regress; check the label files")
+        rows[s] = n
+    return rows
+
+# %% ../nbs/06_clay_ta.ipynb #ed5b5c49
+class ResumableCommand(Command):
+    "A `Command` whose `--resume` continues the run in its own `--out` folder (the one holding `marker`) without `--overwrite`."
+    def __init__(self, *args, marker:str='current.pt', **kwargs):
+        super().__init__(*args, **kwargs); self.marker = marker
+    def __call__(self, argv:list|None=None):
+        argv = list(sys.argv[1:] if argv is None else argv)
+        if '--overwrite' not in argv and not {'-h', '--help'} & set(argv):
+            try: o = self.resolve(argv)
+            except (OptionError, FileNotFoundError, SystemExit): o = None  # the call below reports the problem
+            if o and o.get('resume') and (Path(o[self.out])/self.marker).exists(): argv.append('--overwrite')
+        return Command.__call__(self, argv)
+
+def _resume_check(o:dict, path:Path)->dict:
+    "The checkpoint `--resume` continues from, refused unless it exists, is intact and was written with the same options."
+    if not path.is_file(): raise OptionError(f"--resume: {path} does not exist, so there is no run to continue; run without --resume")
+    try: ck = load_checkpoint(path)
+    except (ValueError, FileNotFoundError) as e: raise OptionError(f"--resume: {e}") from None
+    old = ck['extra'].get('options', {})
+    diff = [f"--{k.replace('_', '-')} {old.get(k)!r} -> {o[k]!r}" for k in o if k != 'resume' and old.get(k) != o[k]]
+    if diff: raise OptionError(f"--resume: {path} was written with other options ({'; '.join(diff[:4])}); resume with the same options, or start afresh with --overwrite")
+    return ck
+
 # %% ../nbs/06_clay_ta.ipynb #01e9bb22
+def _clear_build(out:Path):
+    "Remove what an earlier `clay-ta-build` left in `out` (index, chunks, statistics, manifest), so that `--overwrite` builds afresh."
+    import shutil
+    if (out/'index').is_dir(): shutil.rmtree(out/'index')
+    for p in [*out.glob('*_chunk_*.pt'), *out.glob('*_chunk_*.json'), *out.glob('*.tmp'), out/'stats.json', out/'manifest.json']:
+        if p.is_file(): p.unlink()
+
 def _build_run(o:dict)->dict:
-    "`patchssl clay-ta-build`: (optionally write synthetic data, then) index the labels and cut the patch chunks."
+    "`patchssl clay-ta-build`: (optionally write synthetic data, then) index the labels and cut the patch chunks; `--resume` keeps finished chunks."
+    import shutil
     root, out = Path(o['data']), Path(o['out'])
     if o['synthetic']: make_synthetic_gk2a(root, n_days=o['synthetic_days'], seed=o['seed'])
     elif not root.is_dir(): raise OptionError(f"--data {root} is not a folder; point it at your data (stations.csv, labels/, sat/) or pass --synthetic")
+    if not o['resume']: _clear_build(out)  # an existing folder reaches here only with --overwrite
+    fresh = not (out/'index').exists()
     try:
         idx = build_index(root, out/'index', o['val_start'], o['test_start'])
         static = root/'static.npz'
         if not static.is_file(): raise FileNotFoundError(f"no {static} (dem, lsmask, landcover)")
         man = build_patches(out/'index', static, out, o['patch_size'], o['chunk_rows'], workers=o['workers'])
-    except (ValueError, FileNotFoundError) as e: raise OptionError(f"--data {root}: {e}") from None
+    except (ValueError, FileNotFoundError) as e:
+        if fresh and (out/'index').is_dir(): shutil.rmtree(out/'index')  # leave no half-built folder behind
+        raise OptionError(f"--data {root}: {e}") from None
     print(f"index rows {idx['rows']}, dropped {idx['dropped']}; patch rows {man['rows']}, dropped {man['dropped']}; {len(man['chunks'])} chunks in {out}")
     return dict(index=idx, patches=dict(rows=man['rows'], dropped=man['dropped']))
 
-CLAY_TA_BUILD = Command('clay-ta-build', "Index station TA labels against satellite files and cut 9x9 patch chunks (resumable: run it again after a crash).",
+CLAY_TA_BUILD = ResumableCommand('clay-ta-build', "Index station TA labels against satellite files and cut 9x9 patch chunks (after a crash: the same command with --resume).",
     [Opt('data', str, 'gk2a_data', 'data folder: stations.csv, labels/ta_<stn>.csv, sat/{bt,rf,sza}/*_YYYYmmddHHMM.npz, static.npz', 'data'),
      Opt('synthetic', bool, False, 'first write synthetic GK-2A-like files into --data (for a try-out; not observations)', 'data'),
      Opt('synthetic_days', int, 20, 'days of synthetic data', 'data', min=1),
@@ -547,46 +639,71 @@ CLAY_TA_BUILD = Command('clay-ta-build', "Index station TA labels against satell
      Opt('chunk_rows', int, 2048, 'index rows per chunk file', 'data', min=1),
      Opt('workers', int, 2, 'processes building chunks', 'train', min=1),
      Opt('seed', int, 0, 'seed of the synthetic data', 'train', min=0),
+     Opt('resume', bool, False, 'continue a build in --out that was interrupted: finished chunks are kept (no --overwrite needed)', 'train'),
      Opt('out', str, 'clay_ta_patches', 'folder for index/, chunk files, stats.json, manifest.json', '')],
-    _build_run, check=expect_files('manifest.json', 'stats.json'))
+    _build_run, marker='index', check=expect_files('manifest.json', 'stats.json'))
 
 # %% ../nbs/06_clay_ta.ipynb #155dea07
 def _encoder_for(o:dict)->ClayEncoder:
-    "The encoder the options ask for: a preset size, a patchssl checkpoint, or a real Clay checkpoint."
-    if o['pretrained']:
-        ck = load_checkpoint(o['pretrained'])
+    "The encoder the options ask for: a preset size, a patchssl checkpoint (`--pretrained`), or a real Clay checkpoint (`--clay-ckpt`)."
+    if o.get('pretrained') and o.get('clay_ckpt'): raise OptionError("--pretrained and --clay-ckpt both name an encoder; give one of them")
+    if o.get('pretrained'):
+        try: ck = load_checkpoint(o['pretrained'])
+        except (ValueError, FileNotFoundError) as e: raise OptionError(f"--pretrained: {e}") from None
+        arch = ck['config'].get('arch')
+        if arch not in ('ClayEncoder', 'ClaySSL', 'ClayTA'):
+            raise OptionError(f"--pretrained {o['pretrained']} holds a {arch or ck.get('model')}, not a Clay encoder; give the pretrained.pt of "
+                              f"`patchssl clay-ta pretrain` (or a ClayTA / ClayEncoder checkpoint)")
         cfg = ck['config'].get('encoder', ck['config'])
         enc = ClayEncoder(**{k: v for k, v in cfg.items() if k != 'arch'})
-        pre = 'student.encoder.' if ck['config'].get('arch') == 'ClaySSL' else 'encoder.' if ck['config'].get('arch') == 'ClayTA' else ''
+        pre = 'student.encoder.' if arch == 'ClaySSL' else 'encoder.' if arch == 'ClayTA' else ''
         enc.load_state_dict({k[len(pre):]: v for k, v in ck['state_dict'].items() if k.startswith(pre)})
         return enc
     sizes = dict(tiny=clay_tiny, small=clay_small, base=clay_base)
     enc = (sizes[o['size']](o['patch_size']) if o['size'] in sizes else
            ClayEncoder(o['patch_size'], o['d_model'], o['n_heads'], o['n_layers']))
-    if o['clay_ckpt']:
+    if o.get('clay_ckpt'):
         try: print(load_clay_encoder(enc, o['clay_ckpt']))
         except (ValueError, FileNotFoundError) as e: raise OptionError(f"--clay-ckpt {o['clay_ckpt']}: {e}") from None
     return enc
 
+def _checked_data(o:dict, splits, n_spec:int, patch_size:int, labels:bool=True)->dict:
+    "`stats.json` of `--data` after `check_chunks`; an `OptionError` naming the problem."
+    data = Path(o['data'])
+    try: check_chunks(data, splits, n_spec, patch_size, labels); return json.loads((data/'stats.json').read_text())
+    except (FileNotFoundError, ValueError, TypeError) as e: raise OptionError(f"--data {data}: {e}") from None
+
+def _train_phase(learn:Learner, phase:str, epochs:int, lr:float, o:dict, out:Path, start:int=0, ck:Path|None=None):
+    "One phase of `clay-ta-train`: 'probe' (head only, frozen encoder in eval mode) or 'unfrozen'; with `ck`, resume it at epoch `start`."
+    if phase == 'probe': strict_freeze(learn.model, 'head'); cbs = [FrozenEval()]
+    else: unfreeze(learn.model); cbs = []
+    learn.opt = None  # the optimizer of this phase's trainable parameters (resume loads its state)
+    if ck is not None: resume(learn, ck)
+    cbs += [EpochShuffle(o['seed'], ('probe', 'unfrozen').index(phase)), SaveCheckpoint(out/'current.pt', extra=dict(options=o, phase=phase))]
+    learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=cbs)
+
 def _train_run(o:dict)->dict:
-    "`patchssl clay-ta-train`: TA head on the frozen encoder, then a short unfrozen phase at a lower lr; current/best checkpoints; resume."
-    from patchssl.transfer import seed_everything, SaveCheckpoint, resume
+    "`patchssl clay-ta-train`: TA head on the frozen encoder, then a short unfrozen phase at a lower lr; current/best checkpoints; exact resume."
     from fastai.data.core import DataLoaders
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     data, out = Path(o['data']), Path(o['out'])
-    try: stats = json.loads((data/'stats.json').read_text()); tr, va = chunk_files(data, 'train'), chunk_files(data, 'val')
-    except (FileNotFoundError, ValueError) as e: raise OptionError(f"--data {data}: {e} (run `patchssl clay-ta build` first)") from None
-    model = ClayTA(_encoder_for(o))
+    ck = _resume_check(o, out/'current.pt') if o['resume'] else None
+    enc = _encoder_for(o)
+    stats = _checked_data(o, ('train', 'val'), len(BT_WAVES_UM + RF_WAVES_UM), enc.patch_size)
+    model = ClayTA(enc)
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
+    tr, va = chunk_files(data, 'train'), chunk_files(data, 'val')
     dls = DataLoaders(ChunkLoader(tr, o['bs'], seed=o['seed']), ChunkLoader(va, 4 * o['bs'], shuffle=False), device=dev)
-    cbs = [SaveCheckpoint(out/'current.pt', extra=dict(options=o)), SaveBest(out/'best.pt')]
-    learn = ta_learner(dls, model, stats['ta_std'], cbs=cbs)
+    best = load_checkpoint(out/'best.pt')['extra']['valid_loss'] if ck is not None and (out/'best.pt').is_file() else float('inf')
+    learn = ta_learner(dls, model, stats['ta_std'], cbs=[SaveBest(out/'best.pt', best)])
     if dev == 'cuda': learn.to_fp16()  # AMP on GPUs
-    start = 0
-    if o['resume'] and (out/'current.pt').is_file():
-        start = resume(learn, out/'current.pt'); print(f"resuming after epoch {start}")
-    if start < o['probe_epochs']: learn.linear_probe(o['probe_epochs'], o['lr'], start_epoch=start)
-    if o['unfreeze_epochs']: learn.fine_tune_pretrained(o['unfreeze_epochs'], o['lr'], freeze_epochs=0, lr_div=o['lr_div'])
+    phase, start = (ck['extra'].get('phase', 'probe'), ck['epoch']) if ck is not None else ('probe', 0)
+    if ck is not None: print(f"resuming after epoch {start} of the {phase} phase")
+    if phase == 'probe':
+        _train_phase(learn, 'probe', o['probe_epochs'], o['lr'], o, out, start, out/'current.pt' if ck is not None else None)
+        phase, start, ck = 'unfrozen', 0, None
+    if o['unfreeze_epochs']:
+        _train_phase(learn, 'unfrozen', o['unfreeze_epochs'], o['lr'] / o['lr_div'], o, out, start, out/'current.pt' if ck is not None else None)
     res = dict(options=o, valid=evaluate_ta(model.cpu(), ChunkLoader(va, 1024, shuffle=False), stats['ta_std']))
     (out/'results.json').write_text(json.dumps(res, indent=1))
     print(f"validation RMSE {res['valid']['rmse_K']:.3f} K ({res['valid']['rmse_norm']:.3f} normalised) on {res['valid']['n']} rows")
@@ -608,11 +725,11 @@ _TRAIN_OPTS = [
     Opt('bs', int, 256, 'batch size', 'train', min=1),
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
     Opt('seed', int, 0, 'seed of torch, numpy and random', 'train', min=0),
-    Opt('resume', bool, False, 'continue from out/current.pt', 'train'),
+    Opt('resume', bool, False, 'continue the run in --out from its current.pt (same options; no --overwrite needed)', 'train'),
     Opt('out', str, 'clay_ta_run', 'folder for current.pt, best.pt, results.json', '')]
 
-CLAY_TA_TRAIN = Command('clay-ta-train', "Train the TA head on a (pretrained) Clay encoder: frozen, then briefly unfrozen; current/best checkpoints.",
-                        _TRAIN_OPTS, _train_run, check=expect_files('current.pt', 'best.pt', 'results.json'))
+CLAY_TA_TRAIN = ResumableCommand('clay-ta-train', "Train the TA head on a (pretrained) Clay encoder: frozen, then briefly unfrozen; current/best checkpoints; --resume.",
+                                 _TRAIN_OPTS, _train_run, check=expect_files('current.pt', 'best.pt', 'results.json'))
 
 # %% ../nbs/06_clay_ta.ipynb #c1a7f010
 def _pretrain_data(data:Path, split:str, patch_size:int)->list:
@@ -623,54 +740,72 @@ def _pretrain_data(data:Path, split:str, patch_size:int)->list:
     x, m = torch.cat(xs), torch.cat(ms)
     return list(zip(x, m, torch.zeros(len(x))))
 
+class _LossNote(Callback):
+    "Put the epoch's mean training loss and its validation loss into `note` (the `extra` a `SaveCheckpoint` after it writes)."
+    order = 60
+    def __init__(self, note:dict): self.note = note
+    def before_epoch(self): self.total, self.n = 0., 0
+    def after_batch(self):
+        if self.training: self.total += float(self.learn.loss) * len(self.learn.xb[0]); self.n += len(self.learn.xb[0])
+    def after_epoch(self):  # the plain mean over the epoch's batches (fastai's smoothed loss runs on across epochs, so a resumed run would differ)
+        if self.epoch >= _skip_to(self.learn) and self.n: self.note['losses'] = [self.total / self.n, float(self.learn.recorder.values[-1][1])]
+
 def _pretrain_run(o:dict)->dict|None:
-    "`patchssl clay-ta pretrain`: MAE and/or DINO pretraining of the encoder on the training chunks (data-parallel under torchrun)."
-    from patchssl.transfer import seed_everything
-    from patchssl.distributed import fit_distributed
+    "`patchssl clay-ta pretrain`: MAE and/or DINO pretraining of the encoder on the training chunks (data-parallel under torchrun); exact resume."
+    from patchssl.distributed import fit_distributed, rank_world
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader as FaDataLoader
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     data, out = Path(o['data']), Path(o['out'])
+    ck = _resume_check(o, out/'current.pt') if o['resume'] else None
     enc = _encoder_for({**o, 'pretrained': None})
-    try: tr, va = _pretrain_data(data, 'train', enc.patch_size), _pretrain_data(data, 'val', enc.patch_size)
-    except (FileNotFoundError, ValueError) as e: raise OptionError(f"--data {data}: {e} (run `patchssl clay-ta build` first)") from None
+    _checked_data(o, ('train', 'val'), len(BT_WAVES_UM + RF_WAVES_UM), enc.patch_size, labels=False)  # labels are not used
+    tr, va = _pretrain_data(data, 'train', enc.patch_size), _pretrain_data(data, 'val', enc.patch_size)
     if len(tr) < o['bs']: raise OptionError(f"--bs {o['bs']} is larger than the {len(tr)} training rows in {data}: no full batch to train on; lower --bs")
-    ssl = ClaySSL(enc, BT_WAVES_UM + RF_WAVES_UM, gsd=2000., objective=o['objective'], mask_ratio=o['mask_ratio'], decoder_dim=o['decoder_dim'])
+    ssl = ClaySSL(enc, BT_WAVES_UM + RF_WAVES_UM, gsd=2000., objective=o['objective'], mask_ratio=o['mask_ratio'], decoder_dim=o['decoder_dim'],
+                  norm_pix_loss=o['norm_pix_loss'])
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
     dls = DataLoaders(FaDataLoader(tr, bs=o['bs'], shuffle=True, drop_last=True), FaDataLoader(va, bs=4 * o['bs']), device=dev)
-    learn = ssl_learner(dls, ssl)
-    if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed']): return None  # ranks > 0 end here
-    train_loss, valid_loss = (float(v) for v in learn.recorder.values[-1][:2])
-    ck = save_checkpoint(out/'pretrained.pt', ssl.cpu(), None, o['epochs'], dict(options=o, train_loss=train_loss, valid_loss=valid_loss))
-    res = dict(options=o, rows=len(tr), train_loss=train_loss, valid_loss=valid_loss, checkpoint=str(ck))
+    note = dict(options=o)  # SaveCheckpoint writes it with every epoch; _LossNote adds the epoch's losses
+    learn = ssl_learner(dls, ssl, cbs=[_LossNote(note), SaveCheckpoint(out/'current.pt', extra=note)] if rank_world()[0] == 0 else [])
+    start = resume(learn, out/'current.pt') if ck is not None else 0
+    if start: print(f"resuming after epoch {start}")
+    if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'], start_epoch=start): return None  # ranks > 0 end here
+    train_loss, valid_loss = load_checkpoint(out/'current.pt')['extra']['losses']  # also when a resumed run had nothing left to train
+    ckp = save_checkpoint(out/'pretrained.pt', ssl.cpu(), None, o['epochs'], dict(options=o, train_loss=train_loss, valid_loss=valid_loss))
+    res = dict(options=o, rows=len(tr), train_loss=train_loss, valid_loss=valid_loss, checkpoint=str(ckp))
     (out/'results.json').write_text(json.dumps(res, indent=1))
-    print(f"{o['objective']} pretraining on {len(tr)} rows: valid loss {valid_loss:.4f}; saved {ck} "
-          f"(use it with `patchssl clay-ta train --pretrained {ck}`)", flush=True)
+    print(f"{o['objective']} pretraining on {len(tr)} rows: valid loss {valid_loss:.4f}; saved {ckp} "
+          f"(use it with `patchssl clay-ta train --pretrained {ckp}`)", flush=True)
     return res
 
-CLAY_TA_PRETRAIN = Command('clay-ta-pretrain', "Pretrain the Clay encoder (MAE, DINO or both) on the training chunks; data-parallel under torchrun.",
+CLAY_TA_PRETRAIN = ResumableCommand('clay-ta-pretrain', "Pretrain the Clay encoder (MAE, DINO or both) on the training chunks; data-parallel under torchrun; --resume.",
     [o for o in _TRAIN_OPTS if o.name in ('data', 'size', 'patch_size', 'd_model', 'n_heads', 'n_layers', 'clay_ckpt')] + [  # the encoder as in clay-ta-train
      Opt('objective', str, 'mae', 'MAE reconstruction, DINOv2-style self-distillation, or both', 'ssl', choices=('mae', 'dino', 'both')),
      Opt('mask_ratio', float, 0.75, 'MAE: share of patches hidden from the encoder', 'ssl', min=0, max=1, min_exclusive=True, max_exclusive=True),
      Opt('decoder_dim', int, 64, 'MAE decoder width', 'ssl', min=8),
+     Opt('norm_pix_loss', bool, True, "MAE target: each patch z-scored (Clay's default), or with --no-norm-pix-loss the pixels as given (keeps the band levels)", 'ssl'),
      Opt('epochs', int, 5, 'pretraining epochs', 'train', min=1),
      Opt('lr', float, 1e-3, 'learning rate (one-cycle)', 'train', min=0, min_exclusive=True),
      Opt('bs', int, 128, 'batch size (per process under torchrun)', 'train', min=1),
-     *[o for o in _TRAIN_OPTS if o.name in ('threads', 'seed')],
-     Opt('out', str, 'clay_ta_pretrain', 'folder for pretrained.pt and results.json', '')],
+     *[o for o in _TRAIN_OPTS if o.name in ('threads', 'seed', 'resume')],
+     Opt('out', str, 'clay_ta_pretrain', 'folder for pretrained.pt, current.pt and results.json', '')],
     _pretrain_run, check=expect_files('pretrained.pt', 'results.json'))
 
 # %% ../nbs/06_clay_ta.ipynb #d02281a7
 def _eval_run(o:dict)->dict:
     "`patchssl clay-ta-eval`: RMSE of a trained ClayTA checkpoint on a split."
-    data = Path(o['data'])
-    try: stats = json.loads((data/'stats.json').read_text()); files = chunk_files(data, o['split'])
-    except (FileNotFoundError, ValueError) as e: raise OptionError(f"--data {data}: {e}") from None
     try: ck = load_checkpoint(o['ckpt'])
     except (FileNotFoundError, ValueError) as e: raise OptionError(f"--ckpt: {e}") from None
     if ck['config'].get('arch') != 'ClayTA': raise OptionError(f"--ckpt {o['ckpt']} holds a {ck['config'].get('arch')}, not a trained ClayTA (use best.pt of clay-ta-train)")
     cfg = {k: v for k, v in ck['config'].items() if k != 'arch'}
     model = ClayTA(**cfg); model.load_state_dict(ck['state_dict'])
+    data = Path(o['data'])
+    if o['skip_bad']:  # unreadable chunks are skipped (and named) by the loader; the readable ones are not checked here
+        try: stats = json.loads((data/'stats.json').read_text()); files = chunk_files(data, o['split'])
+        except (FileNotFoundError, ValueError) as e: raise OptionError(f"--data {data}: {e}") from None
+    else:
+        stats = _checked_data(o, (o['split'],), model.n_spec, model.encoder.patch_size, labels=False); files = chunk_files(data, o['split'])
     res = dict(split=o['split'], ckpt=o['ckpt'], **evaluate_ta(model, ChunkLoader(files, 1024, shuffle=False, skip_bad=o['skip_bad']), stats['ta_std']))
     (Path(o['out'])/f"eval_{o['split']}.json").write_text(json.dumps(res, indent=1))
     print(f"{o['split']}: RMSE {res['rmse_K']:.3f} K ({res['rmse_norm']:.3f} normalised) on {res['n']} rows")
