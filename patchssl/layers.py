@@ -54,11 +54,11 @@ def sincos_2d(h:int, # grid rows
 # %% ../nbs/00b_layers.ipynb #fp000002
 EXPLICIT_ATTENTION_MAX = None  # int: CPU fp32 attention with at most this many scores (B*H*T*S) is computed explicitly (0: never); None: measured
 DROPOUT_MASK = None  # 'bytes' or 'bernoulli': how CPU dropout draws its keep mask; None: measured
-EXPLICIT_CHUNK = 2 ** 21  # the explicit product runs in batch chunks of at most this many scores (8 MB in fp32)
+EXPLICIT_CHUNK = 2 ** 23  # the explicit product runs in batch chunks of at most this many scores (32 MB in fp32)
 EXPLICIT_LIMIT = 2 ** 26  # and never above this many scores per call (it keeps them for the backward pass: 256 MB)
 EXPLICIT_HEAD_MAX, EXPLICIT_KEYS_MAX = 16, 128  # nor with heads wider or more keys than the measurement covers
-CALIBRATION_SHAPES = ((16, 32, 8), (8, 64, 16))  # (heads, tokens, head width) explicit and fused attention are compared on
-CALIBRATION_RUNGS = (2 ** 21, 2 ** 23)  # at these score counts: one chunk and four chunks
+CALIBRATION_SHAPES = ((16, 42, 8), (8, 63, 16))  # (heads, tokens, head width) explicit and fused attention are compared on (patch counts of 512 steps)
+CALIBRATION_RUNGS = (2 ** 22, 2 ** 23)  # at these score counts: half a chunk and one chunk
 _FAST = {}  # torch thread count -> this process's decision
 
 # %% ../nbs/00b_layers.ipynb #fp00000b
@@ -102,7 +102,8 @@ def _explicit_attention(q:Tensor, k:Tensor, v:Tensor, scale:float)->Tensor:
     B, H, T, _ = q.shape
     n = max(1, EXPLICIT_CHUNK // (H * T * k.shape[2]))
     if n >= B: return torch.matmul(q * scale, k.transpose(-1, -2)).softmax(-1) @ v
-    return torch.cat([torch.matmul(q[i:i + n] * scale, k[i:i + n].transpose(-1, -2)).softmax(-1) @ v[i:i + n] for i in range(0, B, n)])
+    # `split`, not slicing: its backward joins the chunks' gradients once (a slice's backward writes a full-size zero tensor per chunk)
+    return torch.cat([torch.matmul(a * scale, b.transpose(-1, -2)).softmax(-1) @ c for a, b, c in zip(q.split(n), k.split(n), v.split(n))])
 
 # %% ../nbs/00b_layers.ipynb #fp000004
 def _best_ms(fns:dict, reps:int)->dict:
@@ -135,7 +136,7 @@ def measure_cpu_fast_paths(reps:int=3, # timed rounds (the fastest counts); one 
         ok = 0
         for r, rung in zip([r for r in rows if (r['heads'], r['tokens'], r['head_width']) == (H, T, d)], CALIBRATION_RUNGS):
             if r['explicit_ms'] >= .95 * r['fused_ms']: break
-            ok = EXPLICIT_LIMIT if rung == CALIBRATION_RUNGS[-1] else rung  # four chunks won: chunks keep winning
+            ok = EXPLICIT_LIMIT if rung == CALIBRATION_RUNGS[-1] else rung  # a whole chunk won: more chunks cost the same per score
         limit = min(limit, ok)
     return dict(key=fast_path_key(), explicit_attention_max=limit, dropout_mask=min(drop, key=drop.get), attention=rows,
                 dropout_ms=drop, load_avg=os.getloadavg()[0], cores=os.cpu_count(), date=time.strftime('%Y-%m-%d %H:%M:%S'))
