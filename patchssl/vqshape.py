@@ -28,7 +28,7 @@ __all__ = ['LOSS_TERMS', 'VQSHAPE_PRESETS', 'TOKEN_FAMILIES', 'HISTOGRAM_FAMILIE
            'VQShapeLoss', 'LossTerm', 'CodeHealth', 'SeriesTarget', 'vqshape_learner', 'univariate_pool',
            'load_vqshape', 'tokenize', 'shape_fit', 'plot_code_gallery', 'plot_tokens', 'plot_code_on_classes',
            'token_features', 'code_histogram', 'window_scales', 'window_starts', 'tokenize_windows', 'feature_families',
-           'logistic_probe', 'classify_sets', 'vqshape_sets', 'vqshape_data', 'vqshape_run']
+           'logistic_probe', 'FamilyEnsemble', 'classify_sets', 'vqshape_sets', 'vqshape_data', 'vqshape_run']
 
 # %% ../nbs/04_vqshape.ipynb #75d5c706
 LOSS_TERMS = ('ts', 'vq', 'shape', 'dist')  # series reconstruction, codebook, shape, spread
@@ -526,7 +526,7 @@ def plot_code_on_classes(model:VQShape, X, # `[n, L, 1]` series of one variable 
     share = np.stack([np.bincount(idx[y == c].ravel(), minlength=model.n_codes) / idx[y == c].size for c in classes])  # [classes, K]
     if code is None: code = int((share.max(0) - share.min(0)).argmax())
     rng = np.random.default_rng(seed)
-    fig, axs = plt.subplots(1, len(classes) + 1, figsize=(2.2 + 3.2 * len(classes), 2.6), gridspec_kw=dict(width_ratios=[0.7] + [1] * len(classes)))
+    fig, axs = plt.subplots(1, len(classes) + 1, figsize=(2.2 + 3.2 * len(classes), 2.9), gridspec_kw=dict(width_ratios=[0.7] + [1] * len(classes)))
     axs[0].plot(model.shape_decoder(model.codebook.embed[code][None])[0].numpy(), color='C3', lw=2)
     axs[0].set_title(f"code {code}, decoded", fontsize=9); axs[0].set_xticks([]); axs[0].set_yticks([])
     L = model.seq_len
@@ -539,7 +539,8 @@ def plot_code_on_classes(model:VQShape, X, # `[n, L, 1]` series of one variable 
                 t, l = float(o['t'][i, k]), float(o['l'][i, k])
                 ax.plot((t + l * np.linspace(0, 1, model.len_s)) * (L - 1), o['s_hat'][i, k].numpy() + off, color='C3', lw=2)
         name = class_names[c] if class_names is not None else c
-        ax.set_title(f"class {name}: code {code} is {share[list(classes).index(c), code]:.0%} of the tokens", fontsize=9)
+        seen = np.mean([(idx[i] == code).any() for i in np.where(y == c)[0]])
+        ax.set_title(f"class {name}: code {code} is {share[list(classes).index(c), code]:.0%} of the tokens,\nin {seen:.0%} of the series", fontsize=9)
         ax.set_yticks([]); ax.set_xlabel(f'step (resampled to {L})')
     fig.tight_layout()
     return fig, code
@@ -704,14 +705,79 @@ def logistic_probe(F_train, y_train, F_valid, y_valid, # features and labels of 
     best = max(Cs, key=lambda C: (accs[C], -C))  # ties: the stronger regularisation
     return make(best).fit(X, y), best, accs
 
+# %% ../nbs/04_vqshape.ipynb #25afc57f
+def _cv_splits(y, seed:int=0, folds:int=5)->list:
+    "Stratified k-fold splits of labels `y` (no more folds than the rarest class has series), as `logistic_probe` uses them."
+    from sklearn.model_selection import StratifiedKFold
+    k = min(folds, max(2, np.unique(y, return_counts=True)[1].min()))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)  # a class with fewer series than folds
+        return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros((len(y), 1)), y))
+
+class FamilyEnsemble:
+    "Feature families combined by a rule chosen by cross-validation over the training split: 'concat' (one `logistic_probe`, families weighted alike), 'vote' (per-family regressions, probabilities averaged with their CV accuracies as weights), 'stack' (a regression on their out-of-fold log-probabilities), or 'select' (the best of the three by CV accuracy)."
+    WAYS = ('concat', 'vote', 'stack')
+    def __init__(self, way:str='select', Cs:tuple=(0.001, 0.01, 0.1, 1., 10., 100.), seed:int=0, folds:int=5):
+        if way not in self.WAYS + ('select',): raise ValueError(f"way={way!r}: one of {', '.join(self.WAYS + ('select',))}")
+        if folds < 2: raise ValueError(f"folds must be >= 2, got {folds}")
+        store_attr()
+
+    def fit(self, fams_train:dict, y_train, fams_valid:dict, y_valid): # families `{name: [n, d]}` of the train and valid parts
+        "Fit on train + valid; every choice (C, the way, the weights) by k-fold cross-validation over them."
+        from sklearn.base import clone
+        self.names = list(fams_train)
+        if not self.names or set(fams_valid) != set(self.names): raise ValueError(f"give the same feature families for train and valid, got {list(fams_train)} and {list(fams_valid)}")
+        y = np.concatenate([y_train, y_valid])
+        X = {k: np.concatenate([fams_train[k], fams_valid[k]]) for k in self.names}
+        self.classes_ = np.unique(y)
+        ways = self.WAYS if self.way == 'select' else (self.way,)
+        self.cv, self.models = {}, {}
+        if 'concat' in ways:
+            F = lambda fs: np.concatenate([fs[k] for k in self.names], 1)
+            clf, C, accs = logistic_probe(F(fams_train), y_train, F(fams_valid), y_valid, self.Cs, self.seed, self.folds, blocks=[X[k].shape[1] for k in self.names])
+            self.models['concat'], self.cv['concat'] = clf, accs[C]
+        if {'vote', 'stack'} & set(ways):
+            splits = _cv_splits(y, self.seed, self.folds)
+            self.family, oof, w = {}, [], []
+            for k in self.names:
+                clf, C, accs = logistic_probe(fams_train[k], y_train, fams_valid[k], y_valid, self.Cs, self.seed, self.folds)
+                p = np.zeros((len(y), len(self.classes_)))
+                for a, b in splits:  # out-of-fold probabilities, from the folds that chose C
+                    m = clone(clf).fit(X[k][a], y[a])
+                    p[np.ix_(b, np.searchsorted(self.classes_, m.classes_))] = m.predict_proba(X[k][b])
+                self.family[k] = clf; oof.append(p); w.append(accs[C])
+            self.weights = np.array(w)
+            if 'vote' in ways:
+                self.cv['vote'] = float((self.classes_[sum(wi * p for wi, p in zip(self.weights, oof)).argmax(1)] == y).mean())
+            if 'stack' in ways:
+                Z = np.log(np.concatenate(oof, 1) + 1e-4)
+                meta, C, accs = logistic_probe(Z, y, Z[:0], y[:0], self.Cs, self.seed + 1, self.folds)  # its own folds over the out-of-fold features
+                self.models['stack'], self.cv['stack'] = meta, accs[C]
+        self.chosen = max(ways, key=lambda k: (self.cv[k], -self.WAYS.index(k)))
+        return self
+
+    def _probs(self, fams:dict)->list: return [self._align(self.family[k], fams[k]) for k in self.names]
+    def _align(self, clf, F):
+        p = np.zeros((len(F), len(self.classes_)))
+        p[:, np.searchsorted(self.classes_, clf.classes_)] = clf.predict_proba(F)
+        return p
+
+    def predict(self, fams:dict)->np.ndarray:
+        "Class labels of the series whose families are `fams` (`{name: [n, d]}`), by the chosen way."
+        if self.chosen == 'concat': return self.models['concat'].predict(np.concatenate([fams[k] for k in self.names], 1))
+        P = self._probs(fams)
+        if self.chosen == 'vote': return self.classes_[sum(wi * p for wi, p in zip(self.weights, P)).argmax(1)]
+        return self.models['stack'].predict(np.log(np.concatenate(P, 1) + 1e-4))
+
 # %% ../nbs/04_vqshape.ipynb #3c7091a7
 def classify_sets(model:VQShape, datas:list, seed:int=0,
                   kinds:dict|None=None, # {row name: feature families}; default `FEATURE_KINDS`
                   code:str='z', # the code vector in 'slot' and 'mpool': 'z' or 'z_q'
                   min_steps:int=8, # windows keep at least this many steps of a set's median series (`window_scales`)
                   folds:int|None=5, # k: C chosen by k-fold cross-validation over train + valid; None: on the valid part alone
+                  combine:str='select', # how a kind's families are combined (`FamilyEnsemble`): 'concat', 'vote', 'stack' or 'select'
                  )->list:
-    "Per set: the feature families of its train / valid / test series, per kind a logistic regression (families weighted alike, C chosen on the training split), test accuracy."
+    "Per set: the feature families of its train / valid / test series, per kind a classifier (`FamilyEnsemble`: families combined by the rule `combine`, C and the rule chosen on the training split), test accuracy."
     kinds = FEATURE_KINDS if kinds is None else kinds
     need = tuple(dict.fromkeys(f for fams in kinds.values() for f in fams))
     rows = []
@@ -724,9 +790,15 @@ def classify_sets(model:VQShape, datas:list, seed:int=0,
                  classes=d.n_classes, scales=scales)
         for kind, fs in kinds.items():
             F = [np.concatenate([f[k] for k in fs], 1) for f in fams]
-            clf, C, accs = logistic_probe(F[0], d.y_train, F[1], d.y_valid, seed=seed, folds=folds,
-                                          blocks=[fams[0][k].shape[1] for k in fs])
-            r[kind] = dict(test_acc=float((clf.predict(F[2]) == d.y_test).mean()), C=C, cv_acc=accs[C], n_features=F[0].shape[1])
+            if combine == 'concat' or folds is None or len(fs) == 1:  # one regression (with one family every rule is this one)
+                clf, C, accs = logistic_probe(F[0], d.y_train, F[1], d.y_valid, seed=seed, folds=folds,
+                                              blocks=[fams[0][k].shape[1] for k in fs])
+                r[kind] = dict(test_acc=float((clf.predict(F[2]) == d.y_test).mean()), way='concat', C=C, cv_acc=accs[C], n_features=F[0].shape[1])
+            else:
+                part = lambda f: {k: f[k] for k in fs}
+                ens = FamilyEnsemble(combine, seed=seed, folds=folds).fit(part(fams[0]), d.y_train, part(fams[1]), d.y_valid)
+                r[kind] = dict(test_acc=float((ens.predict(part(fams[2])) == d.y_test).mean()), way=ens.chosen,
+                               cv_acc=ens.cv[ens.chosen], cv={k: float(v) for k, v in ens.cv.items()}, n_features=F[0].shape[1])
         r['test_codes'] = code_stats(tws[2][1.]['idx'], model.n_codes)
         rows.append(r)
     return rows
