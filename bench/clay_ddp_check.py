@@ -4,18 +4,23 @@
    on the same global batches in the order the ranks see them; the weights must agree (and be identical on both ranks).
 2. MAE pretraining of ClaySSL under torchrun: both ranks end with identical weights (gradients averaged), the loss falls.
 
-    nice -n 15 python bench/clay_ddp_check.py
+    nice -n 15 python bench/clay_ddp_check.py [--threads 1] [--name clay_ddp_check] [--out DIR]
+
+Each process uses --threads torch threads (default 1).
 """
 import json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch
-from common import write
+from common import parser, parse, write
+
+ap = parser(__doc__)
+a = parse(ap)
 
 SCRIPT = r'''
 import sys, torch
 from pathlib import Path
-torch.set_num_threads(1)
+torch.set_num_threads(int(sys.argv[3]))
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from patchssl.distributed import fit_distributed, rank_world
@@ -45,9 +50,9 @@ torch.save(dict(state=model.state_dict(), main=main, losses=[float(v[0]) for v i
 '''
 
 def launch(d, task, n_proc):
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
+    env = {**os.environ, 'OMP_NUM_THREADS': str(a.threads), 'PYTHONWARNINGS': 'ignore'}
     cmd = ([sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={n_proc}'] if n_proc > 1 else [sys.executable])
-    r = subprocess.run(cmd + [str(d/'s.py'), str(d), task], capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run(cmd + [str(d/'s.py'), str(d), task, str(a.threads)], capture_output=True, text=True, env=env, timeout=600)
     if r.returncode: raise RuntimeError(r.stdout[-2000:] + r.stderr[-3000:])
 
 t0 = time.time()
@@ -68,4 +73,4 @@ table = ("| check | result |\n|---|---|\n"
          f"| TA regression, 2 processes vs 1 process on the same global batches: largest weight difference | {worst:.1e} |\n"
          f"| ClaySSL MAE pretraining, 2 processes: weights identical on both ranks | {mae_equal} |\n"
          f"| ClaySSL MAE pretraining, rank-0 train loss per epoch | {', '.join(f'{v:.3f}' for v in m0['losses'])} |\n")
-write('clay_ddp_check', res, table)
+write(a.name, res, table, out=a.out)

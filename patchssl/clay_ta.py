@@ -740,6 +740,14 @@ def _pretrain_data(data:Path, split:str, patch_size:int)->list:
     x, m = torch.cat(xs), torch.cat(ms)
     return list(zip(x, m, torch.zeros(len(x))))
 
+class _SaveCurrent(SaveCheckpoint):
+    "`SaveCheckpoint` of the model itself when fastai has wrapped it for data-parallel training (torchrun)."
+    def after_epoch(self):
+        if self.epoch < _skip_to(self.learn): return
+        if (self.epoch + 1) % self.every == 0 or self.epoch + 1 == self.n_epoch:
+            m = self.learn.model
+            save_checkpoint(self.path, getattr(m, 'module', m), self.learn.opt, self.epoch + 1, self.extra, dls=self.learn.dls)
+
 class _LossNote(Callback):
     "Put the epoch's mean training loss and its validation loss into `note` (the `extra` a `SaveCheckpoint` after it writes)."
     order = 60
@@ -765,9 +773,9 @@ def _pretrain_run(o:dict)->dict|None:
     ssl = ClaySSL(enc, BT_WAVES_UM + RF_WAVES_UM, gsd=2000., objective=o['objective'], mask_ratio=o['mask_ratio'], decoder_dim=o['decoder_dim'],
                   norm_pix_loss=o['norm_pix_loss'])
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
-    dls = DataLoaders(FaDataLoader(tr, bs=o['bs'], shuffle=True, drop_last=True), FaDataLoader(va, bs=4 * o['bs']), device=dev)
+    dls = DataLoaders(FaDataLoader(tr, bs=o['bs'], shuffle=True, drop_last=True, num_workers=0), FaDataLoader(va, bs=4 * o['bs'], num_workers=0), device=dev)  # rows in memory: no worker processes
     note = dict(options=o)  # SaveCheckpoint writes it with every epoch; _LossNote adds the epoch's losses
-    learn = ssl_learner(dls, ssl, cbs=[_LossNote(note), SaveCheckpoint(out/'current.pt', extra=note)] if rank_world()[0] == 0 else [])
+    learn = ssl_learner(dls, ssl, cbs=[_LossNote(note), _SaveCurrent(out/'current.pt', extra=note)] if rank_world()[0] == 0 else [])
     start = resume(learn, out/'current.pt') if ck is not None else 0
     if start: print(f"resuming after epoch {start}")
     if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'], start_epoch=start): return None  # ranks > 0 end here
