@@ -31,7 +31,8 @@ from .transfer import TrainGuard
 __all__ = ['SD_STRATEGIES', 'SD_SCHEDULES', 'SCORE_TYPES', 'FUSIONS', 'SD_SCORES', 'ABLATION_VARIANTS', 'sd_masking_callback',
            'SDMAE', 'SDMAELoss', 'TwoStageSchedule', 'PseudoAnomalies', 'sd_mae_learner', 'step_errors', 'last_n_mask',
            'window_scores', 'point_scores', 'fuse_scores', 'choose_fusion', 'sd_scores', 'plot_teacher_student',
-           'repair_check', 'window_scores_all', 'position_sensitivity', 'fit_sd_mae', 'run_ablation']
+           'repair_check', 'window_scores_all', 'position_sensitivity', 'cross_view_scores', 'fit_sd_mae',
+           'run_ablation']
 
 # %% ../nbs/02_sd_mae.ipynb #75991ef5
 SD_STRATEGIES = ('patch', 'token', 'temporal', 'feature')
@@ -565,6 +566,30 @@ def position_sensitivity(model:SDMAE, x, # clean windows `[B, L, N]`
         rows.append(dict(start=s, last_n=window_scores(model, xs, n_last, score).mean() / base_last,
                          all_positions=window_scores_all(model, xs, n_last, score).mean() / base_all))
     return pd.DataFrame(rows)
+
+# %% ../nbs/02_sd_mae.ipynb #cv000002
+@torch.no_grad()
+def cross_view_scores(model:SDMAE, series, # long series `[T, N]`
+                      n_last:int=10, # steps of the hidden block
+                      stride:int=10, # window stride
+                     )->np.ndarray: # `[T]`
+    "Teacher on each window shown whole against the student with each block of `n_last` steps hidden in turn, on that block."
+    _check_score(model, 'discrepancy')
+    s = check_long_series(series, model.seq_len)
+    if s.shape[1] != model.n_vars: raise ValueError(f"series has {s.shape[1]} variables, the model takes {model.n_vars}")
+    win, st = series_windows(s, model.seq_len, stride)
+    was = model.training; model.eval()
+    dev = next(model.parameters()).device
+    win = win.to(dev)
+    t = model.unpatchify(model.forward_decoder(model.forward_encoder(win, torch.zeros_like(win, dtype=torch.bool)), 'teacher'))
+    out = np.full(win.shape[:2], np.nan)
+    for k, mk in enumerate(_block_masks(model, n_last)):
+        sk = model.unpatchify(model.forward_decoder(model.forward_encoder(win, mk.to(dev).expand(len(win), -1, -1)), 'student'))
+        blk = slice(k * n_last, (k + 1) * n_last)
+        out[:, blk] = ((t - sk) ** 2).mean(-1)[:, blk].cpu().numpy()
+    model.train(was)
+    return window_to_point_scores(out, st, len(s))
+
 
 # %% ../nbs/02_sd_mae.ipynb #610e6fc4
 def fit_sd_mae(train, # normal training series `[T, N]`
