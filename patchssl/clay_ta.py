@@ -754,7 +754,7 @@ class _LossNote(Callback):
     def __init__(self, note:dict): self.note = note
     def before_epoch(self): self.total, self.n = 0., 0
     def after_batch(self):
-        if self.training: self.total += float(self.learn.loss) * len(self.learn.xb[0]); self.n += len(self.learn.xb[0])
+        if self.training: self.total += float(self.learn.loss.detach()) * len(self.learn.xb[0]); self.n += len(self.learn.xb[0])
     def after_epoch(self):  # the plain mean over the epoch's batches (fastai's smoothed loss runs on across epochs, so a resumed run would differ)
         if self.epoch >= _skip_to(self.learn) and self.n: self.note['losses'] = [self.total / self.n, float(self.learn.recorder.values[-1][1])]
 
