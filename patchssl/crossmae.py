@@ -27,11 +27,11 @@ from .cli import Opt, Command, expect_files, OptionError
 from .transfer import RIDGE_ALPHAS, ridge_cv_alpha, ridge_probe  # the shared closed-form probe (chapter 00c)
 
 # %% auto #0
-__all__ = ['DECODERS', 'MODALITIES', 'CROSSMAE_OPTS', 'CROSSMAE', 'pack_tokens', 'unpack_tokens', 'TokenEncoder', 'SeriesEncoder',
-           'ImageEncoder', 'StaticToken', 'with_static', 'kept_mask', 'CrossMAEBase', 'SeriesCrossMAE', 'ImageCrossMAE',
-           'CrossMaskingCallback', 'crossmae_learner', 'MultiModalMAE', 'MultiModalLoss', 'MultiModalMaskingCallback',
-           'multimodal_learner', 'series_from_context', 'encode_features', 'forecast_features', 'forecast_probe',
-           'decoder_cost', 'crossmae_run']
+__all__ = ['DECODERS', 'MODALITIES', 'POOLS', 'CROSSMAE_OPTS', 'CROSSMAE', 'pack_tokens', 'unpack_tokens', 'TokenEncoder',
+           'SeriesEncoder', 'ImageEncoder', 'StaticToken', 'with_static', 'kept_mask', 'CrossMAEBase', 'SeriesCrossMAE',
+           'ImageCrossMAE', 'CrossMaskingCallback', 'crossmae_learner', 'MultiModalMAE', 'MultiModalLoss',
+           'MultiModalMaskingCallback', 'multimodal_learner', 'series_from_context', 'encode_features',
+           'forecast_features', 'forecast_probe', 'decoder_cost', 'crossmae_data', 'crossmae_run']
 
 # %% ../nbs/03_crossmae.ipynb #16bd0cd3
 # data loaders of this chapter live in chapter 00h (patchssl.geodata); re-exported so old imports keep working
@@ -166,17 +166,19 @@ class ImageEncoder(TokenEncoder):
                  img_size:int, # side of a square image
                  patch_size:int=8, # side of a square patch
                  d_model:int=64, n_heads:int=4, n_layers:int=2, d_ff:int|None=None, dropout:float=0.,
+                 cls_token:bool=False, # prepend a learned, always visible token (returned first, position -1)
                 ):
         super().__init__(d_model, n_heads, n_layers, d_ff, dropout)
         if in_chans < 1: raise ValueError(f"in_chans must be >= 1, got {in_chans}")
         if img_size % patch_size:
             raise ValueError(f"img_size={img_size} is not divisible by patch_size={patch_size}; pick a patch size that divides it")
-        store_attr('in_chans,img_size,patch_size,d_model')
+        store_attr('in_chans,img_size,patch_size,d_model,cls_token')
         self.grid = img_size // patch_size
         self.n_tokens = self.grid ** 2
         self.patch_embed = nn.Linear(in_chans * patch_size ** 2, d_model)
         self.register_buffer('pos_embed', sincos_2d(self.grid, self.grid, d_model), persistent=False)  # [T, D]
         init_weights(self.patch_embed)
+        if cls_token: self.cls = nn.Parameter(torch.randn(1, 1, d_model) * .02)
 
     def check_input(self, img:Tensor, mask:Tensor|None)->Tensor:
         "Refuse another channel count or size, and a mask of another grid; the mask (all False if None)."
@@ -200,7 +202,11 @@ class ImageEncoder(TokenEncoder):
                )->tuple: # (tokens `[B, K, D]`, mask_info)
         mask = self.check_input(img, mask)
         e = self.patch_embed(patchify_2d(img, self.patch_size)) + self.pos_embed
-        tokens, info = self.encode(e, ~mask, return_layers, allow_empty)
+        keep = ~mask
+        if self.cls_token:  # slot 0 of every row (packing keeps the order), position -1: it is no patch of the grid
+            e, keep = torch.cat([self.cls.expand(len(e), -1, -1), e], 1), torch.cat([keep.new_ones(len(e), 1), keep], 1)
+        tokens, info = self.encode(e, keep, return_layers, allow_empty)
+        if self.cls_token: info['positions'] = info['positions'] - 1
         return tokens, dict(mask=mask, valid=torch.ones_like(mask), **info)
 
 # %% ../nbs/03_crossmae.ipynb #1b1d8135
@@ -315,6 +321,8 @@ class CrossMAEBase(nn.Module):
         if self.decoder == 'cross':
             out = d(info['layers'] if self.weight_fm else tokens, qpos, pad)
         else:  # MAE: visible tokens + mask tokens on the full grid, self-attention over all of them
+            if getattr(self.encoder, 'cls_token', False):  # the CLS token (slot 0) has no place on the grid
+                tokens, info = tokens[:, 1:], dict(info, positions=info['positions'][:, 1:], padding_mask=info['padding_mask'][:, 1:])
             out = gather_tokens(d(tokens, _restore_ids(info['positions'], info['padding_mask'], T), pos, pad, valid), qids)
         return unpack_tokens(self.projector(out), qids, qpad, T)
 
@@ -374,10 +382,11 @@ class ImageCrossMAE(CrossMAEBase):
                  d_model:int=64, n_heads:int=4, n_layers:int=2, d_ff:int|None=None, dropout:float=0.,
                  decoder:str='cross', decoder_dim:int=64, decoder_heads:int=4, decoder_layers:int=2,
                  decoder_self_attn:bool=False, weight_fm:bool=False, kept_mask_ratio:float|None=None, loss:str='mse',
+                 cls_token:bool=False, # a learned CLS token in the encoder (a probe feature; the decoders attend to it)
                 ):
         super().__init__()
         store_attr()
-        self.encoder = ImageEncoder(in_chans, img_size, patch_size, d_model, n_heads, n_layers, d_ff, dropout)
+        self.encoder = ImageEncoder(in_chans, img_size, patch_size, d_model, n_heads, n_layers, d_ff, dropout, cls_token)
         self.grid, self.n_tokens = self.encoder.grid, self.encoder.n_tokens
         self.register_buffer('decoder_pos', sincos_2d(self.grid, self.grid, decoder_dim), persistent=False)  # [T, Dd]
         self.build_decoder(in_chans * patch_size ** 2)
@@ -623,22 +632,31 @@ def series_from_context(model:MultiModalMAE, dl, # DataLoader of `(image, series
     return dict(mse=se / n, mae=ae / n, recon=torch.cat(recs))
 
 # %% ../nbs/03_crossmae.ipynb #73cb12df
+POOLS = ('mean', 'cls', 'cls+mean', 'mean+std')
+
 @torch.no_grad()
 def encode_features(model:nn.Module, # a `SeriesCrossMAE`/`ImageCrossMAE`, or its encoder
                     x, # inputs `[n, ...]` (array or tensor)
-                    pool:bool=True, # mean over tokens -> `[n, D]`; False -> `[n, T, D]`
+                    pool:bool|str=True, # True or 'mean': mean of the patch tokens `[n, D]`; 'cls' `[n, D]`, 'cls+mean' and 'mean+std' `[n, 2D]`; False: the tokens `[n, T, D]`
                     bs:int=256)->Tensor:
     "Encoder features of unmasked inputs (eval mode)."
     enc = getattr(model, 'encoder', model)
     if not isinstance(enc, TokenEncoder): raise TypeError(f"encode_features needs a CrossMAE model or a TokenEncoder, got {type(model).__name__}")
+    pool = 'mean' if pool is True else pool
+    if pool is not False and pool not in POOLS: raise ValueError(f"pool={pool!r} is not True, False or one of {POOLS}")
+    has_cls = getattr(enc, 'cls_token', False)
+    if pool in ('cls', 'cls+mean') and not has_cls: raise ValueError(f"pool={pool!r} needs an encoder built with cls_token=True")
     was = enc.training; enc.eval()
     x = torch.as_tensor(x, dtype=torch.float32)
     out = []
     for i in range(0, len(x), bs):
         t, _ = enc(x[i:i + bs])
-        out.append(t.mean(1) if pool else t)
+        cls, p = (t[:, 0], t[:, 1:]) if has_cls else (None, t)
+        out.append({False: t, 'mean': p.mean(1), 'cls': cls, 'cls+mean': None if cls is None else torch.cat([cls, p.mean(1)], 1),
+                    'mean+std': torch.cat([p.mean(1), p.std(1)], 1)}[pool])
     enc.train(was)
     return torch.cat(out)
+
 
 # %% ../nbs/03_crossmae.ipynb #d281eebc
 @torch.no_grad()
@@ -697,6 +715,9 @@ def decoder_cost(model:CrossMAEBase, x:Tensor, # a batch of inputs
 
 # %% ../nbs/03_crossmae.ipynb #731eefca
 CROSSMAE_OPTS = [
+    Opt('data', str, None, 'numeric CSV to pretrain on (default: the bundled ETTh1 with its standard split)', 'data', nullable=True),
+    Opt('columns', str, None, 'comma-separated columns of --data to use, in this order (default: every numeric column)', 'data', nullable=True),
+    Opt('split', str, '0.7,0.1,0.2', 'train,valid,test fractions of the rows of --data (ETTh1 uses its standard split)', 'data'),
     Opt('seq_len', int, 336, 'lookback L in steps', 'data', min=1),
     Opt('stride', int, 8, 'steps between training windows', 'data', min=1),
     Opt('patch_len', int, 16, 'steps per patch', 'model.patch', also=('ssl',), min=1),
@@ -714,57 +735,90 @@ CROSSMAE_OPTS = [
     Opt('lr', float, 3e-3, 'learning rate (one-cycle)', 'train', min=0, min_exclusive=True),
     Opt('bs', int, 32, 'batch size (per process under torchrun)', 'train', min=1),
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
+    Opt('resume', bool, False, 'continue an interrupted run in --out from its last complete checkpoint crossmae.pt (with --overwrite)', 'train'),
     Opt('seed', int, 0, 'seed of torch, numpy and random', 'train', min=0),
     Opt('horizon', int, 96, 'forecast horizon of the probe', 'downstream', min=1),
-    Opt('out', str, 'crossmae_run', 'folder for crossmae.pt and results.json', ''),
+    Opt('out', str, 'crossmae_run', 'folder for crossmae.pt (written after every epoch), results.json and timing.json', ''),
 ]
 
 # %% ../nbs/03_crossmae.ipynb #4c61d034
+_RUN_KEYS = ('out', 'resume', 'threads')  # options that may differ between a run and its resumption
+
+def crossmae_data(o:dict)->tuple:
+    "The `SeriesSplits` and a display name for the options `o` (`--data` CSV or ETTh1); a file that cannot be trained on (text, gaps, a constant or too short series) is an `OptionError`."
+    from patchssl.patch_mae import pretrain_data
+    try: splits, name = pretrain_data(o)
+    except (ValueError, FileNotFoundError) as e: raise OptionError(f"--data: {e}") from None
+    return splits, name
+
 def crossmae_run(o:dict)->dict|None:
-    "`patchssl crossmae`: pretrain SeriesCrossMAE on ETTh1, save it, print the decoder speed ratio and the forecast probe. None on ranks > 0."
-    from patchssl.data import etth1_dls
-    from patchssl.transfer import save_checkpoint, seed_everything
+    "`patchssl crossmae`: pretrain SeriesCrossMAE (checkpoint every epoch, `--resume`), print the decoder speed ratio and the forecast probe. None on ranks > 0."
+    from patchssl.data import series_dls
+    from patchssl.transfer import SaveCheckpoint, load_checkpoint, resume, seed_everything
     from patchssl.distributed import rank_world, fit_distributed
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     rank, world = rank_world()
-    kept = o['kept_mask_ratio'] or None
+    if o['resume'] and world > 1: raise OptionError("--resume runs in one process; resume without torchrun")
+    splits, name = crossmae_data(o)
+    N, kept = len(splits.columns), o['kept_mask_ratio'] or None
     kw = dict(patch_len=o['patch_len'], d_model=o['d_model'], n_heads=o['n_heads'], n_layers=o['n_layers'], decoder_dim=o['decoder_dim'],
               decoder_layers=o['decoder_layers'], kept_mask_ratio=kept)
     try:  # geometry, decoder options and ratios are input errors, found before any training
-        model = SeriesCrossMAE(7, o['seq_len'], decoder=o['decoder'], decoder_self_attn=o['decoder_self_attn'], weight_fm=o['weight_fm'], **kw)
-        kept_mask(make_mask((1, model.n_patches, 7), o['mask_ratio'], 'patch_var'), kept)
+        model = SeriesCrossMAE(N, o['seq_len'], decoder=o['decoder'], decoder_self_attn=o['decoder_self_attn'], weight_fm=o['weight_fm'], **kw)
+        kept_mask(make_mask((1, model.n_patches, N), o['mask_ratio'], 'patch_var'), kept)
     except ValueError as e: raise OptionError(str(e)) from None
-    dls = etth1_dls(o['seq_len'], horizon=0, bs=o['bs'], stride=o['stride'], eval_stride=48, num_workers=0)
-    out = Path(o['out'])
+    dls = series_dls(splits, o['seq_len'], 0, o['stride'], bs=o['bs'], eval_stride=48, num_workers=0)
+    if len(dls.train_ds) // (o['bs'] * world) == 0:
+        raise OptionError(f"{len(dls.train_ds)} training window(s) of {name} make no full batch of --bs {o['bs']}"
+                          f"{f' x {world} processes' if world > 1 else ''}, so no training step would run; lower --bs or --stride, or give more rows")
+    out, ck = Path(o['out']), Path(o['out'])/'crossmae.pt'
+    keep = {k: v for k, v in o.items() if k not in _RUN_KEYS}  # what a resumed run must share with the one it continues
+    learn = crossmae_learner(dls, model, o['mask_ratio'], cbs=[SaveCheckpoint(ck, extra=dict(options=keep))] if rank == 0 else None)
+    start = 0
+    if o['resume']:
+        if not ck.exists(): raise OptionError(f"--resume: {out} holds no checkpoint crossmae.pt to continue from; run without --resume")
+        try:
+            prev = load_checkpoint(ck)  # weights_only=True, checksum verified
+            if prev['model'] != type(model).__name__:
+                raise ValueError(f"it holds a {prev['model']}, not the {type(model).__name__} that patchssl crossmae writes")
+            old = prev['extra'].get('options', {})
+            diff = sorted(k for k in set(old) | set(keep) if old.get(k) != keep.get(k))
+            if diff: raise ValueError(f"it was written with other options: " + ', '.join(f"{k}={old.get(k)!r} (now {keep.get(k)!r})" for k in diff[:5])
+                                      + "; resume with the options of the interrupted run")
+            start = resume(learn, ck)
+        except ValueError as e: raise OptionError(f"--resume from {ck}: {e}") from None  # CheckpointError is a ValueError
     if rank == 0: print(f"SeriesCrossMAE ({o['decoder']} decoder): {sum(p.numel() for p in model.parameters()):,} parameters, "
-                        f"{model.encoder.n_tokens} tokens; pretraining {o['epochs']} epochs on {len(dls.train_ds)} ETTh1 windows"
-                        + (f", {world} processes" if world > 1 else ''), flush=True)
+                        f"{model.encoder.n_tokens} tokens; pretraining {o['epochs']} epochs on {len(dls.train_ds)} {name} windows"
+                        + (f", {world} processes" if world > 1 else '') + (f", resumed after epoch {start}" if start else ''), flush=True)
     t0 = time.time()
-    learn = crossmae_learner(dls, model, o['mask_ratio'])
-    if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed']): return None  # ranks > 0 end here
-    ck = save_checkpoint(out/'crossmae.pt', model, learn.opt, o['epochs'], dict(options=o))
+    if start < o['epochs'] and not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'], start_epoch=start): return None  # ranks > 0 end here
+    with learn.no_bar(), learn.no_logging(): valid_loss = float(learn.validate()[0])
     xb = dls.valid.one_batch()[0]
-    mask = make_mask((len(xb), model.n_patches, 7), o['mask_ratio'], 'patch_var', torch.Generator().manual_seed(o['seed']))
+    mask = make_mask((len(xb), model.n_patches, N), o['mask_ratio'], 'patch_var', torch.Generator().manual_seed(o['seed']))
     pred = kept_mask(mask, kept, torch.Generator().manual_seed(o['seed']))
     cost = {}
     for d in DECODERS:
-        m = model if d == o['decoder'] else SeriesCrossMAE(7, o['seq_len'], decoder=d, **kw)
+        m = model if d == o['decoder'] else SeriesCrossMAE(N, o['seq_len'], decoder=d, **kw)
         cost[d] = decoder_cost(m, xb, mask, pred)
     ratio = cost['mae']['ms'] / cost['cross']['ms']
     print(f"decoder cost on a batch of {len(xb)}: mae {cost['mae']['ms']:.1f} ms, {cost['mae']['gflops']:.3f} GFLOPs; "
           f"cross {cost['cross']['ms']:.1f} ms, {cost['cross']['gflops']:.3f} GFLOPs -> cross decodes {ratio:.1f}x faster", flush=True)
-    fd = etth1_dls(o['seq_len'], horizon=o['horizon'], bs=256, stride=o['stride'], eval_stride=1, num_workers=0)
+    fd = series_dls(splits, o['seq_len'], o['horizon'], o['stride'], bs=256, eval_stride=1, num_workers=0)
     stack = lambda ds: [torch.stack(v) for v in zip(*[ds[i] for i in range(len(ds))])]
     (xa, ya), (xt, yt) = stack(fd.train_ds), stack(fd.test.dataset)
     probe = forecast_probe(model, xa, ya, xt, yt)
-    print(f"forecast probe, ETTh1 test ({len(xt)} windows, horizon {o['horizon']}, z-scored): MSE {probe['mse']:.4f}, MAE {probe['mae']:.4f}")
-    res = dict(options=o, world_size=world, checkpoint=str(ck), seconds=round(time.time() - t0, 1), decoder_speed_ratio=ratio,
-               decoder_cost=cost, pretrain_valid_loss=[float(v[1]) for v in learn.recorder.values], probe=probe)
+    print(f"forecast probe, {name} test ({len(xt)} windows, horizon {o['horizon']}, z-scored): MSE {probe['mse']:.4f}, MAE {probe['mae']:.4f}")
+    # results.json holds only what the seed decides (the same seed and thread count give the same file); times go to timing.json
+    res = dict(options=keep, world_size=world, epochs=o['epochs'], pretrain_valid_loss=valid_loss, probe=probe,
+               decoder_gflops={d: c['gflops'] for d, c in cost.items()})
     (out/'results.json').write_text(json.dumps(res, indent=1))
-    print(f"wrote {out/'results.json'} ({time.time() - t0:.0f} s)")
-    return res
+    timing = dict(seconds=round(time.time() - t0, 1), decoder_speed_ratio=ratio, decoder_cost=cost, resumed_after_epoch=start)
+    (out/'timing.json').write_text(json.dumps(timing, indent=1))
+    print(f"wrote {out/'results.json'} and timing.json ({time.time() - t0:.0f} s)")
+    return dict(res, **timing)
+
 
 # %% ../nbs/03_crossmae.ipynb #ddf7f0b9
-CROSSMAE = Command('crossmae', "Pretrain a CrossMAE on ETTh1, print the decoder speed ratio (cross vs MAE) and a forecast probe; save checkpoint and results.\n\n"
+CROSSMAE = Command('crossmae', "Pretrain a CrossMAE on ETTh1 (or --data CSV), print the decoder speed ratio (cross vs MAE) and a forecast probe; save checkpoint and results.\n\n"
                    "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli crossmae --threads 1",
-                   CROSSMAE_OPTS, crossmae_run, check=expect_files('crossmae.pt', 'results.json'))
+                   CROSSMAE_OPTS, crossmae_run, check=expect_files('crossmae.pt', 'results.json', 'timing.json'))
