@@ -10,7 +10,7 @@ gravel, 32-pixel crops; pretraining on the other bundled photographs), and the 1
 
     nice -n 10 python bench/crossmae_downstream.py --threads 1
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np, torch
@@ -20,16 +20,14 @@ import pandas as pd
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
-from common import write, md_table
+from common import write, md_table, parser, parse
 from patchssl.data import etth1_dls
 import patchssl.transfer  # noqa: F401  (Learner.fine_tune_pretrained)
 from patchssl.transfer import seed_everything
 from patchssl.crossmae import (SeriesCrossMAE, ImageCrossMAE, crossmae_learner, forecast_probe, ridge_probe, RIDGE_ALPHAS,
                                encode_features, image_crops, load_eurosat_ms, TEXTURES, PHOTOS)
 
-ap = argparse.ArgumentParser()
-ap.add_argument('--threads', type=int, default=1)
-ap.add_argument('--seeds', type=int, default=3)
+ap = parser(__doc__, seeds='3')  # --threads, --seeds (a count, list or range), --name, --quick, --out
 ap.add_argument('--tasks', default='etth1,texture,eurosat')
 ap.add_argument('--series_epochs', type=int, default=5)
 ap.add_argument('--image_epochs', type=int, default=8)
@@ -43,9 +41,7 @@ ap.add_argument('--etth1_ft_head_epochs', type=int, default=1)
 ap.add_argument('--etth1_ft_epochs', type=int, default=2)
 ap.add_argument('--data', default=str(Path(__file__).resolve().parents[2]/'shared/data/eurosat_ms/eurosat_ms_subset.npz'))
 ap.add_argument('--variants', default='', help="comma-separated variant names to run (default: all), e.g. 'random init,cross (kept 0.25)'")
-ap.add_argument('--name', default='crossmae_downstream')
-a = ap.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(ap)
 tasks = a.tasks.split(',')
 VARIANTS = {'mae (all masked)': dict(decoder='mae'), 'cross (kept 0.25)': dict(decoder='cross', kept_mask_ratio=.25),
             'cross + WFM (kept 0.25)': dict(decoder='cross', kept_mask_ratio=.25, weight_fm=True)}
@@ -124,7 +120,7 @@ rows = []
 ALL = [('random init', dict(decoder='cross'))] + list(VARIANTS.items())
 only = [v for v in a.variants.split(',') if v]
 def main():
-  for seed in range(a.seeds):
+  for seed in a.seeds:
     for name, kw in [(n, kw) for n, kw in ALL if not only or n in only]:
         r = dict(seed=seed, variant=name)
         if 'etth1' in tasks:
@@ -171,7 +167,7 @@ def report():
     times = [c for c in df.columns if c.endswith('_s')]
     agg = df.groupby('variant', sort=False).agg(**{k: v for c in scores for k, v in ((c, (c, 'mean')), (c + '_sd', (c, 'std')))},
                                                  **{c: (c, 'mean') for c in times}, n=('seed', 'count')).reset_index()
-    note = (f"{a.seeds} seeds asked, `n` done per variant (mean and sd over seeds). Probe: closed-form linear (ridge) probe on frozen "
+    note = (f"seeds {a.seeds} asked, `n` done per variant (mean and sd over seeds). Probe: closed-form linear (ridge) probe on frozen "
             f"features, its penalty chosen by 5-fold cross-validation on the TRAINING features only (`*_alpha` per seed; classes from "
             f"{CLS_ALPHAS} on a fixed random partition, forecasts from {FC_ALPHAS} on contiguous blocks of windows); the test split is "
             f"used once, for the score. Fine-tune (`_ft_`): "
@@ -191,6 +187,6 @@ def report():
             f"(head {a.ft_head_epochs} + {a.eurosat_ft_epochs} epochs, batch 32) on the 375 labelled train patches; 94 test patches (one = 0.011). ")
     note += ("Encoder D=64, 2 layers; decoder width 64, 2 layers. `*_pretrain_s`: wall time of the whole pretraining (encoder included); "
              "`*_probe_s`, `*_ft_s`: of the probe (with its cross-validation) and of the fine-tune.\n\n")
-    write(a.name, dict(rows=rows, args=vars(a)), note + md_table(agg, 4) + "\n\nPer seed:\n\n" + md_table(df, 4))
+    write(a.name, dict(rows=rows, args=vars(a)), note + md_table(agg, 4) + "\n\nPer seed:\n\n" + md_table(df, 4), out=a.out)
 
 main()

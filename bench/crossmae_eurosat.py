@@ -9,26 +9,23 @@ for every encoder layer).
 
     nice -n 15 python bench/crossmae_eurosat.py --threads 1
 """
-import argparse, json, sys, time
+import json, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np, torch, pandas as pd
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.callback.core import Callback
-from common import write, md_table
+from common import write, md_table, parser, parse
 from patchssl.transfer import seed_everything
 from patchssl.crossmae import ImageCrossMAE, crossmae_learner, ridge_probe, load_eurosat_ms
 
-ap = argparse.ArgumentParser()
+ap = parser(__doc__, seeds='3')  # --threads, --seeds (a count, list or range), --name, --quick, --out
 ap.add_argument('--data', default=str(Path(__file__).resolve().parents[2]/'shared/data/eurosat_ms/eurosat_ms_subset.npz'))
-ap.add_argument('--threads', type=int, default=1)
-ap.add_argument('--seeds', type=int, default=3)
 ap.add_argument('--only', default='', help="config names to run, separated by ';' (names contain commas; default: all)")
 ap.add_argument('--all-seeds', action='store_true', help='run every selected config with --seeds seeds (default: the factor rows run one)')
-ap.add_argument('--name', default='crossmae_eurosat')
-a = ap.parse_args()
-torch.set_num_threads(a.threads)
+a = parse(ap)
+SEEDS, NS = a.seeds, len(a.seeds)
 es = load_eurosat_ms(a.data, tensors=False)
 tr, te = ~es['is_test'], es['is_test']
 ytr, yte = es['y'][tr], es['y'][te]
@@ -111,11 +108,11 @@ def report():
             f"the training patches. Features: `mean` = mean of the last layer's tokens (the notebook's probe), `mean+std` = mean "
             f"and std over the tokens, `layers` = mean and std of every encoder layer's tokens. `acc_mean_alpha10`: the `mean` features with the fixed penalty 10 that the notebook used before. `band statistics`: the per-patch "
             f"mean (and std) of each normalised band, no network.\n\n")
-    write(a.name, dict(rows=rows, args=vars(a)), note + md_table(agg, 3) + "\n\nPer seed:\n\n" + md_table(df, 3))
+    write(a.name, dict(rows=rows, args=vars(a)), note + md_table(agg, 3) + "\n\nPer seed:\n\n" + md_table(df, 3), out=a.out)
 
-ALL = {'random init': ({}, a.seeds), **CONFIGS}
-jobs = [(seed, name) for seed in range(a.seeds) for name, (_, n) in ALL.items()
-        if seed < (a.seeds if a.all_seeds else min(n, a.seeds)) and (not only or name in only or name == 'random init')]
+ALL = {'random init': ({}, NS), **CONFIGS}
+jobs = [(seed, name) for i, seed in enumerate(SEEDS) for name, (_, n) in ALL.items()
+        if i < (NS if a.all_seeds else min(n, NS)) and (not only or name in only or name == 'random init')]
 jobs.sort(key=lambda j: ALL[j[1]][0].get('epochs', 0) >= 100)  # the long runs last
 for seed, name in jobs:
     over = ALL[name][0]
