@@ -147,8 +147,18 @@ def combine(a):
                              picked=r['select']['picked'], mult=r['cv_weights']['mult'], cv={k: v['cv'] for k, v in r.items()}))
         print(f"seed {seed} {name}: " + ' '.join(f"{r_['row']} " + ' '.join(f"{k} {r_[k]:.3f}" for k in ('equal', 'cv_weights', 'stack', 'vote', 'select')) + f" ({r_['picked']})"
               for r_ in recs[-2:]) + f" [{time.time() - t:.0f} s]", flush=True)
+    report(a, recs)
+
+def report(a, recs, note=''):
+    from patchssl.vqshape import TOKEN_FAMILIES, HISTOGRAM_FAMILIES
+    import pandas as pd
+    rows_def = {'token': TOKEN_FAMILIES, 'token+histogram': TOKEN_FAMILIES + HISTOGRAM_FAMILIES}
     df = pd.DataFrame(recs)
-    ways = ['equal', 'cv_weights', 'stack', 'vote', 'select']
+    # the library's rule (FamilyEnsemble('select')): of equal (concat), vote and stack, the best CV accuracy (ties: in that order)
+    lib = ['equal', 'vote', 'stack']
+    df['library_select'] = [r[max(lib, key=lambda k: (r['cv'][k], -lib.index(k)))] for r in recs]
+    df['library_pick'] = [max(lib, key=lambda k: (r['cv'][k], -lib.index(k))) for r in recs]
+    ways = ['equal', 'cv_weights', 'stack', 'vote', 'select', 'library_select']
     per = df.groupby(['row', 'dataset'])[ways].mean()
     mean = df.groupby(['row', 'seed'])[ways].mean()
     lines = []
@@ -157,19 +167,27 @@ def combine(a):
         m = mean.loc[row]
         t.loc[len(t)] = ['**mean**'] + [f"{m[k].mean():.3f} ± {m[k].std(ddof=1):.3f}" if len(m) > 1 else f"{m[k].mean():.3f}" for k in ways]
         lines += [f"\n### {row}\n", md_table(t)]
-    picks = df.groupby('row')['picked'].value_counts().to_dict()
+    picks = df.groupby('row')['library_pick'].value_counts().to_dict()
     md = ("Ways of combining the feature families of `feature_families`, everything chosen by 5-fold CV over the training split "
           "(see the script's docstring); test accuracy, mean over the pretraining seeds per set, mean ± sd over seeds of the 8-set mean.\n"
-          + '\n'.join(lines) + f"\n\nWhat `select` picked (row, way: count): {picks}")
-    write(a.name, dict(args=vars(a), records=recs), md)
+          "`select` picks among equal, cv_weights, vote and stack; `library_select` among equal, vote and stack, as `FamilyEnsemble('select')` does.\n"
+          + note + '\n'.join(lines) + f"\n\nWhat `library_select` picked (row, way: count): {picks}")
+    write(a.name, dict(args=vars(a), records=recs), md, out=a.out)
+
+def merge(a):
+    "One report from the records of earlier runs' JSON files (`--merge a.json,b.json`)."
+    recs = [r for f in a.merge.split(',') for r in json.loads(Path(f).read_text())['records']]
+    report(a, recs, note=f"Merged from {a.merge}.\n")
 
 if __name__ == '__main__':
     p = parser(__doc__)
-    p.add_argument('--cache', required=True); p.add_argument('--ckpts', default='')
+    p.add_argument('--cache', default=None); p.add_argument('--ckpts', default='')
     p.add_argument('--datasets', default='all'); p.add_argument('--combine', action='store_true')
+    p.add_argument('--merge', default=None, help='comma-separated JSON files of earlier --combine runs: write one report of their records')
     p.add_argument('--no-cv-weights', action='store_true', help='leave out the cv_weights way (its column repeats equal)')
     p.add_argument('--seed-files', action='store_true', help='combine only the cached seeds given by --seeds')
     a = parse(p)
-    if a.combine:
+    if a.merge: merge(a)
+    elif a.combine:
         combine(a)
     else: cache(a)

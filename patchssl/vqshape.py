@@ -775,9 +775,9 @@ def classify_sets(model:VQShape, datas:list, seed:int=0,
                   code:str='z', # the code vector in 'slot' and 'mpool': 'z' or 'z_q'
                   min_steps:int=8, # windows keep at least this many steps of a set's median series (`window_scales`)
                   folds:int|None=5, # k: C chosen by k-fold cross-validation over train + valid; None: on the valid part alone
-                  combine:str='select', # how a kind's families are combined (`FamilyEnsemble`): 'concat', 'vote', 'stack' or 'select'
+                  combine:str='concat', # how a kind's families are combined: 'concat' (one regression) or a `FamilyEnsemble` rule: 'vote', 'stack', 'select'
                  )->list:
-    "Per set: the feature families of its train / valid / test series, per kind a classifier (`FamilyEnsemble`: families combined by the rule `combine`, C and the rule chosen on the training split), test accuracy."
+    "Per set: the feature families of its train / valid / test series, per kind a logistic regression (families weighted alike; or a `FamilyEnsemble` rule `combine`), C (and the rule) chosen on the training split, test accuracy."
     kinds = FEATURE_KINDS if kinds is None else kinds
     need = tuple(dict.fromkeys(f for fams in kinds.values() for f in fams))
     rows = []
@@ -833,6 +833,7 @@ VQSHAPE_OPTS = [
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
     Opt('seed', int, 0, 'seed of torch, numpy and random (and of the validation split)', 'train', min=0),
     Opt('probe', bool, True, 'classify every set from its tokens and code histograms (logistic regression, C chosen by 5-fold cross-validation over the training split)', 'downstream'),
+    Opt('combine', str, 'concat', "how --probe combines the feature families: one regression ('concat'), or a FamilyEnsemble rule chosen on the training split ('vote', 'stack', 'select')", 'downstream', choices=('concat', 'vote', 'stack', 'select')),
     Opt('resume', bool, False, 'continue an interrupted run in --out from its last checkpoint (vqshape.pt, written after every epoch); give the options of that run', ''),
     Opt('out', str, 'vqshape_run', 'folder for vqshape.pt, results.json, gallery.png, tokens.png', ''),
 ]
@@ -862,7 +863,7 @@ def vqshape_data(o:dict)->list:
     return datas
 
 # %% ../nbs/04_vqshape.ipynb #eef6f96f
-_NOT_RUN_OPTS = ('out', 'resume', 'threads', 'probe')  # where and how a run is done, not what it trains
+_NOT_RUN_OPTS = ('out', 'resume', 'threads', 'probe', 'combine')  # where and how a run is done, not what it trains
 
 def _history(learn)->list: return [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]
 
@@ -943,7 +944,7 @@ def vqshape_run(o:dict)->dict|None:
                shape_fit=shape_fit(model, va[:512]), checkpoint=path.name)
     print(f"saved {path}; validation codes: {res['valid_codes']['used']:.0%} used, perplexity {res['valid_codes']['perplexity']:.1f}", flush=True)
     if o['probe']:
-        res['classification'] = classify_sets(model, datas, o['seed'])
+        res['classification'] = classify_sets(model, datas, o['seed'], combine=o['combine'])
         print(f"{'set':<24}{'token':>8}{'hist':>8}  (test accuracy; C chosen by 5-fold CV on the training split)")
         for r in res['classification']: print(f"{r['dataset']:<24}{r['token']['test_acc']:>8.3f}{r['histogram']['test_acc']:>8.3f}")
     (out/'results.json').write_text(json.dumps(res, indent=1))  # no timings: the same options and threads give the same file
