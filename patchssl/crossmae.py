@@ -751,6 +751,7 @@ def crossmae_data(o:dict)->tuple:
     except (ValueError, FileNotFoundError) as e: raise OptionError(f"--data: {e}") from None
     return splits, name
 
+# %% ../nbs/03_crossmae.ipynb #e6ed94ec
 def crossmae_run(o:dict)->dict|None:
     "`patchssl crossmae`: pretrain SeriesCrossMAE (checkpoint every epoch, `--resume`), print the decoder speed ratio and the forecast probe. None on ranks > 0."
     from patchssl.data import series_dls
@@ -816,7 +817,6 @@ def crossmae_run(o:dict)->dict|None:
     (out/'timing.json').write_text(json.dumps(timing, indent=1))
     print(f"wrote {out/'results.json'} and timing.json ({time.time() - t0:.0f} s)")
     return dict(res, **timing)
-
 
 # %% ../nbs/03_crossmae.ipynb #ddf7f0b9
 CROSSMAE = Command('crossmae', "Pretrain a CrossMAE on ETTh1 (or --data CSV), print the decoder speed ratio (cross vs MAE) and a forecast probe; save checkpoint and results.\n\n"
