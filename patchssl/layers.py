@@ -16,9 +16,9 @@ from .patching import restore_tokens, mask_ids, gather_tokens
 
 # %% auto #0
 __all__ = ['EXPLICIT_ATTENTION_MAX', 'DROPOUT_MASK', 'EXPLICIT_CHUNK', 'EXPLICIT_LIMIT', 'EXPLICIT_HEAD_MAX', 'EXPLICIT_KEYS_MAX',
-           'CALIBRATION_SHAPES', 'CALIBRATION_RUNGS', 'sincos_encode', 'sincos_1d', 'sincos_2d', 'fast_path_key',
-           'fast_path_cache', 'measure_cpu_fast_paths', 'cpu_fast_paths', 'Attention', 'Mlp', 'EncoderBlock',
-           'init_weights', 'TransformerEncoder', 'FactorisedBlock', 'FactorisedEncoder', 'MAEDecoder',
+           'CALIBRATION_SHAPES', 'CALIBRATION_RUNGS', 'FAST_PATH_VERSION', 'sincos_encode', 'sincos_1d', 'sincos_2d',
+           'fast_path_key', 'fast_path_cache', 'measure_cpu_fast_paths', 'cpu_fast_paths', 'Attention', 'Mlp',
+           'EncoderBlock', 'init_weights', 'TransformerEncoder', 'FactorisedBlock', 'FactorisedEncoder', 'MAEDecoder',
            'WeightedFeatureMaps', 'CrossBlock', 'CrossAttentionDecoder']
 
 # %% ../nbs/00b_layers.ipynb #81f72027
@@ -59,6 +59,7 @@ EXPLICIT_LIMIT = 2 ** 26  # and never above this many scores per call (it keeps 
 EXPLICIT_HEAD_MAX, EXPLICIT_KEYS_MAX = 16, 128  # nor with heads wider or more keys than the measurement covers
 CALIBRATION_SHAPES = ((16, 42, 8), (8, 63, 16))  # (heads, tokens, head width) explicit and fused attention are compared on (patch counts of 512 steps)
 CALIBRATION_RUNGS = (2 ** 22, 2 ** 23)  # at these score counts: half a chunk and one chunk
+FAST_PATH_VERSION = 3  # part of the cache key: a change to the paths or to how they are measured invalidates old entries
 _FAST = {}  # torch thread count -> this process's decision
 
 # %% ../nbs/00b_layers.ipynb #fp00000b
@@ -71,8 +72,8 @@ def _cpu_name()->str:
     return platform.processor() or platform.machine() or 'unknown CPU'
 
 def fast_path_key()->str:
-    "What a measured decision depends on: the CPU model, torch's version and torch's thread count."
-    return f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads"
+    "What a measured decision depends on: the CPU model, torch's version, torch's thread count and the version of the measurement."
+    return f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads | fast paths v{FAST_PATH_VERSION}"
 
 # %% ../nbs/00b_layers.ipynb #fp00000d
 def fast_path_cache()->Path:
@@ -131,13 +132,10 @@ def measure_cpu_fast_paths(reps:int=3, # timed rounds (the fastest counts); one 
                 rows.append(dict(heads=H, tokens=T, head_width=d, scores=q.shape[0] * H * T * T, fused_ms=ms['fused'], explicit_ms=ms['explicit']))
         h = torch.empty(4096, 512)  # a feed-forward hidden layer's size
         drop = _best_ms({'bytes': lambda: _keep_bytes(h, 51), 'bernoulli': lambda: _keep_bernoulli(h, 51)}, 2 * reps + 1)
-    limit = EXPLICIT_LIMIT  # the largest count at which explicit wins (by 5%) for every shape, at that rung and every smaller one
-    for H, T, d in CALIBRATION_SHAPES:
-        ok = 0
-        for r, rung in zip([r for r in rows if (r['heads'], r['tokens'], r['head_width']) == (H, T, d)], CALIBRATION_RUNGS):
-            if r['explicit_ms'] >= .95 * r['fused_ms']: break
-            ok = EXPLICIT_LIMIT if rung == CALIBRATION_RUNGS[-1] else rung  # a whole chunk won: more chunks cost the same per score
-        limit = min(limit, ok)
+    # a whole chunk (the last rung) no slower for every shape: explicit up to EXPLICIT_LIMIT (more chunks cost the same per score);
+    # else the smaller rung, if no slower there for every shape; else never. The first rung pays the allocator's cold start, so it is not required.
+    win = lambda rung: all(r['explicit_ms'] <= r['fused_ms'] for r in rows if r['scores'] <= rung < 2 * r['scores'])
+    limit = EXPLICIT_LIMIT if win(CALIBRATION_RUNGS[-1]) else CALIBRATION_RUNGS[0] if win(CALIBRATION_RUNGS[0]) else 0
     return dict(key=fast_path_key(), explicit_attention_max=limit, dropout_mask=min(drop, key=drop.get), attention=rows,
                 dropout_ms=drop, load_avg=os.getloadavg()[0], cores=os.cpu_count(), date=time.strftime('%Y-%m-%d %H:%M:%S'))
 
