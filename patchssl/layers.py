@@ -56,10 +56,10 @@ EXPLICIT_ATTENTION_MAX = None  # int: CPU fp32 attention with at most this many 
 DROPOUT_MASK = None  # 'bytes' or 'bernoulli': how CPU dropout draws its keep mask; None: measured
 EXPLICIT_CHUNK = 2 ** 23  # the explicit product runs in batch chunks of at most this many scores (32 MB in fp32)
 EXPLICIT_LIMIT = 2 ** 26  # and never above this many scores per call (it keeps them for the backward pass: 256 MB)
-EXPLICIT_HEAD_MAX, EXPLICIT_KEYS_MAX = 16, 128  # nor with heads wider or more keys than the measurement covers
-CALIBRATION_SHAPES = ((16, 42, 8), (8, 63, 16))  # (heads, tokens, head width) explicit and fused attention are compared on (patch counts of 512 steps)
+EXPLICIT_HEAD_MAX, EXPLICIT_KEYS_MAX = 16, 48  # nor with heads wider or more keys than the measurement covers (63 keys were fused-faster on AMD and Intel)
+CALIBRATION_SHAPES = ((16, 42, 8), (8, 42, 16))  # (heads, tokens, head width) explicit and fused attention are compared on (42: 512 steps in patches of 12)
 CALIBRATION_RUNGS = (2 ** 22, 2 ** 23)  # at these score counts: half a chunk and one chunk
-FAST_PATH_VERSION = 3  # part of the cache key: a change to the paths or to how they are measured invalidates old entries
+FAST_PATH_VERSION = 4  # part of the cache key: a change to the paths or to how they are measured invalidates old entries
 _FAST = {}  # torch thread count -> this process's decision
 
 # %% ../nbs/00b_layers.ipynb #fp00000b
