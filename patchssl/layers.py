@@ -15,11 +15,12 @@ from fastcore.basics import store_attr
 from .patching import restore_tokens, mask_ids, gather_tokens
 
 # %% auto #0
-__all__ = ['EXPLICIT_ATTENTION_MAX', 'DROPOUT_MASK', 'EXPLICIT_CHUNK', 'EXPLICIT_LIMIT', 'EXPLICIT_HEAD_MAX', 'EXPLICIT_KEYS_MAX',
-           'CALIBRATION_SHAPES', 'CALIBRATION_RUNGS', 'FAST_PATH_VERSION', 'sincos_encode', 'sincos_1d', 'sincos_2d',
-           'fast_path_key', 'fast_path_cache', 'measure_cpu_fast_paths', 'cpu_fast_paths', 'Attention', 'Mlp',
-           'EncoderBlock', 'init_weights', 'TransformerEncoder', 'FactorisedBlock', 'FactorisedEncoder', 'MAEDecoder',
-           'WeightedFeatureMaps', 'CrossBlock', 'CrossAttentionDecoder']
+__all__ = ['EXPLICIT_ATTENTION_MAX', 'DROPOUT_MASK', 'FAST_PATHS', 'RULE_FAST_PATHS', 'EXPLICIT_CHUNK', 'EXPLICIT_LIMIT',
+           'EXPLICIT_HEAD_MAX', 'EXPLICIT_KEYS_MAX', 'CALIBRATION_SHAPES', 'CALIBRATION_RUNGS', 'FAST_PATH_VERSION',
+           'sincos_encode', 'sincos_1d', 'sincos_2d', 'fast_path_key', 'fast_path_cache', 'measure_cpu_fast_paths',
+           'cpu_fast_paths', 'fast_path_decision', 'Attention', 'Mlp', 'EncoderBlock', 'init_weights',
+           'TransformerEncoder', 'FactorisedBlock', 'FactorisedEncoder', 'MAEDecoder', 'WeightedFeatureMaps',
+           'CrossBlock', 'CrossAttentionDecoder']
 
 # %% ../nbs/00b_layers.ipynb #81f72027
 def sincos_encode(values:Tensor, # any shape `[...]`: positions, wavelengths, times
@@ -52,8 +53,10 @@ def sincos_2d(h:int, # grid rows
     return torch.cat([sincos_encode(rows.flatten() * scale, d // 2), sincos_encode(cols.flatten() * scale, d // 2)], 1)
 
 # %% ../nbs/00b_layers.ipynb #fp000002
-EXPLICIT_ATTENTION_MAX = None  # int: CPU fp32 attention with at most this many scores (B*H*T*S) is computed explicitly (0: never); None: measured
-DROPOUT_MASK = None  # 'bytes' or 'bernoulli': how CPU dropout draws its keep mask; None: measured
+EXPLICIT_ATTENTION_MAX = None  # int: CPU fp32 attention with at most this many scores (B*H*T*S) is computed explicitly (0: never); None: FAST_PATHS decides
+DROPOUT_MASK = None  # 'bytes' or 'bernoulli': how CPU dropout draws its keep mask; None: FAST_PATHS decides
+FAST_PATHS = None  # 'rule' (the default, also via $PATCHSSL_FAST_PATHS): RULE_FAST_PATHS; 'measure': cpu_fast_paths() on this machine
+RULE_FAST_PATHS = dict(explicit_attention_max=2 ** 23, dropout_mask='bytes')  # the rule that held on the AMD and the Intel machine (bench/results)
 EXPLICIT_CHUNK = 2 ** 23  # the explicit product runs in batch chunks of at most this many scores (32 MB in fp32)
 EXPLICIT_LIMIT = 2 ** 26  # and never above this many scores per call (it keeps them for the backward pass: 256 MB)
 EXPLICIT_HEAD_MAX, EXPLICIT_KEYS_MAX = 16, 48  # nor with heads wider or more keys than the measurement covers (63 keys were fused-faster on AMD and Intel)
@@ -161,17 +164,24 @@ def cpu_fast_paths(remeasure:bool=False, # measure again (and rewrite the cache 
     _FAST[th] = rec
     return rec
 
+def fast_path_decision()->dict:
+    "The fast paths in force when nothing is forced: `RULE_FAST_PATHS` (`FAST_PATHS` / `$PATCHSSL_FAST_PATHS` = 'rule', the default) or `cpu_fast_paths()` ('measure')."
+    mode = FAST_PATHS or os.environ.get('PATCHSSL_FAST_PATHS') or 'rule'
+    if mode == 'rule': return RULE_FAST_PATHS
+    if mode == 'measure': return cpu_fast_paths()
+    raise ValueError(f"the fast paths are chosen by 'rule' or 'measure', got {mode!r} (patchssl.layers.FAST_PATHS or $PATCHSSL_FAST_PATHS)")
+
 def _explicit_max()->int:
-    "The explicit-attention threshold in force: `EXPLICIT_ATTENTION_MAX`, else `$PATCHSSL_EXPLICIT_ATTENTION_MAX`, else measured."
+    "The explicit-attention threshold in force: `EXPLICIT_ATTENTION_MAX`, else `$PATCHSSL_EXPLICIT_ATTENTION_MAX`, else `fast_path_decision()`."
     if EXPLICIT_ATTENTION_MAX is not None: return EXPLICIT_ATTENTION_MAX
     env = os.environ.get('PATCHSSL_EXPLICIT_ATTENTION_MAX', '')
-    if not env: return cpu_fast_paths()['explicit_attention_max']
+    if not env: return fast_path_decision()['explicit_attention_max']
     try: return int(env)
     except ValueError: raise ValueError(f"PATCHSSL_EXPLICIT_ATTENTION_MAX={env!r} is not an integer score count (0: always the fused kernel)") from None
 
 def _dropout_mask_kind()->str:
-    "The CPU dropout mask in force: `DROPOUT_MASK`, else `$PATCHSSL_DROPOUT_MASK`, else measured."
-    kind = DROPOUT_MASK or os.environ.get('PATCHSSL_DROPOUT_MASK') or cpu_fast_paths()['dropout_mask']
+    "The CPU dropout mask in force: `DROPOUT_MASK`, else `$PATCHSSL_DROPOUT_MASK`, else `fast_path_decision()`."
+    kind = DROPOUT_MASK or os.environ.get('PATCHSSL_DROPOUT_MASK') or fast_path_decision()['dropout_mask']
     if kind not in ('bytes', 'bernoulli'):
         raise ValueError(f"the dropout mask is 'bytes' or 'bernoulli', got {kind!r} (patchssl.layers.DROPOUT_MASK or $PATCHSSL_DROPOUT_MASK)")
     return kind
