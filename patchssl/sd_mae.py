@@ -368,7 +368,7 @@ def last_n_mask(model:SDMAE, B:int, n_last:int=10)->Tensor:
 def window_scores(model:SDMAE, x, # windows `[B, L, N]`
                   n_last:int=10, # `mask_last_n` of the reference SD-MAE configuration
                   score:str='discrepancy', bs:int=512)->np.ndarray: # `[B]`
-    "The working note's window score: hide the last `n_last` steps, average the chosen error over them."
+    "The original design's window score: hide the last `n_last` steps, average the chosen error over them."
     x = check_series(torch.as_tensor(np.asarray(x, dtype=np.float32)))
     m = last_n_mask(model, len(x), n_last)
     e = step_errors(model, x, m, score, bs)
