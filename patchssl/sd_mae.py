@@ -28,11 +28,11 @@ from .distill import FrozenTeacher
 from .transfer import TrainGuard
 
 # %% auto #0
-__all__ = ['SD_STRATEGIES', 'SD_SCHEDULES', 'SCORE_TYPES', 'FUSIONS', 'SD_SCORES', 'ABLATION_VARIANTS', 'sd_masking_callback',
-           'SDMAE', 'SDMAELoss', 'TwoStageSchedule', 'PseudoAnomalies', 'sd_mae_learner', 'step_errors', 'last_n_mask',
-           'window_scores', 'point_scores', 'fuse_scores', 'choose_fusion', 'sd_scores', 'plot_teacher_student',
-           'repair_check', 'window_scores_all', 'position_sensitivity', 'cross_view_scores', 'fit_sd_mae',
-           'run_ablation']
+__all__ = ['SD_STRATEGIES', 'STUDENT_ENCODERS', 'SD_SCHEDULES', 'SCORE_TYPES', 'FUSIONS', 'SD_SCORES', 'ABLATION_VARIANTS',
+           'sd_masking_callback', 'SDMAE', 'SDMAELoss', 'TwoStageSchedule', 'PseudoAnomalies', 'sd_mae_learner',
+           'step_errors', 'last_n_mask', 'window_scores', 'point_scores', 'fuse_scores', 'choose_fusion', 'sd_scores',
+           'plot_teacher_student', 'repair_check', 'window_scores_all', 'position_sensitivity', 'cross_view_scores',
+           'fit_sd_mae', 'run_ablation']
 
 # %% ../nbs/02_sd_mae.ipynb #75991ef5
 SD_STRATEGIES = ('patch', 'token', 'temporal', 'feature')
@@ -53,8 +53,10 @@ def sd_masking_callback(strategy:str='patch', # one of `SD_STRATEGIES`
     return MaskingCallback(mask_ratio, _GRID_STRATEGY[strategy], patch_len if strategy == 'patch' else None, **kwargs)
 
 # %% ../nbs/02_sd_mae.ipynb #81a3c4bf
+STUDENT_ENCODERS = ('shared', 'own')
+
 class SDMAE(nn.Module):
-    "Self-distilled MAE: shared encoder, deep teacher and shallow student decoders, one output projector."
+    "Self-distilled MAE: an encoder, a deep teacher and a shallow student decoder, an output projector; the student may have its own encoder."
     def __init__(self,
                  n_vars:int=5, # N, variables
                  seq_len:int=100, # L, steps per window
@@ -70,13 +72,33 @@ class SDMAE(nn.Module):
                  use_teacher:bool=True,
                  use_student:bool=True,
                  detach_student:bool=False, # the student reads a stop-gradient of the latent: only the teacher shapes the encoder
+                 student_encoder:str='shared', # 'shared': the student decodes the teacher's latent; 'own': its own embedding, encoder and projector
+                 n_student_enc_layers:int|None=None, # depth of the student's own encoder, default `n_layers`
+                 student_mask_ratio:float|None=None, # 'own' only: in training the student sees its own random mask of this ratio (0 = whole window); None = the teacher's mask
                 ):
         super().__init__()
         _check_strategy(strategy)
         if not (use_teacher or use_student): raise ValueError("use_teacher and use_student are both False: the model would have no decoder")
         for nm, n, used in (('n_teacher_layers', n_teacher_layers, use_teacher), ('n_student_layers', n_student_layers, use_student)):
             if used and n < 1: raise ValueError(f"{nm}={n}: a decoder in use needs at least one layer")
-        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student,detach_student')
+        if student_encoder not in STUDENT_ENCODERS: raise ValueError(f"unknown student_encoder {student_encoder!r}; choose one of {STUDENT_ENCODERS}")
+        own = student_encoder == 'own'
+        if own and not (use_teacher and use_student):
+            raise ValueError("student_encoder='own' trains the student on the teacher's output: it needs use_teacher=True and use_student=True")
+        if own and detach_student:
+            raise ValueError("detach_student=True stops the gradient into the shared latent; with student_encoder='own' the student has no shared "
+                             "latent to read: drop detach_student")
+        if not own and (student_mask_ratio is not None or n_student_enc_layers is not None):
+            raise ValueError("student_mask_ratio and n_student_enc_layers belong to the student's own encoder: pass student_encoder='own'")
+        if student_mask_ratio is not None and not 0 <= student_mask_ratio < 1:
+            raise ValueError(f"student_mask_ratio={student_mask_ratio} must be in [0, 1) (0 = the student sees whole windows)")
+        if own and n_student_enc_layers is None: n_student_enc_layers = n_layers
+        self.config = dict(n_vars=n_vars, seq_len=seq_len, patch_len=patch_len, strategy=strategy, d_model=d_model, n_heads=n_heads,
+                           n_layers=n_layers, n_teacher_layers=n_teacher_layers, n_student_layers=n_student_layers, d_ff=d_ff, dropout=dropout,
+                           use_teacher=use_teacher, use_student=use_student, detach_student=detach_student, student_encoder=student_encoder,
+                           n_student_enc_layers=n_student_enc_layers, student_mask_ratio=student_mask_ratio)   # `SDMAE(**m.config)` rebuilds `m`
+        if own and n_student_enc_layers < 1: raise ValueError(f"n_student_enc_layers={n_student_enc_layers}: the student's encoder needs at least one layer")
+        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student,detach_student,student_encoder,student_mask_ratio')
         self.tok_len = patch_len if strategy == 'patch' else 1
         if seq_len % self.tok_len:
             raise ValueError(f"seq_len={seq_len} is not a multiple of patch_len={patch_len}; choose seq_len = k * patch_len")
@@ -90,6 +112,12 @@ class SDMAE(nn.Module):
         self.teacher = dec(n_teacher_layers) if use_teacher else None
         self.student = dec(n_student_layers) if use_student else None
         self.projector = nn.Linear(d_model, width)
+        if own:   # nothing shared with the teacher: the student's function is fitted to the teacher's outputs only
+            self.student_embed = nn.Linear(width, d_model)
+            self.student_mask_token = nn.Parameter(torch.randn(d_model) * .02)
+            self.student_enc = TransformerEncoder(d_model, n_heads, n_student_enc_layers, d_ff, dropout)
+            self.student_projector = nn.Linear(d_model, width)
+            for m in (self.student_embed, self.student_projector): init_weights(m)
         for m in (self.embed, self.projector): init_weights(m)
 
     def patchify(self, x:Tensor)->Tensor:
@@ -116,7 +144,12 @@ class SDMAE(nn.Module):
         mask = self.grid_mask(mask)
         return expand_mask(mask, self.patch_len) if self.strategy == 'patch' else mask
 
-    def forward_encoder(self, x:Tensor, mask:Tensor)->Tensor:
+    @property
+    def own_student(self)->bool: return getattr(self, 'student_encoder', 'shared') == 'own'
+
+    def forward_encoder(self, x:Tensor, mask:Tensor,
+                        which:str='teacher', # whose encoder: the student's differs only with `student_encoder='own'`
+                       )->Tensor:
         "`x [B, L, N]`, `mask` (True = hidden) -> latent `[B, T, D]`."
         check_series(x)
         if x.shape[1:] != (self.seq_len, self.n_vars):
@@ -126,11 +159,13 @@ class SDMAE(nn.Module):
         if full.any():
             raise ValueError(f"the mask hides every value of window(s) {full.nonzero().flatten().tolist()[:10]}: nothing is left "
                              f"to reconstruct from; use a lower mask_ratio (or a mask that leaves part of each window visible)")
+        own = which == 'student' and self.own_student
+        embed, tok, enc = (self.student_embed, self.student_mask_token, self.student_enc) if own else (self.embed, self.mask_token, self.encoder)
         if self.strategy in ('temporal', 'feature'): x = x.masked_fill(mask, 0.)  # hide input values
-        h = self.embed(self.patchify(x))
+        h = embed(self.patchify(x))
         if self.strategy in ('patch', 'token'):  # hide whole tokens behind the learned mask token
-            h = torch.where(mask.any(-1)[..., None], self.mask_token.to(h.dtype), h)
-        return self.encoder(h + self.pos)
+            h = torch.where(mask.any(-1)[..., None], tok.to(h.dtype), h)
+        return enc(h + self.pos)
 
     def forward_decoder(self, latent:Tensor, which:str='teacher')->Tensor:
         "Latent `[B, T, D]` -> reconstructed tokens `[B, T, tok_len*N]` from the 'teacher' or the 'student'."
@@ -138,10 +173,30 @@ class SDMAE(nn.Module):
         dec = getattr(self, which)
         if dec is None: raise ValueError(f"this model has no {which} (use_{which}=False)")
         if which == 'student' and self.detach_student: latent = latent.detach()
-        return self.projector(dec(latent, self.pos))
+        proj = self.student_projector if which == 'student' and self.own_student else self.projector
+        return proj(dec(latent, self.pos))
+
+    def reconstruct(self, x:Tensor, mask:Tensor, which:str='teacher')->Tensor:
+        "One decoder's reconstruction `[B, L, N]` of `x` under `mask`, through its encoder."
+        return self.unpatchify(self.forward_decoder(self.forward_encoder(x, mask, which), which))
+
+    def student_view(self, mask:Tensor)->Tensor:
+        "The mask the student sees in training: the teacher's, or (`student_mask_ratio`) a fresh random one of that ratio on the model's grid."
+        mask = self.grid_mask(mask)
+        if self.student_mask_ratio is None: return mask
+        if self.student_mask_ratio == 0: return torch.zeros_like(mask)
+        return make_mask(tuple(mask.shape), self.student_mask_ratio, _GRID_STRATEGY[self.strategy], device=mask.device)
 
     def forward(self, x:Tensor, mask:Tensor)->tuple:
-        "`(teacher, student)` reconstructions `[B, L, N]` (None for a decoder switched off)."
+        "`(teacher, student)` reconstructions `[B, L, N]` (None for a decoder switched off); in training an own student adds its target, the teacher on the student's view."
+        if self.own_student:
+            t = self.reconstruct(x, mask, 'teacher')
+            if not self.training: return t, self.reconstruct(x, mask, 'student')
+            sm = self.student_view(mask)
+            if self.student_mask_ratio is None: target = t
+            else:
+                with torch.no_grad(): target = self.reconstruct(x, sm, 'teacher')
+            return t, self.reconstruct(x, sm, 'student'), target.detach()
         latent = self.forward_encoder(x, mask)
         dec = lambda w: self.unpatchify(self.forward_decoder(latent, w))
         return (dec('teacher') if self.use_teacher else None, dec('student') if self.use_student else None)
@@ -170,15 +225,17 @@ class SDMAELoss:
                  stage:int=0, # 0 joint, 1 teacher reconstruction only, 2 discrepancy only
                  visible_weight:float=0., # weight of the same terms on the visible cells (> 0 to score windows shown whole)
                  repair_weight:float=0., # weight of an extra teacher term on the cells a pseudo-anomaly changed (`PseudoAnomalies`)
+                 student_weight:float=1., # weight of the student's own reconstruction term (0: the student learns from the teacher only)
                 ):
-        for nm, v in (('visible_weight', visible_weight), ('repair_weight', repair_weight)):
+        for nm, v in (('visible_weight', visible_weight), ('repair_weight', repair_weight), ('student_weight', student_weight)):
             if v < 0: raise ValueError(f"{nm}={v} must be >= 0")
         store_attr()
         self.last, self.changed = {}, None   # `changed`: step mask [B, L, N] of the cells `PseudoAnomalies` altered in this batch
 
     def parts(self, pred:tuple, target:Tensor, mask:Tensor)->dict:
         "The loss terms as tensors: 'teacher', 'student', 'discrepancy' (those defined), and 'repair' in a batch with pseudo-anomalies."
-        t, s = pred
+        t, s = pred[:2]
+        st = pred[2] if len(pred) > 2 else t   # an own student's target: the teacher on the student's view (`SDMAE.forward` in training)
         target, mask = _to_steps(target, mask)
         vis = ~mask
         def term(a, b):
@@ -188,7 +245,7 @@ class SDMAELoss:
         out = {}
         if t is not None: out['teacher'] = term(t, target)
         if s is not None: out['student'] = term(s, target)
-        if t is not None and s is not None: out['discrepancy'] = term(s, t.detach() if self.detach_teacher else t)
+        if t is not None and s is not None: out['discrepancy'] = term(s, st.detach() if self.detach_teacher else st)
         ch = self.changed
         if t is not None and self.repair_weight and ch is not None and ch.shape == t.shape and ch.any():
             out['repair'] = masked_loss(t, target, ch, self.kind)   # the teacher against the clean window where the input was altered
@@ -203,11 +260,11 @@ class SDMAELoss:
         if self.stage == 2:
             if 'discrepancy' not in p: raise ValueError("stage 2 trains the student on the teacher: the model needs both decoders")
             return p['discrepancy']
-        loss = p.get('teacher', 0.) + p.get('student', 0.) + self.repair_weight * p.get('repair', 0.)
+        loss = p.get('teacher', 0.) + self.student_weight * p.get('student', 0.) + self.repair_weight * p.get('repair', 0.)
         if self.use_discrepancy_loss and 'discrepancy' in p: loss = loss + self.lambda_disc * p['discrepancy']
         return loss
 
-    def __repr__(self): return f"SDMAELoss(lambda_disc={self.lambda_disc}, stage={self.stage}, visible_weight={self.visible_weight}, repair_weight={self.repair_weight})"
+    def __repr__(self): return f"SDMAELoss(lambda_disc={self.lambda_disc}, stage={self.stage}, visible_weight={self.visible_weight}, repair_weight={self.repair_weight}, student_weight={self.student_weight})"
 
 def _part_metric(name):
     def f(pred, target, mask): return SDMAELoss().parts(pred, target, mask)[name]
@@ -298,6 +355,7 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
                    pseudo_frac:float=0.25, # fraction of stage-1 windows with a pseudo-anomaly ('two_stage_pseudo')
                    visible_weight:float=1., # loss weight of the visible cells (`SDMAELoss`); > 0 to score windows shown whole
                    repair_weight:float=0., # extra teacher loss on the cells a pseudo-anomaly changed ('two_stage_pseudo' only)
+                   student_weight:float|None=None, # the student's own reconstruction term; default 1, and 0 with `student_encoder='own'` (taught by the teacher only)
                    **model_kwargs, # passed to `SDMAE` (patch_len, d_model, n_layers, use_teacher, ...)
                   )->Learner:
     "A fastai `Learner` for `SDMAE` with masking, loss terms as metrics and one of the training schedules."
@@ -316,7 +374,9 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
                                             ('discrepancy', model.use_teacher and model.use_student)) if on]
     sched = [] if schedule == 'joint' else [TwoStageSchedule(stage1)]
     if schedule == 'two_stage_pseudo': sched.append(PseudoAnomalies(pseudo_frac, seed=1234 + (seed or 0)))
-    return Learner(dls, model, loss_func=SDMAELoss(lambda_disc, use_discrepancy_loss, visible_weight=visible_weight, repair_weight=repair_weight), opt_func=Adam,
+    if student_weight is None: student_weight = 0. if model.own_student else 1.
+    lf = SDMAELoss(lambda_disc, use_discrepancy_loss, visible_weight=visible_weight, repair_weight=repair_weight, student_weight=student_weight)
+    return Learner(dls, model, loss_func=lf, opt_func=Adam,
                    lr=lr, cbs=[mcb, TrainGuard()] + sched + list(cbs or []), metrics=metrics)
 
 # %% ../nbs/02_sd_mae.ipynb #5ff0d98e
@@ -581,10 +641,10 @@ def cross_view_scores(model:SDMAE, series, # long series `[T, N]`
     was = model.training; model.eval()
     dev = next(model.parameters()).device
     win = win.to(dev)
-    t = model.unpatchify(model.forward_decoder(model.forward_encoder(win, torch.zeros_like(win, dtype=torch.bool)), 'teacher'))
+    t = model.reconstruct(win, torch.zeros_like(win, dtype=torch.bool), 'teacher')
     out = np.full(win.shape[:2], np.nan)
     for k, mk in enumerate(_block_masks(model, n_last)):
-        sk = model.unpatchify(model.forward_decoder(model.forward_encoder(win, mk.to(dev).expand(len(win), -1, -1)), 'student'))
+        sk = model.reconstruct(win, mk.to(dev).expand(len(win), -1, -1), 'student')
         blk = slice(k * n_last, (k + 1) * n_last)
         out[:, blk] = ((t - sk) ** 2).mean(-1)[:, blk].cpu().numpy()
     model.train(was)
