@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from common import parser, parse, write
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
-from patchssl.clay_ta import (ClayEncoder, ClaySSL, ssl_learner, load_eurosat_ms, band_stats, clay_metadata, encode_images,
-                              probe_accuracy)
+from patchssl.clay_ta import ClayEncoder, ClaySSL, ssl_learner, load_eurosat_ms, band_stats, clay_metadata, encode_images
+from patchssl.evaluate import probe_accuracy
 from patchssl.transfer import seed_everything
 
 ap = parser(__doc__)

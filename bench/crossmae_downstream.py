@@ -21,6 +21,7 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from common import write, md_table, parser, parse
+from patchssl import evaluate
 from patchssl.data import etth1_dls
 import patchssl.transfer  # noqa: F401  (Learner.fine_tune_pretrained)
 from patchssl.transfer import seed_everything
@@ -74,11 +75,7 @@ def tensor_dls(x, y, bs, seed, valid=None):
     vd = ds[:bs] if valid is None else list(zip(*[torch.as_tensor(v) for v in valid]))
     return DataLoaders(DataLoader(ds, bs=bs, shuffle=True, drop_last=True), DataLoader(vd, bs=256), device='cpu')
 
-@torch.no_grad()
-def predict(model, x, bs=256):
-    model.eval()
-    out = torch.cat([model(torch.as_tensor(x[i:i + bs], dtype=torch.float32)) for i in range(0, len(x), bs)])
-    model.train(); return out
+def predict(model, x): return evaluate.predict(model, x, bs=256)  # logits in eval mode (chapter 00j)
 
 def fine_tune(model, dls, loss, epochs, head_epochs, lr):
     l = Learner(dls, model, loss_func=loss)

@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 import pandas as pd
 from common import RESULTS
-from patchssl.gwt_kd import gwt_data, load_daphnet_windows, standardize_data, data_pis, train_teachers, test_accuracy
+from patchssl.gwt_kd import gwt_data, load_daphnet_windows, standardize_data, data_pis, train_teachers
+from patchssl.evaluate import test_accuracy
 
 def compare_reference(name:str='gwt_kd_compare_2s')->tuple:
     "`(args, daphnet task, test accuracy indexed by (set, seed, row))` of the comparison run `bench/results/{name}.json`."

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parser, parse, write, md_table
-from patchssl.gwt_kd import gwt_data, data_pis, compare, ROWS, ROW_TEXT, terms_frame, test_accuracy, DAPHNET_TASK
+from patchssl.gwt_kd import gwt_data, data_pis, compare, ROWS, ROW_TEXT, terms_frame, DAPHNET_TASK
+from patchssl.evaluate import test_accuracy, mean_sd, paired_diff
 
 p = parser(__doc__, name='gwt_kd_compare', seeds='3')  # --threads, --seeds (a count, list or range), --name, --quick, --out
 p.add_argument('--sets', default='BasicMotions,PickupGestureWiimoteZ,Daphnet')
@@ -57,9 +58,8 @@ def paired(res:pd.DataFrame)->tuple:
         n_test = int(res[res.set == sname].n_test.iloc[0])
         r = dict(set=sname, seeds=len(d), one_test_series=1 / n_test)
         for other in ('student', 'kd_fixed'):
-            diff = d[f'gwt_minus_{other}']
-            r[f'vs {other}: mean diff ± std'] = f"{diff.mean():+.3f} ± {diff.std():.3f}" if len(d) > 1 else f"{diff.mean():+.3f}"
-            r[f'vs {other}: W/T/L'] = f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}"
+            pd_ = paired_diff(d.gwt, d[other])
+            r[f'vs {other}: mean diff ± std'], r[f'vs {other}: W/T/L'] = pd_['mean diff ± sd'], pd_['W/T/L']
         m = res[res.set == sname].groupby('row').acc.mean()
         r['goal met (means)'] = bool(m['gwt'] > m['student'] and m['gwt'] > m['kd_fixed'])
         summ.append(r)
@@ -68,9 +68,7 @@ def paired(res:pd.DataFrame)->tuple:
 def report(recs:list, cs:list, done:bool):
     res = pd.concat(recs)
     sets = [s for s in SETS if s in set(res.set)]
-    g = res.groupby(['row', 'set']).acc.agg(['mean', 'std']).reset_index()
-    tab = g.assign(v=lambda d: d['mean'].map('{:.3f}'.format) + ' ± ' + d['std'].map('{:.3f}'.format)).pivot(index='row', columns='set', values='v')
-    tab = tab.reindex(ORDER)[sets].reset_index()
+    tab = mean_sd(res, 'acc', by='row', columns='set').set_index('row').reindex(ORDER)[sets].reset_index()
     tab.insert(1, 'method', [{'teacher_pi': 'teacher on persistence images', 'teacher_sig': 'teacher on raw series', **ROW_TEXT}[r] for r in tab.row])
     gv = res.groupby(['row', 'set']).val_acc.mean().unstack('set').reindex(ORDER)[sets].round(3).reset_index()
     wins, summ = paired(res)

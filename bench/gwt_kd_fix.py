@@ -36,7 +36,8 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parser, parse, write, md_table
 from gwt_kd_common import compare_reference, reference_data, reference_teachers
-from patchssl.gwt_kd import train_teachers, train_student, BestEpoch, test_accuracy
+from patchssl.gwt_kd import train_teachers, train_student, BestEpoch
+from patchssl.evaluate import test_accuracy, mean_sd, paired_diff
 
 VARIANTS = {  # name: (row of ROWS, model options)
     'student': ('student', {}), 'kd_fixed': ('kd_fixed', {}),
@@ -77,17 +78,14 @@ def report(recs, t_start):
     res = pd.DataFrame(recs)
     if a.test:
         acc_cols = [c for c in res.columns if c not in ('set', 'seed') and not c.endswith('_compare') and not c.startswith('teacher')]
-        summ = res.groupby('set', sort=False)[acc_cols + ['student_compare', 'kd_fixed_compare', 'gwt_compare']].agg(['mean', 'std'])
-        summ = pd.DataFrame({c: summ[(c, 'mean')].map('{:.3f}'.format) + ' ± ' + summ[(c, 'std')].fillna(0).map('{:.3f}'.format)
-                             for c in summ.columns.levels[0] if (c, 'mean') in summ}).reset_index()
+        summ = mean_sd(res, acc_cols + ['student_compare', 'kd_fixed_compare', 'gwt_compare'], by='set')
         pair = []
         for sname, d in res.groupby('set', sort=False):
             for r in rows:
                 rec = dict(set=sname, row=r)
                 for other in ('student', 'kd_fixed', 'gwt'):
-                    diff = d[r] - d[f'{other}_compare']
-                    rec[f'vs {other}: mean diff ± std'] = f"{diff.mean():+.3f} ± {diff.std():.3f}"
-                    rec[f'vs {other}: W/T/L'] = f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}"
+                    pd_ = paired_diff(d[r], d[f'{other}_compare'])
+                    rec[f'vs {other}: mean diff ± std'], rec[f'vs {other}: W/T/L'] = pd_['mean diff ± sd'], pd_['W/T/L']
                 rec['beats both (means)'] = bool(d[r].mean() > d['student_compare'].mean() and d[r].mean() > d['kd_fixed_compare'].mean())
                 pair.append(rec)
         pair = pd.DataFrame(pair)

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parser, parse, write, md_table
-from patchssl.gwt_kd import gwt_data, data_pis, WRN2d, teacher_learner, gwt_dls, test_accuracy
+from patchssl.gwt_kd import gwt_data, data_pis, WRN2d, teacher_learner, gwt_dls
+from patchssl.evaluate import test_accuracy
 from patchssl.transfer import seed_everything
 
 p = parser(__doc__, seeds='3')

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parser, parse, write, md_table
-from patchssl.gwt_kd import gwt_data, data_pis, train_teachers, train_student, BestEpoch, test_accuracy
+from patchssl.gwt_kd import gwt_data, data_pis, train_teachers, train_student, BestEpoch
+from patchssl.evaluate import test_accuracy
 
 p = parser(__doc__, seeds='2')
 p.add_argument('--sets', default='BasicMotions,PickupGestureWiimoteZ,Daphnet')

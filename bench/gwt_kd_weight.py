@@ -16,7 +16,8 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parser, parse, write, md_table
 from gwt_kd_common import compare_reference, reference_data, reference_teachers
-from patchssl.gwt_kd import train_student, build_student, kd_learner, gwt_dls, GWTLoss, test_accuracy, seed_everything, _fit
+from patchssl.gwt_kd import train_student, build_student, kd_learner, gwt_dls, GWTLoss, seed_everything, _fit
+from patchssl.evaluate import test_accuracy, mean_sd, paired_diff
 
 p = parser(__doc__, name='gwt_kd_weight', seeds='3')  # --threads, --seeds, --name, --quick, --out
 p.add_argument('--sets', default='PickupGestureWiimoteZ,Daphnet')
@@ -42,12 +43,9 @@ for name in a.sets.split(','):
         recs.append(r)
         print(f"{name} seed {seed}: {time.time() - t0:.0f} s", {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}, flush=True)
 res = pd.DataFrame(recs)
-summ = res.drop(columns='seed').groupby('set', sort=False).agg(['mean', 'std'])
-summ = pd.DataFrame({c: summ[(c, 'mean')].map('{:.3f}'.format) + ' ± ' + summ[(c, 'std')].map('{:.3f}'.format)
-                     for c in ['gwt', 'gwt_w0.3', 'kd_fixed (compare)', 'student (compare)']}).reset_index()
-d = res.assign(diff=lambda x: x['gwt_w0.3'] - x['gwt'], diff_kd=lambda x: x['gwt_w0.3'] - x['kd_fixed (compare)'])
-summ['gwt_w0.3 - gwt (paired)'] = [f"{g['diff'].mean():+.3f} ± {g['diff'].std():.3f}" for _, g in d.groupby('set', sort=False)]
-summ['gwt_w0.3 - kd_fixed (paired)'] = [f"{g['diff_kd'].mean():+.3f} ± {g['diff_kd'].std():.3f}" for _, g in d.groupby('set', sort=False)]
+summ = mean_sd(res, ['gwt', 'gwt_w0.3', 'kd_fixed (compare)', 'student (compare)'], by='set')
+for other, col in (('gwt', 'gwt'), ('kd_fixed', 'kd_fixed (compare)')):
+    summ[f'gwt_w0.3 - {other} (paired)'] = [paired_diff(g['gwt_w0.3'], g[col])['mean diff ± sd'] for _, g in res.groupby('set', sort=False)]
 md = (f"Test accuracy; settings of `bench/gwt_kd_compare.py` (teachers and students {ra['epochs']} epochs, lr {ra['lr']:g}, lam {ra['lam']:g}, "
       f"T {ra['T']:g}); total {(time.time() - t_start) / 60:.1f} min. `*_compare` / `(compare)`: the same seed's value in "
       f"`bench/results/{a.reference}.json`.\n\nPer seed:\n\n" + md_table(res) + "\n\nMean ± std over seeds:\n\n" + md_table(summ))

@@ -30,9 +30,9 @@ from .cli import Opt, Command, expect_files, OptionError
 __all__ = ['POOLS', 'CLAY_KEY_MAP', 'CLAY_TA_BUILD', 'CLAY_TA_TRAIN', 'CLAY_TA_PRETRAIN', 'CLAY_TA_EVAL', 'clay_sincos',
            'clay_pos_2d', 'clay_metadata', 'WaveMLP', 'DynamicPatchEmbed', 'ClayEncoder', 'clay_tiny', 'clay_small',
            'clay_base', 'clay_key', 'load_clay_encoder', 'patchify_image', 'DINOHead', 'dino_loss', 'ClaySSL',
-           'ssl_loss', 'DINOSchedule', 'ssl_learner', 'band_stats', 'encode_images', 'probe_accuracy', 'ta_metadata',
-           'ClayTA', 'rmse_metrics', 'SaveBest', 'EpochShuffle', 'ta_learner', 'evaluate_ta', 'check_chunks',
-           'ResumableCommand']
+           'ssl_loss', 'DINOSchedule', 'ssl_learner', 'band_stats', 'encode_images', 'ta_metadata', 'ClayTA',
+           'rmse_metrics', 'SaveBest', 'EpochShuffle', 'ta_learner', 'evaluate_ta', 'check_chunks', 'ResumableCommand',
+           'probe_accuracy']
 
 # %% ../nbs/06_clay_ta.ipynb #7879a7e1
 # data loaders of this chapter live in chapter 00h (patchssl.geodata); re-exported so old imports keep working
@@ -435,24 +435,23 @@ def band_stats(x:Tensor)->tuple: # (mean, std), each `[C, 1, 1]`
     return x.mean((0, 2, 3))[:, None, None], x.std((0, 2, 3))[:, None, None].clamp_min(1e-6)
 
 
+# %% ../nbs/06_clay_ta.ipynb #aec5164e
+# shared evaluation (batched features, the linear probe) lives in chapter 00j (patchssl.evaluate); probe_accuracy is
+# re-exported so old imports keep working
+from .evaluate import in_batches, probe_accuracy
+
+# %% ../nbs/06_clay_ta.ipynb #c21e1abe
+_all_ = ['probe_accuracy']
+
 # %% ../nbs/06_clay_ta.ipynb #3f021d33
 @torch.no_grad()
 def encode_images(encoder:ClayEncoder, x:Tensor, waves, meta:Tensor|None=None, gsd:float=10., bs:int=64,
                   pool:str='both', # `ClayEncoder.features` pooling
                  )->Tensor: # `[N, 2D]` ('both') or `[N, D]`
-    "Frozen features (`ClayEncoder.features`) of many images, in batches."
+    "Frozen features (`ClayEncoder.features`) of many images, in batches (`in_batches`)."
     encoder.eval()
-    return torch.cat([encoder.features(x[i:i + bs], waves, None if meta is None else meta[i:i + bs], gsd, pool) for i in range(0, len(x), bs)])
-
-
-# %% ../nbs/06_clay_ta.ipynb #7beb595e
-def probe_accuracy(f_train:Tensor, y_train:Tensor, f_test:Tensor, y_test:Tensor, C:float=1.)->float:
-    "Linear probe on frozen features: standardised logistic regression (scikit-learn), accuracy on the test features."
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000)).fit(f_train.numpy(), y_train.numpy())
-    return float((clf.predict(f_test.numpy()) == y_test.numpy()).mean())
+    f = lambda xb, mb=None: encoder.features(xb, waves, mb, gsd, pool)
+    return in_batches(f, x, bs=bs) if meta is None else in_batches(f, x, meta, bs=bs)
 
 
 # %% ../nbs/06_clay_ta.ipynb #ec9be28e

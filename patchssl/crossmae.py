@@ -675,27 +675,25 @@ def forecast_features(model:SeriesCrossMAE, x, bs:int=256)->tuple: # (features `
     enc.train(was)
     return torch.cat(fs), torch.cat(ms), torch.cat(ss)
 
+# %% ../nbs/03_crossmae.ipynb #f6cb9a6c
+# the generic measuring pieces (ridge forecast on per-variable features, FLOPs and time of a step) live in chapter 00j
+from .evaluate import forecast_ridge, flops_and_time
+
 # %% ../nbs/03_crossmae.ipynb #466d5aeb
 def forecast_probe(model:SeriesCrossMAE, xtr, ytr, xte, yte, # windows `[n, L, N]` and targets `[n, H, N]`
                    alpha:float|tuple=1000., # ridge penalty (strong: there are P*D features per variable), or penalties to choose from on the training windows
                   )->dict: # test mse and mae in the scale of the data, and the penalty used
-    "A linear forecast probe on frozen features, fitted in closed form (`ridge_probe`), shared by the variables."
-    ytr, yte = torch.as_tensor(ytr, dtype=torch.float32), torch.as_tensor(yte, dtype=torch.float32)
-    (ftr, mtr, str_), (fte, mte, ste) = forecast_features(model, xtr), forecast_features(model, xte)
-    n, N, H = len(ftr), ftr.shape[1], ytr.shape[1]
-    if ytr.shape[2] != N: raise ValueError(f"targets have {ytr.shape[2]} variables, the windows {N}; forecast every variable")
-    flat = lambda y, m, s: ((y - m) / s).permute(0, 2, 1).reshape(-1, H)  # [n*N, H] in the window's scale
-    r = ridge_probe(ftr.reshape(n * N, -1), flat(ytr, mtr, str_), fte.reshape(len(fte) * N, -1), flat(yte, mte, ste), alpha, blocks=True)
-    pred = r['pred'].reshape(len(fte), N, H).permute(0, 2, 1) * ste + mte
-    return dict(mse=F.mse_loss(pred, yte).item(), mae=F.l1_loss(pred, yte).item(), alpha=r['alpha'])
+    "A linear forecast probe on frozen features, fitted in closed form (`forecast_ridge`), shared by the variables."
+    r = forecast_ridge(forecast_features(model, xtr), forecast_features(model, xte), ytr, yte, alpha)
+    return dict(mse=r['mse'], mae=r['mae'], alpha=r['alpha'])
+
 
 # %% ../nbs/03_crossmae.ipynb #677a0087
 def decoder_cost(model:CrossMAEBase, x:Tensor, # a batch of inputs
                  mask:Tensor, pred:Tensor|None=None, # the mask and the cells to predict (default: `kept_mask` with the model's ratio)
                  reps:int=5, # timed repetitions (the fastest is reported: the least disturbed by other work on the machine)
                 )->dict: # gflops (forward), ms (forward + backward, best of `reps`), queries per sample
-    "FLOPs and time of the decoder (with projector) alone, on the encoder output of `x`."
-    from torch.utils.flop_counter import FlopCounterMode
+    "FLOPs and time of the decoder (with projector) alone, on the encoder output of `x` (measured by `flops_and_time`)."
     pred = kept_mask(mask, model.kept_mask_ratio) if pred is None else model.check_pred(mask, pred)
     with torch.no_grad(): tokens, info = model.encoder(x, mask, return_layers=model.weight_fm)
     pf = pred.reshape(len(x), -1)
@@ -705,13 +703,10 @@ def decoder_cost(model:CrossMAEBase, x:Tensor, # a batch of inputs
         if 'layers' in inf: inf['layers'] = [l.detach().requires_grad_() for l in inf['layers']]
         out = model.decode(tokens.detach().requires_grad_(), inf, pf, model.decoder_positions(), valid)
         if backward: out.pow(2).mean().backward()
-    with FlopCounterMode(display=False) as fc: step(False)
-    step()  # warm-up
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
+    cost = flops_and_time(step, reps)
     model.zero_grad()
-    return dict(gflops=fc.get_total_flops() / 1e9, ms=1e3 * min(times), queries=int(pf.sum(1).max()))
+    return dict(**cost, queries=int(pf.sum(1).max()))
+
 
 # %% ../nbs/03_crossmae.ipynb #731eefca
 CROSSMAE_OPTS = [

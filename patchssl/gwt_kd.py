@@ -29,9 +29,9 @@ from .cli import Opt, Command, expect_files, OptionError
 # %% auto #0
 __all__ = ['ROWS', 'ROW_TEXT', 'GWT_KD_OPTS', 'GWT_KD', 'WideBlock', 'WideResNet', 'WRN1d', 'WRN2d', 'MultimodalSlotAttention',
            'SlotCrossAttention', 'GlobalWorkspace', 'TwoTeacherKD', 'GWTLoss', 'GWTCallback', 'terms_frame',
-           'BestEpoch', 'kd_learner', 'teacher_learner', 'GWTDataset', 'gwt_dls', 'predict', 'test_accuracy',
-           'time_per_sample', 'n_params', 'save_teacher', 'load_teacher', 'train_teacher', 'train_teachers',
-           'build_student', 'train_student', 'compare', 'gwt_kd_data', 'gwt_kd_run']
+           'BestEpoch', 'kd_learner', 'teacher_learner', 'GWTDataset', 'gwt_dls', 'save_teacher', 'load_teacher',
+           'train_teacher', 'train_teachers', 'build_student', 'train_student', 'compare', 'gwt_kd_data', 'gwt_kd_run',
+           'predict', 'test_accuracy', 'time_per_sample', 'n_params']
 
 # %% ../nbs/05_gwt_kd.ipynb #b65de634
 # data loaders of this chapter live in chapter 00i (patchssl.tda); re-exported so old imports keep working
@@ -434,28 +434,12 @@ def gwt_dls(data:ClassificationData, pis:dict, bs:int=16, inputs:tuple=('x', 'pi
     dls.test = DataLoader(ds['test'], bs=bs, shuffle=False, device=dls.device, num_workers=0)
     return dls
 
-# %% ../nbs/05_gwt_kd.ipynb #69af86b1
-@torch.no_grad()
-def predict(model:nn.Module, X:np.ndarray|Tensor, bs:int=64)->Tensor:
-    "Logits of `model` in eval mode on `X` (series, or images for the image teacher), in batches."
-    model.eval()
-    X = torch.as_tensor(np.asarray(X, np.float32))
-    return torch.cat([model(X[i:i + bs]) for i in range(0, len(X), bs)])
+# %% ../nbs/05_gwt_kd.ipynb #05e22769
+# evaluation helpers live in chapter 00j (patchssl.evaluate); re-exported so old imports keep working
+from .evaluate import predict, test_accuracy, time_per_sample, n_params, compare_rows
 
-# %% ../nbs/05_gwt_kd.ipynb #102a645c
-def test_accuracy(model:nn.Module, X, y)->float: return float((predict(model, X).argmax(-1) == torch.as_tensor(y)).float().mean())
-
-# %% ../nbs/05_gwt_kd.ipynb #3cae4c72
-def time_per_sample(model:nn.Module, X, reps:int=3, bs:int=64)->float:
-    "Median seconds per sample of `predict(model, X)` over `reps` runs (after one warm-up)."
-    predict(model, X[:bs])
-    ts = []
-    for _ in range(reps):
-        t = time.perf_counter(); predict(model, X, bs); ts.append(time.perf_counter() - t)
-    return float(np.median(ts)) / len(X)
-
-# %% ../nbs/05_gwt_kd.ipynb #3d36562b
-def n_params(m:nn.Module)->int: return sum(p.numel() for p in m.parameters())
+# %% ../nbs/05_gwt_kd.ipynb #504c1cca
+_all_ = ['predict', 'test_accuracy', 'time_per_sample', 'n_params']
 
 # %% ../nbs/05_gwt_kd.ipynb #e97214d2
 def save_teacher(path, model:WideResNet, **extra)->Path: return save_checkpoint(path, model, extra=extra)
@@ -550,35 +534,51 @@ def train_student(row:str, data:ClassificationData, pis:dict, teacher_pi:WRN2d, 
     return learn
 
 # %% ../nbs/05_gwt_kd.ipynb #f088a4ec
-def compare(data:ClassificationData, pis:dict, rows:list|None=None, seed:int=0, teacher_epochs:int=30, student_epochs:int=30,
-            lr:float=3e-3, bs:int=16, t_depth:int=10, t_width:int=2, s_depth:int=10, s_width:int=1,
+def _pi_seconds(data:ClassificationData, pis:dict, spread:float=0.05)->float:
+    "Seconds per test sample of computing its persistence images (what the PI teacher costs beyond its forward pass)."
+    X = data.X_test
+    k = min(len(X), 16); t0 = time.perf_counter()
+    persistence_images(X[:k], data.pad_test[:k], pis['test'].shape[-1], spread)
+    return (time.perf_counter() - t0) / k
+
+def _teacher_record(kind:str, m:WideResNet, data:ClassificationData, pis:dict, pi_seconds:float)->dict:
+    "Test accuracy, parameters and time per sample of the 'pi' or 'sig' teacher (a row of the comparison)."
+    X = pis['test'] if kind == 'pi' else data.X_test
+    return dict(method='teacher on persistence images' if kind == 'pi' else 'teacher on raw series',
+                acc=test_accuracy(m, X, data.y_test), params=n_params(m), s_per_sample=time_per_sample(m, X),
+                pi_s_per_sample=pi_seconds if kind == 'pi' else 0.)
+
+def _student_record(row:str, m:TwoTeacherKD, data:ClassificationData)->dict:
+    "Test accuracy, deployed parameters and time per sample of a trained student row (raw series only)."
+    X = data.X_test
+    return dict(method=ROW_TEXT[row], acc=test_accuracy(m, X, data.y_test), params=m.n_deployed_params(),
+                s_per_sample=time_per_sample(m, X), pi_s_per_sample=0.)
+
+def compare(data:ClassificationData, pis:dict, rows:list|None=None, seed:int=0, teacher_epochs:int=30,
+            student_epochs:int=30, lr:float=3e-3, bs:int=16, t_depth:int=10, t_width:int=2, s_depth:int=10,
+            s_width:int=1,
             teachers:tuple|None=None, # already trained (teacher_pi, teacher_sig); None = train them here
             bar:bool=False, # progress bars (rank 0)
-            **kwargs)->tuple: # (DataFrame of rows (None on ranks > 0 under torchrun), {row: Learner}, (teacher_pi, teacher_sig))
-    "Train the teachers, then every student row; test accuracy, parameters and inference time per sample of each (students on raw series only). Under torchrun every rank trains, rank 0 evaluates."
+            **kwargs, # `train_student` settings (lam, T, lam_align, n_slots, ...) and `spread` of the images
+           )->tuple: # (DataFrame of rows (None on ranks > 0 under torchrun), {row: Learner}, (teacher_pi, teacher_sig))
+    "Train the teachers, then every student row (`compare_rows`); test accuracy, parameters and time per sample of each."
     rows = list(ROWS) if rows is None else list(rows)
     bad = [r for r in rows if r not in ROWS]
     if bad: raise ValueError(f"unknown rows {bad}; choose from {list(ROWS)}")
     tp, ts = teachers or train_teachers(data, pis, t_depth, t_width, teacher_epochs, lr, bs, seed, bar)
     main = _rank() == 0  # under torchrun rank 0 evaluates; the other ranks go straight on to the next fit
-    spread = kwargs.pop('spread', 0.05)
-    X, y = data.X_test, data.y_test
-    recs, learners = [], {}
-    if main:
-        k = min(len(X), 16); t0 = time.perf_counter()
-        persistence_images(X[:k], data.pad_test[:k], pis['test'].shape[-1], spread)  # the images' cost at test time
-        pi_time = (time.perf_counter() - t0) / k
-        recs = [dict(row='teacher_pi', method='teacher on persistence images', acc=test_accuracy(tp, pis['test'], y), params=n_params(tp),
-                     s_per_sample=time_per_sample(tp, pis['test']), pi_s_per_sample=pi_time),
-                dict(row='teacher_sig', method='teacher on raw series', acc=test_accuracy(ts, X, y), params=n_params(ts),
-                     s_per_sample=time_per_sample(ts, X), pi_s_per_sample=0.)]
-    for r in rows:
-        learn = learners[r] = train_student(r, data, pis, tp, ts, student_epochs, lr, bs, seed, depth=s_depth, width=s_width, bar=bar, **kwargs)
-        if not main: continue
-        m = learn.model.eval()
-        recs.append(dict(row=r, method=ROW_TEXT[r], acc=test_accuracy(m, X, y), params=m.n_deployed_params(), s_per_sample=time_per_sample(m, X),
-                         pi_s_per_sample=0.))
-    return (pd.DataFrame(recs) if main else None), learners, (tp, ts)
+    pi_s = _pi_seconds(data, pis, kwargs.pop('spread', 0.05)) if main else 0.
+    learners = {}
+    def student_row(r):
+        def run(s):
+            learn = learners[r] = train_student(r, data, pis, tp, ts, student_epochs, lr, bs, s, depth=s_depth,
+                                                width=s_width, bar=bar, **kwargs)
+            return _student_record(r, learn.model.eval(), data) if main else None
+        return run
+    table = compare_rows({'teacher_pi': lambda s: _teacher_record('pi', tp, data, pis, pi_s) if main else None,
+                          'teacher_sig': lambda s: _teacher_record('sig', ts, data, pis, pi_s) if main else None,
+                          **{r: student_row(r) for r in rows}}, seeds=[seed])
+    return (table if main else None), learners, (tp, ts)
 
 
 # %% ../nbs/05_gwt_kd.ipynb #723a74b9
@@ -696,25 +696,21 @@ def gwt_kd_run(o:dict)->pd.DataFrame|None:
         if rank == 0:  # the PI teacher's images are divided by pis['scale']: a user of the checkpoint needs it
             save_teacher(out / name, teachers[kind], options=opts, **(dict(pi_scale=pis['scale'].tolist()) if kind == 'pi' else {}))
     tp, ts = teachers['pi'], teachers['sig']
-    X, y = data.X_test, data.y_test
     recs, terms, timing = [], {}, {}
+    split = lambda rec: (rec, {k: rec.pop(k) for k in ('s_per_sample', 'pi_s_per_sample')})  # (record, timing)
     if rank == 0:
-        k = min(len(X), 16); t0 = time.perf_counter()
-        persistence_images(X[:k], data.pad_test[:k], pis['test'].shape[-1], o['spread'])  # the images' cost at test time
-        pi_time = (time.perf_counter() - t0) / k
-        recs = [dict(row='teacher_pi', method='teacher on persistence images', acc=test_accuracy(tp, pis['test'], y), params=n_params(tp)),
-                dict(row='teacher_sig', method='teacher on raw series', acc=test_accuracy(ts, X, y), params=n_params(ts))]
-        timing = dict(teacher_pi=dict(s_per_sample=time_per_sample(tp, pis['test']), pi_s_per_sample=pi_time),
-                      teacher_sig=dict(s_per_sample=time_per_sample(ts, X), pi_s_per_sample=0.))
+        pi_s = _pi_seconds(data, pis, o['spread'])
+        for kind, m in (('pi', tp), ('sig', ts)):
+            rec, timing[f'teacher_{kind}'] = split(dict(row=f'teacher_{kind}', **_teacher_record(kind, m, data, pis, pi_s)))
+            recs.append(rec)
     for r in rows:
         if r in done: rec, terms[r], timing[r] = done[r]; recs.append(rec); continue
         learn = train_student(r, data, pis, tp, ts, o['epochs'], o['lr'], o['bs'], o['seed'], o['lam'], o['T'], o['lam_align'], o['bar'],
                               depth=o['s_depth'], width=o['s_width'], n_slots=o['n_slots'], n_heads=o['n_heads'] or None, n_iters=o['n_iters'])
         if rank: continue
         m = learn.model.eval()
-        rec = dict(row=r, method=ROW_TEXT[r], acc=test_accuracy(m, X, y), params=m.n_deployed_params())
+        rec, timing[r] = split(dict(row=r, **_student_record(r, m, data)))
         terms[r] = _plain_floats(terms_frame(learn).groupby('epoch').mean().reset_index().to_dict('records'))
-        timing[r] = dict(s_per_sample=time_per_sample(m, X), pi_s_per_sample=0.)
         save_checkpoint(out / f'student_{r}.pt', _Deployed(m, r), extra=dict(options=opts, record=rec, terms=terms[r], timing=timing[r]))
         recs.append(rec)
     if world > 1:
