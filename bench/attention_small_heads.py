@@ -2,8 +2,8 @@
 """Attention at small head widths on CPU (chapter 00b, *Fast paths on this CPU*): torch's fused
 `scaled_dot_product_attention` against the explicit product (scores materialised, softmax, product), whole and in the
 library's batch chunks of at most `EXPLICIT_CHUNK` scores, forward + backward, for the attention shapes of the speed
-bench's models, with 1 and 2 threads; and whether the library's own decision on this machine (`cpu_fast_paths`,
-measured once per CPU model, torch version and thread count, and cached) picks the faster of fused and chunked for each
+bench's models, with 1 and 2 threads; and whether the library's own decision on this machine (the rule up to 32 keys,
+`cpu_fast_paths` over 33-64 keys: measured once per CPU model, torch version and thread count, and cached) picks the faster of fused and chunked for each
 shape. Interleaved (fused, explicit, chunked, fused, ...), median of `--reps` after 2 warm-up rounds.
 
 Shapes [batch x heads, tokens, head width]: the visible-only PatchMAE encoder (448 series x 16 heads, 25 tokens, 8), the
@@ -38,6 +38,7 @@ def main():
     for th in a.thread_counts:
         torch.set_num_threads(th)
         fp = L.cpu_fast_paths(remeasure=a.remeasure); decisions[th] = fp
+        L._FAST[th] = fp  # the choice column below uses this decision
         for B, H, T, d in SHAPES:
             torch.manual_seed(0)
             q0, k0, v0, g = (torch.randn(B, H, T, d) for _ in range(4))
@@ -49,7 +50,7 @@ def main():
                     if r >= 2: ts[name].append(dt)
             med = {n: sorted(v)[len(v) // 2] * 1e3 for n, v in ts.items()}
             scores = B * H * T * T
-            choice = 'chunked' if (d <= L.EXPLICIT_HEAD_MAX and T <= L.EXPLICIT_KEYS_MAX and scores <= fp['explicit_attention_max']) else 'fused'
+            choice = 'chunked' if (scores <= L.EXPLICIT_LIMIT and L._explicit_keys(T, d)) else 'fused'
             best = 'chunked' if med['chunked'] < med['fused'] else 'fused'
             rows.append({'threads': th, 'shape': [B, H, T, d], 'scores': scores, **{f'{n}_ms': m for n, m in med.items()},
                          'chunked_over_fused': med['chunked'] / med['fused'], 'choice': choice, 'faster': best})
@@ -57,8 +58,9 @@ def main():
                          f"{med['chunked'] / med['fused']:.2f} | {choice} | {best}{'' if best == choice else ' (missed)'} |")
     right = sum(r['choice'] == r['faster'] for r in rows)
     lost = [r['chunked_ms'] / r['fused_ms'] if r['choice'] == 'chunked' else r['fused_ms'] / r['chunked_ms'] for r in rows if r['choice'] != r['faster']]
-    dec = '; '.join(f"{th} thread(s): explicit up to {fp['explicit_attention_max']:,} scores, dropout mask '{fp['dropout_mask']}' "
-                    f"(measured {fp['date']} at load {fp['load_avg']:.1f})" for th, fp in decisions.items())
+    dec = '; '.join(f"{th} thread(s): explicit up to {fp['explicit_keys_max'][0]} keys at head width <= 8 and {fp['explicit_keys_max'][1]} at <= 16, "
+                    f"dropout mask '{fp['dropout_mask']}' (" + (f"measured {fp['date']} at load {fp['load_avg']:.1f})" if 'date' in fp else f"{fp['source']})")
+                    for th, fp in decisions.items())
     text = (f"Forward + backward of one attention call, median ms. 'chunked' is the library's explicit product (batch chunks of at most "
             f"{L.EXPLICIT_CHUNK:,} scores). The library's decision on this machine: {dec}. It picked the faster of fused and chunked for "
             f"{right} of {len(rows)} shapes" + (f"; where it did not, the one it picked took {', '.join(f'{x:.2f}' for x in lost)}x the other's time." if lost else ".")

@@ -41,7 +41,7 @@ from a `PatchTSTConfig`, nothing is downloaded. Needs the `bench` extra: `pip in
 
 `--ablate-fast-paths` adds our three channel-independent models with patchssl's CPU fast paths off (every attention through
 the fused kernel, every dropout mask from `bernoulli_`); the fast-path decision in force (`patchssl.layers.fast_path_decision`:
-the documented rule, or with PATCHSSL_FAST_PATHS=measure the decision measured once on this CPU and cached) is recorded with the results either way.
+the documented rule up to 32 keys, over 33-64 keys the decision measured once on this CPU and cached) is recorded with the results either way.
 
     python bench/speed_patchtst.py [--threads 2] [--warmup 2] [--reps 5] [--block 1] [--compile] [--autocast] [--ablate-fast-paths] [--profile] [--name speed_patchtst]
 """
@@ -144,10 +144,10 @@ def build(bs=64, L=512, N=7, H=96, compile_encoder=False, autocast=False, nofast
         for n in NOFAST:
             desc, m, _ = out[n]; loss_fn = LOSSES[n]
             def nofast_loss(mm, f=loss_fn):
-                old = layers.EXPLICIT_ATTENTION_MAX, layers.DROPOUT_MASK
-                layers.EXPLICIT_ATTENTION_MAX, layers.DROPOUT_MASK = 0, 'bernoulli'
+                old = layers.EXPLICIT_KEYS_MAX, layers.DROPOUT_MASK
+                layers.EXPLICIT_KEYS_MAX, layers.DROPOUT_MASK = 0, 'bernoulli'
                 try: return f(mm)
-                finally: layers.EXPLICIT_ATTENTION_MAX, layers.DROPOUT_MASK = old
+                finally: layers.EXPLICIT_KEYS_MAX, layers.DROPOUT_MASK = old
             add(n + '_nofast', desc + ', CPU fast paths off', copy.deepcopy(m), nofast_loss)
     return out
 
@@ -195,7 +195,7 @@ def main():
     torch.set_num_threads(a.threads)
     load0, t_start = os.getloadavg(), time.time()
     from patchssl.layers import fast_path_decision, fast_path_cache
-    t0 = time.perf_counter(); fast = fast_path_decision(); fast_s = time.perf_counter() - t0  # the decision in force (the rule, or measured with PATCHSSL_FAST_PATHS=measure)
+    t0 = time.perf_counter(); fast = fast_path_decision(); fast_s = time.perf_counter() - t0  # the decision in force (read from the cache, or measured now)
     peak = matmul_peak()
     peak_bf16 = matmul_peak(dtype=torch.bfloat16) if a.autocast else None
     models = build(compile_encoder=a.compile, autocast=a.autocast, nofast=a.ablate_fast_paths)
@@ -243,10 +243,10 @@ def main():
              f"other processes hits every model alike (the ratios are fairer than the absolute times).",
              f"Load average (1, 5, 15 min): start {load0[0]:.2f} / {load0[1]:.2f} / {load0[2]:.2f}, end {load1[0]:.2f} / {load1[1]:.2f} / {load1[2]:.2f} "
              f"(wall time {time.time() - t_start:.0f} s).",
-             (f"patchssl's CPU fast paths ({fast['key']}): explicit attention up to {fast['explicit_attention_max']:,} scores, dropout mask "
-              f"'{fast['dropout_mask']}' (measured {fast['date']} at load {fast['load_avg']:.1f}; read or measured in {fast_s:.1f} s; cache {fast_path_cache()})."
-              if 'key' in fast else f"patchssl's CPU fast paths: the documented rule (RULE_FAST_PATHS): explicit attention up to "
-              f"{fast['explicit_attention_max']:,} scores, dropout mask '{fast['dropout_mask']}'."),
+             (f"patchssl's CPU fast paths ({fast.get('key', 'rule')}): explicit attention up to 32 keys by the rule; over 33-64 keys up to "
+              f"{fast['explicit_keys_max'][0]} keys at head width <= 8 and {fast['explicit_keys_max'][1]} at <= 16 ("
+              + (f"measured {fast['date']} at load {fast['load_avg']:.1f}" if 'date' in fast else fast.get('source', 'FAST_PATHS=rule'))
+              + f"; read or measured in {fast_s:.1f} s; cache {fast_path_cache()}); dropout mask '{fast['dropout_mask']}'."),
              f"fp32 matmul peak measured in this run (4096^3, best of 3): {peak:.1f} GFLOP/s at start, {peak_end:.1f} at the end"
              + (f"; bfloat16 matmul {peak_bf16:.1f} GFLOP/s (the % column is against the fp32 peak)." if peak_bf16 else "."), "",
              "| model | step (ms, median) | min-max (ms) | first step of a block (ms, median) | params | GFLOP / step | achieved GFLOP/s | % of matmul peak |",

@@ -6,7 +6,7 @@ Docs: https://patchssl.github.io/patchssl/layers.html.md"""
 
 # %% ../nbs/00b_layers.ipynb #d832be45
 from __future__ import annotations
-import math, os, json, time, platform
+import math, os, json, time, platform, contextlib
 from pathlib import Path
 import torch
 from torch import nn, Tensor
@@ -15,12 +15,11 @@ from fastcore.basics import store_attr
 from .patching import restore_tokens, mask_ids, gather_tokens
 
 # %% auto #0
-__all__ = ['EXPLICIT_ATTENTION_MAX', 'DROPOUT_MASK', 'FAST_PATHS', 'RULE_FAST_PATHS', 'EXPLICIT_CHUNK', 'EXPLICIT_LIMIT',
-           'EXPLICIT_HEAD_MAX', 'EXPLICIT_KEYS_MAX', 'CALIBRATION_SHAPES', 'CALIBRATION_RUNGS', 'FAST_PATH_VERSION',
-           'sincos_encode', 'sincos_1d', 'sincos_2d', 'fast_path_key', 'fast_path_cache', 'measure_cpu_fast_paths',
-           'cpu_fast_paths', 'fast_path_decision', 'Attention', 'Mlp', 'EncoderBlock', 'init_weights',
-           'TransformerEncoder', 'FactorisedBlock', 'FactorisedEncoder', 'MAEDecoder', 'WeightedFeatureMaps',
-           'CrossBlock', 'CrossAttentionDecoder']
+__all__ = ['EXPLICIT_KEYS_MAX', 'DROPOUT_MASK', 'FAST_PATHS', 'RULE_FAST_PATHS', 'MEASURED_KEYS', 'HEAD_WIDTHS', 'EXPLICIT_CHUNK',
+           'EXPLICIT_LIMIT', 'CALIBRATION_SHAPES', 'FAST_PATH_VERSION', 'sincos_encode', 'sincos_1d', 'sincos_2d',
+           'fast_path_key', 'fast_path_cache', 'measure_cpu_fast_paths', 'cpu_fast_paths', 'fast_path_decision',
+           'Attention', 'Mlp', 'EncoderBlock', 'init_weights', 'TransformerEncoder', 'FactorisedBlock',
+           'FactorisedEncoder', 'MAEDecoder', 'WeightedFeatureMaps', 'CrossBlock', 'CrossAttentionDecoder']
 
 # %% ../nbs/00b_layers.ipynb #81f72027
 def sincos_encode(values:Tensor, # any shape `[...]`: positions, wavelengths, times
@@ -53,16 +52,16 @@ def sincos_2d(h:int, # grid rows
     return torch.cat([sincos_encode(rows.flatten() * scale, d // 2), sincos_encode(cols.flatten() * scale, d // 2)], 1)
 
 # %% ../nbs/00b_layers.ipynb #fp000002
-EXPLICIT_ATTENTION_MAX = None  # int: CPU fp32 attention with at most this many scores (B*H*T*S) is computed explicitly (0: never); None: FAST_PATHS decides
-DROPOUT_MASK = None  # 'bytes' or 'bernoulli': how CPU dropout draws its keep mask; None: FAST_PATHS decides
-FAST_PATHS = None  # 'rule' (the default, also via $PATCHSSL_FAST_PATHS): RULE_FAST_PATHS; 'measure': cpu_fast_paths() on this machine
-RULE_FAST_PATHS = dict(explicit_attention_max=2 ** 23, dropout_mask='bytes')  # the rule that held on the AMD and the Intel machine (bench/results)
-EXPLICIT_CHUNK = 2 ** 23  # the explicit product runs in batch chunks of at most this many scores (32 MB in fp32)
+EXPLICIT_KEYS_MAX = None  # int: force the explicit product for CPU fp32 attention over at most this many keys (0: never); None: the decision below
+DROPOUT_MASK = None  # 'bytes' or 'bernoulli': force how CPU dropout draws its keep mask; None: the rule's ('bytes')
+FAST_PATHS = None  # 'auto' (the default, also via $PATCHSSL_FAST_PATHS): the rule, and this machine's measurement over 33-64 keys; 'rule': the rule alone
+RULE_FAST_PATHS = dict(explicit_keys_max=(32, 32), dropout_mask='bytes')  # keys for heads <= 8 and <= 16 wide: right on both CPU kinds measured
+MEASURED_KEYS = (48, 64)  # key limits above the rule's that this machine's measurement may choose
+HEAD_WIDTHS = (8, 16)  # the two head-width classes decided apart (the last is the widest taking the explicit product)
+EXPLICIT_CHUNK = 2 ** 22  # the explicit product runs in batch chunks of at most this many scores (16 MB in fp32)
 EXPLICIT_LIMIT = 2 ** 26  # and never above this many scores per call (it keeps them for the backward pass: 256 MB)
-EXPLICIT_HEAD_MAX, EXPLICIT_KEYS_MAX = 16, 48  # nor with heads wider or more keys than the measurement covers (63 keys were fused-faster on AMD and Intel)
-CALIBRATION_SHAPES = ((16, 42, 8), (8, 42, 16))  # (heads, tokens, head width) explicit and fused attention are compared on (42: 512 steps in patches of 12)
-CALIBRATION_RUNGS = (2 ** 22, 2 ** 23)  # at these score counts: half a chunk and one chunk
-FAST_PATH_VERSION = 4  # part of the cache key: a change to the paths or to how they are measured invalidates old entries
+CALIBRATION_SHAPES = ((16, 42, 8), (8, 42, 16), (16, 63, 8), (8, 63, 16))  # (heads, tokens, head width) timed on this machine
+FAST_PATH_VERSION = 5  # part of the cache key: a change to the paths or to how they are measured invalidates old entries
 _FAST = {}  # torch thread count -> this process's decision
 
 # %% ../nbs/00b_layers.ipynb #fp00000b
@@ -111,7 +110,7 @@ def _explicit_attention(q:Tensor, k:Tensor, v:Tensor, scale:float)->Tensor:
 
 # %% ../nbs/00b_layers.ipynb #fp000004
 def _best_ms(fns:dict, reps:int)->dict:
-    "Interleaved timing (A, B, A, B, ...) of argument-free functions: name -> the fastest of `reps` rounds after one warm-up round, in ms (other load only ever adds time)."
+    "Interleaved timing (A, B, A, B, ...) of argument-free functions: name -> the fastest of `reps` rounds after one warm-up round, in ms."
     ts = {n: [] for n in fns}
     for r in range(reps + 1):
         for n, f in fns.items():
@@ -119,69 +118,107 @@ def _best_ms(fns:dict, reps:int)->dict:
             if r: ts[n].append(dt)
     return {n: 1e3 * min(v) for n, v in ts.items()}
 
+def _calibration_step(H:int, T:int, d:int, explicit:bool):
+    "One forward + backward of attention over `T` tokens, two chunks large, `q`, `k`, `v` cut from one projection as `Attention` cuts them."
+    B = max(1, 2 * EXPLICIT_CHUNK // (H * T * T))
+    qkv, g = torch.randn(B, T, 3 * H * d, requires_grad=True), torch.randn(B, H, T, d)
+    def step():
+        q, k, v = (t.view(B, T, H, d).transpose(1, 2) for t in qkv.chunk(3, -1))
+        out = _explicit_attention(q, k, v, d ** -.5) if explicit else F.scaled_dot_product_attention(q, k, v)
+        return torch.autograd.grad(out, qkv, g)
+    return B * H * T * T, step
+
 def measure_cpu_fast_paths(reps:int=3, # timed rounds (the fastest counts); one warm-up round before them
-                          )->dict: # the decision (`explicit_attention_max`, `dropout_mask`) and the timings it comes from
-    "Time explicit against fused attention (forward + backward) and the two dropout masks on this CPU with torch's current thread count."
+                          )->dict: # the decision (`explicit_keys_max` for heads <= 8 and <= 16 wide, `dropout_mask`) and the timings it comes from
+    "Time chunked explicit against fused attention (forward + backward) at `CALIBRATION_SHAPES` on this CPU with torch's current thread count."
     with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad(), torch.autocast('cpu', enabled=False):
         torch.manual_seed(0)  # the caller's random state is restored on exit: measuring never changes a seeded run
         rows = []
         for H, T, d in CALIBRATION_SHAPES:
-            for scores in CALIBRATION_RUNGS:
-                q, k, v = (torch.randn(max(1, scores // (H * T * T)), H, T, d, requires_grad=True) for _ in range(3))
-                g = torch.randn_like(q)
-                step = lambda f: (lambda: torch.autograd.grad(f(q, k, v), (q, k, v), g))
-                ms = _best_ms({'fused': step(lambda q, k, v: F.scaled_dot_product_attention(q, k, v)),
-                                 'explicit': step(lambda q, k, v: _explicit_attention(q, k, v, d ** -.5))}, reps)
-                rows.append(dict(heads=H, tokens=T, head_width=d, scores=q.shape[0] * H * T * T, fused_ms=ms['fused'], explicit_ms=ms['explicit']))
-        h = torch.empty(4096, 512)  # a feed-forward hidden layer's size
-        drop = _best_ms({'bytes': lambda: _keep_bytes(h, 51), 'bernoulli': lambda: _keep_bernoulli(h, 51)}, 2 * reps + 1)
-    # a whole chunk (the last rung) no slower for every shape: explicit up to EXPLICIT_LIMIT (more chunks cost the same per score);
-    # else the smaller rung, if no slower there for every shape; else never. The first rung pays the allocator's cold start, so it is not required.
-    win = lambda rung: all(r['explicit_ms'] <= r['fused_ms'] for r in rows if r['scores'] <= rung < 2 * r['scores'])
-    limit = EXPLICIT_LIMIT if win(CALIBRATION_RUNGS[-1]) else CALIBRATION_RUNGS[0] if win(CALIBRATION_RUNGS[0]) else 0
-    return dict(key=fast_path_key(), explicit_attention_max=limit, dropout_mask=min(drop, key=drop.get), attention=rows,
-                dropout_ms=drop, load_avg=os.getloadavg()[0], cores=os.cpu_count(), date=time.strftime('%Y-%m-%d %H:%M:%S'))
+            (scores, fused), (_, explicit) = _calibration_step(H, T, d, False), _calibration_step(H, T, d, True)
+            ms = _best_ms({'fused': fused, 'explicit': explicit}, reps)
+            rows.append(dict(heads=H, tokens=T, head_width=d, scores=scores, fused_ms=ms['fused'], explicit_ms=ms['explicit']))
+    limits = []
+    for w, rule in zip(HEAD_WIDTHS, RULE_FAST_PATHS['explicit_keys_max']):  # for each head width: each limit only if every shape up to it was faster explicit
+        limit = rule
+        for keys in MEASURED_KEYS:
+            if not all(r['explicit_ms'] < r['fused_ms'] for r in rows if r['head_width'] == w and r['tokens'] <= keys): break
+            limit = keys
+        limits.append(limit)
+    return dict(key=fast_path_key(), explicit_keys_max=limits, dropout_mask=RULE_FAST_PATHS['dropout_mask'], attention=rows,
+                source='measured', load_avg=os.getloadavg()[0], cores=os.cpu_count(), date=time.strftime('%Y-%m-%d %H:%M:%S'))
 
 # %% ../nbs/00b_layers.ipynb #fp000006
+@contextlib.contextmanager
+def _cache_lock(path:Path):
+    "Hold an exclusive lock on `path`'s `.lock` file (where `fcntl` exists), so that processes starting together make one decision."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try: import fcntl
+    except ImportError: yield; return
+    with open(path.with_name(path.name + '.lock'), 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+def _valid(rec)->bool:
+    ks = rec.get('explicit_keys_max') if isinstance(rec, dict) else None
+    return (rec.get('dropout_mask') in ('bytes', 'bernoulli') and isinstance(ks, (list, tuple)) and len(ks) == len(HEAD_WIDTHS)
+            and all(k in (RULE_FAST_PATHS['explicit_keys_max'][0], *MEASURED_KEYS) for k in ks)) if ks is not None else False
+
 def cpu_fast_paths(remeasure:bool=False, # measure again (and rewrite the cache entry) instead of using the decision made before
-                  )->dict: # `explicit_attention_max`, `dropout_mask`, and the timings they come from
-    "This process's CPU fast paths for torch's current thread count: measured once per CPU model, torch version and thread count, and cached."
+                  )->dict: # `explicit_keys_max`, `dropout_mask`, and the timings they come from
+    "This machine's fast paths for torch's current thread count: measured once per CPU model, torch version and thread count, and cached."
     th = torch.get_num_threads()
     if th in _FAST and not remeasure: return _FAST[th]
     key, path = fast_path_key(), fast_path_cache()
     remeasure = remeasure or os.environ.get('PATCHSSL_REMEASURE', '') not in ('', '0')
-    try: cache = json.loads(path.read_text())
-    except (OSError, ValueError): cache = {}
-    rec = None if remeasure else cache.get(key)
-    if not (isinstance(rec, dict) and rec.get('dropout_mask') in ('bytes', 'bernoulli') and isinstance(rec.get('explicit_attention_max'), int)):
-        rec = measure_cpu_fast_paths()
-        if rec['load_avg'] <= rec['cores']:  # measured on an overloaded machine: used by this process, not kept
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _cache_lock(path):
+            try: cache = json.loads(path.read_text())
+            except (OSError, ValueError): cache = {}
+            if not isinstance(cache, dict): cache = {}
+            rec = None if remeasure else cache.get(key)
+            if not _valid(rec):
+                load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.
+                if load > (os.cpu_count() or 1):  # timings on a busy machine mislead: the rule, for now; a quieter process measures
+                    _FAST[th] = dict(RULE_FAST_PATHS, key=key, source=f'rule: the machine is busy (load {load:.1f}), not measured yet')
+                    return _FAST[th]
+                rec = measure_cpu_fast_paths()
                 tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
-                tmp.write_text(json.dumps({**cache, key: rec}, indent=1)); tmp.replace(path)  # atomic: processes may race
-            except OSError: pass  # no writable cache: the next process measures again
+                tmp.write_text(json.dumps({**cache, key: rec}, indent=1)); tmp.replace(path)  # atomic
+    except OSError as e:  # no writable cache: the rule alone, so that every process on this machine decides alike
+        rec = dict(RULE_FAST_PATHS, key=key, source=f'rule: the cache {path} cannot be written ({e.strerror or e})')
     _FAST[th] = rec
     return rec
 
 def fast_path_decision()->dict:
-    "The fast paths in force when nothing is forced: `RULE_FAST_PATHS` (`FAST_PATHS` / `$PATCHSSL_FAST_PATHS` = 'rule', the default) or `cpu_fast_paths()` ('measure')."
-    mode = FAST_PATHS or os.environ.get('PATCHSSL_FAST_PATHS') or 'rule'
+    "The fast paths in force when nothing is forced: `cpu_fast_paths()` (`FAST_PATHS` / `$PATCHSSL_FAST_PATHS` = 'auto', the default) or `RULE_FAST_PATHS` ('rule')."
+    mode = FAST_PATHS or os.environ.get('PATCHSSL_FAST_PATHS') or 'auto'
     if mode == 'rule': return RULE_FAST_PATHS
-    if mode == 'measure': return cpu_fast_paths()
-    raise ValueError(f"the fast paths are chosen by 'rule' or 'measure', got {mode!r} (patchssl.layers.FAST_PATHS or $PATCHSSL_FAST_PATHS)")
+    if mode == 'auto': return cpu_fast_paths()
+    raise ValueError(f"the fast paths are chosen by 'auto' or 'rule', got {mode!r} (patchssl.layers.FAST_PATHS or $PATCHSSL_FAST_PATHS)")
 
-def _explicit_max()->int:
-    "The explicit-attention threshold in force: `EXPLICIT_ATTENTION_MAX`, else `$PATCHSSL_EXPLICIT_ATTENTION_MAX`, else `fast_path_decision()`."
-    if EXPLICIT_ATTENTION_MAX is not None: return EXPLICIT_ATTENTION_MAX
-    env = os.environ.get('PATCHSSL_EXPLICIT_ATTENTION_MAX', '')
-    if not env: return fast_path_decision()['explicit_attention_max']
+def _forced_keys_max()->int|None:
+    "`EXPLICIT_KEYS_MAX`, else `$PATCHSSL_EXPLICIT_KEYS_MAX`, else None."
+    if EXPLICIT_KEYS_MAX is not None: return EXPLICIT_KEYS_MAX
+    env = os.environ.get('PATCHSSL_EXPLICIT_KEYS_MAX', '')
+    if not env: return None
     try: return int(env)
-    except ValueError: raise ValueError(f"PATCHSSL_EXPLICIT_ATTENTION_MAX={env!r} is not an integer score count (0: always the fused kernel)") from None
+    except ValueError: raise ValueError(f"PATCHSSL_EXPLICIT_KEYS_MAX={env!r} is not an integer key count (0: always the fused kernel)") from None
+
+def _explicit_keys(S:int, d:int)->bool:
+    "Whether CPU fp32 attention over `S` keys in heads of width `d` takes the explicit product: forced, else the rule, else this machine's decision."
+    if d > HEAD_WIDTHS[-1]: return False
+    forced = _forced_keys_max()
+    if forced is not None: return S <= forced
+    i = 0 if d <= HEAD_WIDTHS[0] else 1
+    rule = RULE_FAST_PATHS['explicit_keys_max'][i]
+    if S <= rule or S > MEASURED_KEYS[-1]: return S <= rule  # no measurement needed
+    return S <= fast_path_decision()['explicit_keys_max'][i]
 
 def _dropout_mask_kind()->str:
-    "The CPU dropout mask in force: `DROPOUT_MASK`, else `$PATCHSSL_DROPOUT_MASK`, else `fast_path_decision()`."
-    kind = DROPOUT_MASK or os.environ.get('PATCHSSL_DROPOUT_MASK') or fast_path_decision()['dropout_mask']
+    "The CPU dropout mask in force: `DROPOUT_MASK`, else `$PATCHSSL_DROPOUT_MASK`, else the rule's."
+    kind = DROPOUT_MASK or os.environ.get('PATCHSSL_DROPOUT_MASK') or RULE_FAST_PATHS['dropout_mask']
     if kind not in ('bytes', 'bernoulli'):
         raise ValueError(f"the dropout mask is 'bytes' or 'bernoulli', got {kind!r} (patchssl.layers.DROPOUT_MASK or $PATCHSSL_DROPOUT_MASK)")
     return kind
@@ -216,10 +253,9 @@ def _fold_qk_bias(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, 
 
 def _attend(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, S, d]`, `[B, H, S, dv]`
             mask:Tensor|None, dropout_p:float, scale:float)->Tensor: # `[B, H, T, dv]`
-    "`scaled_dot_product_attention`; on CPU in fp32 with small heads, without mask or dropout and with few scores, the explicit product (`cpu_fast_paths`)."
+    "`scaled_dot_product_attention`; on CPU in fp32 with small heads, without mask or dropout and over few keys, the explicit product (see *Fast paths on this CPU*)."
     if (mask is None and not dropout_p and q.device.type == 'cpu' and q.dtype == torch.float32
-            and q.shape[-1] <= EXPLICIT_HEAD_MAX and k.shape[2] <= EXPLICIT_KEYS_MAX
-            and q.shape[0] * q.shape[1] * q.shape[2] * k.shape[2] <= _explicit_max()):
+            and q.shape[0] * q.shape[1] * q.shape[2] * k.shape[2] <= EXPLICIT_LIMIT and _explicit_keys(k.shape[2], q.shape[-1])):
         return _explicit_attention(q, k, v, scale)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, scale=scale)
 
