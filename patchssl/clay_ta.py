@@ -431,7 +431,7 @@ def ssl_learner(dls, model:ClaySSL, momentum:float=0.992, cbs=None, **kwargs)->L
 
 # %% ../nbs/06_clay_ta.ipynb #106bd08f
 def band_stats(x:Tensor)->tuple: # (mean, std), each `[C, 1, 1]`
-    "Per-band mean and standard deviation of images `[N, C, H, W]` (compute them on the training images only)."
+    "Per-band mean and standard deviation of images `[N, C, H, W]` (compute them on the training images only); `BandNorm` (00h) also takes the log and checks the bands."
     return x.mean((0, 2, 3))[:, None, None], x.std((0, 2, 3))[:, None, None].clamp_min(1e-6)
 
 

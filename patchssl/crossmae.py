@@ -782,7 +782,8 @@ def crossmae_run(o:dict)->dict|None:
             if diff: raise ValueError(f"it was written with other options: " + ', '.join(f"{k}={old.get(k)!r} (now {keep.get(k)!r})" for k in diff[:5])
                                       + "; resume with the options of the interrupted run")
             start = resume(learn, ck)
-        except ValueError as e: raise OptionError(f"--resume from {ck}: {e}") from None  # CheckpointError is a ValueError
+        except ValueError as e:  # CheckpointError is a ValueError; its message already names the file
+            raise OptionError(f"--resume: {e}" if str(ck) in str(e) else f"--resume from {ck}: {e}") from None
     if rank == 0: print(f"SeriesCrossMAE ({o['decoder']} decoder): {sum(p.numel() for p in model.parameters()):,} parameters, "
                         f"{model.encoder.n_tokens} tokens; pretraining {o['epochs']} epochs on {len(dls.train_ds)} {name} windows"
                         + (f", {world} processes" if world > 1 else '') + (f", resumed after epoch {start}" if start else ''), flush=True)
