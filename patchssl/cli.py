@@ -288,6 +288,7 @@ def register(name:str, target, commands:dict|None=None):
     (COMMANDS if commands is None else commands)[name] = target
     return target
 
+# %% ../nbs/00g_cli.ipynb #61a4e7dbb
 def load_command(target):
     "The `Command` of a registry entry: `target` itself, or what the import string 'module:NAME' names."
     if not isinstance(target, str): return target
@@ -412,12 +413,14 @@ def cli_argv(*args)->list:
     "The command line of `python -m patchssl.cli *args` (the `patchssl` console command) in a fresh process."
     return [sys.executable, '-m', 'patchssl.cli', *map(str, args)]
 
+# %% ../nbs/00g_cli.ipynb #a5c559a3b
 def checkpoint_epoch(path)->int|None:
     "The finished epochs the checkpoint at `path` records; None while there is none (or it cannot be read)."
     from patchssl.transfer import load_checkpoint
     try: return load_checkpoint(path)['epoch']
     except Exception: return None
 
+# %% ../nbs/00g_cli.ipynb #a5c559a3c
 def kill_when(argv:list, # the process to start, e.g. `cli_argv('vqshape', ...)`
               done:callable, # polled while it runs; when it returns True the process is killed
               timeout:float=600, poll:float=0.02, # seconds in all; seconds between polls

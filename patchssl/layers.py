@@ -191,6 +191,7 @@ def cpu_fast_paths(remeasure:bool=False, # measure again (and rewrite the cache 
     _FAST[th] = rec
     return rec
 
+# %% ../nbs/00b_layers.ipynb #fp000006b
 def fast_path_decision()->dict:
     "The fast paths in force when nothing is forced: `cpu_fast_paths()` (`FAST_PATHS` / `$PATCHSSL_FAST_PATHS` = 'auto', the default) or `RULE_FAST_PATHS` ('rule')."
     mode = FAST_PATHS or os.environ.get('PATCHSSL_FAST_PATHS') or 'auto'
@@ -359,6 +360,7 @@ def init_weights(m:nn.Module):
     elif isinstance(m, nn.LayerNorm):
         nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
 
+# %% ../nbs/00b_layers.ipynb #72a59464b
 class TransformerEncoder(nn.Module):
     "Pre-norm transformer encoder with a final LayerNorm; `forward(x [B, T, D])` -> `[B, T, D]`."
     def __init__(self,
