@@ -180,10 +180,10 @@ def cpu_fast_paths(remeasure:bool=False, # measure again (and rewrite the cache 
             rec = None if remeasure else cache.get(key)
             if not _valid(rec):
                 load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.
-                if load > (os.cpu_count() or 1):  # timings on a busy machine mislead: the rule, for now; a quieter process measures
-                    _FAST[th] = dict(RULE_FAST_PATHS, key=key, source=f'rule: the machine is busy (load {load:.1f}), not measured yet')
-                    return _FAST[th]
-                rec = measure_cpu_fast_paths()
+                if load > (os.cpu_count() or 1):  # timings on a busy machine mislead: the rule, kept like a measurement
+                    rec = dict(RULE_FAST_PATHS, key=key, load_avg=load, date=time.strftime('%Y-%m-%d %H:%M:%S'),
+                               source=f'rule: the machine was busy (load {load:.1f}) when first asked; PATCHSSL_REMEASURE=1 on a quiet one measures')
+                else: rec = measure_cpu_fast_paths()
                 tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
                 tmp.write_text(json.dumps({**cache, key: rec}, indent=1)); tmp.replace(path)  # atomic
     except OSError as e:  # no writable cache: the rule alone, so that every process on this machine decides alike
