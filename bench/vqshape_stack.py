@@ -103,13 +103,15 @@ def combine_one(fams, F, Fte, y, yte, seed, cv_weights=True):
     res['equal'] = dict(test=float((_pipe(C, seed, w).fit(X, y).predict(Xte) == yte).mean()), cv=float(cv))
     # cv_weights: each family dropped in turn (one pass, C from 0.01-1); the weighting with the best CV accuracy is kept
     mult, best = [1] * len(fams), cv
-    for i in range(len(fams) if cv_weights else 0):
-        m2 = [1] * len(fams); m2[i] = 0
-        c2 = _cv_weighted(X, y, sizes, m2, splits, seed, Cs=(0.01, 0.1, 1.))[0]
-        if c2 > best + 1e-9: best, mult = c2, m2
-    cvw, C, cols, w = _cv_weighted(X, y, sizes, mult, splits, seed)
-    res['cv_weights'] = dict(test=float((_pipe(C, seed, w).fit(X[:, cols], y).predict(Xte[:, cols]) == yte).mean()), cv=float(cvw),
-                             mult=dict(zip(fams, mult)))
+    if cv_weights:
+        for i in range(len(fams)):
+            m2 = [1] * len(fams); m2[i] = 0
+            c2 = _cv_weighted(X, y, sizes, m2, splits, seed, Cs=(0.01, 0.1, 1.))[0]
+            if c2 > best + 1e-9: best, mult = c2, m2
+        cvw, C, cols, w = _cv_weighted(X, y, sizes, mult, splits, seed)
+        res['cv_weights'] = dict(test=float((_pipe(C, seed, w).fit(X[:, cols], y).predict(Xte[:, cols]) == yte).mean()), cv=float(cvw),
+                                 mult=dict(zip(fams, mult)))
+    else: res['cv_weights'] = dict(res['equal'], mult=dict(zip(fams, mult)))  # not searched: the equal weighting (no refit)
     # per-family probabilities: stacking and a CV-weighted vote
     parts = [_family_probs(F[f], y, Fte[f], splits, seed) for f in fams]
     oof = np.concatenate([np.log(p[0] + 1e-4) for p in parts], 1); te = np.concatenate([np.log(p[1] + 1e-4) for p in parts], 1)
@@ -130,6 +132,7 @@ def combine(a):
     from patchssl.vqshape import TOKEN_FAMILIES, HISTOGRAM_FAMILIES
     import pandas as pd
     rows_def = {'token': TOKEN_FAMILIES, 'token+histogram': TOKEN_FAMILIES + HISTOGRAM_FAMILIES}
+    rows_def = {k: v for k, v in rows_def.items() if a.rows == 'all' or k in a.rows.split(',')}
     files = sorted(Path(a.cache).glob('seed*_*.npz'))
     if a.datasets != 'all': files = [f for f in files if f.stem.split('_', 1)[1] in a.datasets.split(',')]
     if a.seed_files: files = [f for f in files if int(f.stem[4:].split('_')[0]) in a.seeds]
@@ -143,11 +146,16 @@ def combine(a):
         y, yte = np.concatenate([z['train_y'], z['valid_y']]), z['test_y']
         for row, fams in rows_def.items():
             r = combine_one(fams, tr, te, y, yte, seed, not a.no_cv_weights)
-            recs.append(dict(seed=seed, dataset=name, row=row, **{k: v['test'] for k, v in r.items()},
+            recs.append(dict(seed=seed, dataset=name, row=row, cv_weights_run=not a.no_cv_weights, **{k: v['test'] for k, v in r.items()},
                              picked=r['select']['picked'], mult=r['cv_weights']['mult'], cv={k: v['cv'] for k, v in r.items()}))
         print(f"seed {seed} {name}: " + ' '.join(f"{r_['row']} " + ' '.join(f"{k} {r_[k]:.3f}" for k in ('equal', 'cv_weights', 'stack', 'vote', 'select')) + f" ({r_['picked']})"
-              for r_ in recs[-2:]) + f" [{time.time() - t:.0f} s]", flush=True)
+              for r_ in recs[-len(rows_def):]) + f" [{time.time() - t:.0f} s]", flush=True)
     report(a, recs)
+
+def _baselines(path):
+    "Per (seed, set): test accuracy of the linear classifier on the raw input and of MiniRocket, from a `vqshape_tokens.py` JSON."
+    z = json.loads(Path(path).read_text())
+    return {(p['seed'], r['dataset']): dict(input=r['input']['test_acc'], minirocket=r['minirocket']['test_acc']) for p in z['parts'] for r in p['rows']}
 
 def report(a, recs, note=''):
     from patchssl.vqshape import TOKEN_FAMILIES, HISTOGRAM_FAMILIES
@@ -158,25 +166,53 @@ def report(a, recs, note=''):
     lib = ['equal', 'vote', 'stack']
     df['library_select'] = [r[max(lib, key=lambda k: (r['cv'][k], -lib.index(k)))] for r in recs]
     df['library_pick'] = [max(lib, key=lambda k: (r['cv'][k], -lib.index(k))) for r in recs]
-    ways = ['equal', 'cv_weights', 'stack', 'vote', 'select', 'library_select']
-    per = df.groupby(['row', 'dataset'])[ways].mean()
-    mean = df.groupby(['row', 'seed'])[ways].mean()
-    lines = []
-    for row in rows_def:
+    for k in lib: df[f'cv {k}'] = [r['cv'][k] for r in recs]
+    searched = all(r.get('cv_weights_run', True) for r in recs)  # records of --no-cv-weights runs: cv_weights repeats equal
+    ways = ['equal', 'cv_weights', 'stack', 'vote', 'select', 'library_select'] if searched else ['equal', 'stack', 'vote', 'library_select']
+    base = []
+    if a.baselines:
+        b = _baselines(a.baselines)
+        for k in ('input', 'minirocket'): df[k] = [b[(r['seed'], r['dataset'])][k] for r in recs]
+        base = ['input', 'minirocket']
+    cols = ways + base
+    per = df.groupby(['row', 'dataset'])[cols].mean()
+    mean = df.groupby(['row', 'seed'])[cols + [f'cv {k}' for k in lib]].mean()
+    lines, summary = [], {}
+    for row in [r for r in rows_def if r in set(df['row'])]:
         t = per.loc[row].reset_index()
         m = mean.loc[row]
-        t.loc[len(t)] = ['**mean**'] + [f"{m[k].mean():.3f} ± {m[k].std(ddof=1):.3f}" if len(m) > 1 else f"{m[k].mean():.3f}" for k in ways]
-        lines += [f"\n### {row}\n", md_table(t)]
+        summary[row] = dict(sets=list(t['dataset']), seeds=sorted(set(df[df.row == row]['seed'])),
+                            per_set_mean={k: dict(zip(t['dataset'], map(float, t[k]))) for k in cols},
+                            mean={k: float(m[k].mean()) for k in cols}, sd_of_mean={k: float(m[k].std(ddof=1)) if len(m) > 1 else None for k in cols},
+                            cv_mean={k: float(m[f'cv {k}'].mean()) for k in lib})
+        t.loc[len(t)] = ['**mean**'] + [f"{m[k].mean():.3f} ± {m[k].std(ddof=1):.3f}" if len(m) > 1 else f"{m[k].mean():.3f}" for k in cols]
+        lines += [f"\n### {row}\n", md_table(t.rename(columns={'input': 'linear on input', 'minirocket': 'MiniRocket'}))]
+        lines.append("\nMean CV accuracy on the training split (what a choice of the default way may look at): "
+                     + ', '.join(f"{k} {summary[row]['cv_mean'][k]:.3f}" for k in lib) + '.')
+        if base:
+            ps = summary[row]['per_set_mean']
+            for k in ways:
+                summary[row].setdefault('sets_ge_input', {})[k] = int(sum(ps[k][s] >= ps['input'][s] for s in ps[k]))
+                summary[row].setdefault('gap_to_minirocket', {})[k] = summary[row]['mean'][k] - summary[row]['mean']['minirocket']
+            lines.append("\nSets where the way's per-set mean >= linear on input: " + ', '.join(f"{k} {v}" for k, v in summary[row]['sets_ge_input'].items())
+                         + f" (of {len(ps['input'])}); mean minus MiniRocket: " + ', '.join(f"{k} {v:+.3f}" for k, v in summary[row]['gap_to_minirocket'].items()) + '.')
     picks = df.groupby('row')['library_pick'].value_counts().to_dict()
     md = ("Ways of combining the feature families of `feature_families`, everything chosen by 5-fold CV over the training split "
           "(see the script's docstring); test accuracy, mean over the pretraining seeds per set, mean ± sd over seeds of the 8-set mean.\n"
-          "`select` picks among equal, cv_weights, vote and stack; `library_select` among equal, vote and stack, as `FamilyEnsemble('select')` does.\n"
+          + ("`select` picks among equal, cv_weights, vote and stack; " if searched else "(some records come from `--no-cv-weights` runs: the cv_weights and select columns are left out) ")
+          + "`library_select` picks among equal, vote and stack by CV accuracy on the training split, as `FamilyEnsemble('select')` does.\n"
+          + (f"`linear on input` and `MiniRocket`: the same seeds' baselines from `{a.baselines}`.\n" if base else '')
           + note + '\n'.join(lines) + f"\n\nWhat `library_select` picked (row, way: count): {picks}")
-    write(a.name, dict(args=vars(a), records=recs), md, out=a.out)
+    write(a.name, dict(args=vars(a), summary=summary, records=recs), md, out=a.out)
 
 def merge(a):
     "One report from the records of earlier runs' JSON files (`--merge a.json,b.json`)."
-    recs = [r for f in a.merge.split(',') for r in json.loads(Path(f).read_text())['records']]
+    import glob
+    files = [g for f in a.merge.split(',') for g in (sorted(glob.glob(f)) or [f])]  # names or glob patterns
+    recs = [r for f in files for r in json.loads(Path(f).read_text())['records']]
+    seen = {}
+    for r in recs: seen[(r['seed'], r['dataset'], r['row'])] = r  # one record per (seed, set, row): a later file wins
+    if len(seen) < len(recs): raise SystemExit(f"--merge: {len(recs) - len(seen)} records repeat a (seed, set, row) of another file; merge each once")
     report(a, recs, note=f"Merged from {a.merge}.\n")
 
 if __name__ == '__main__':
@@ -185,6 +221,8 @@ if __name__ == '__main__':
     p.add_argument('--datasets', default='all'); p.add_argument('--combine', action='store_true')
     p.add_argument('--merge', default=None, help='comma-separated JSON files of earlier --combine runs: write one report of their records')
     p.add_argument('--no-cv-weights', action='store_true', help='leave out the cv_weights way (its column repeats equal)')
+    p.add_argument('--baselines', default=None, help='a bench/vqshape_tokens.py JSON: add its linear-on-input and MiniRocket columns for the same seeds')
+    p.add_argument('--rows', default='all', help="the rows to combine: 'all', or some of token,token+histogram")
     p.add_argument('--seed-files', action='store_true', help='combine only the cached seeds given by --seeds')
     a = parse(p)
     if a.merge: merge(a)
