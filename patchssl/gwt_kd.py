@@ -606,7 +606,8 @@ GWT_KD_OPTS = [
     Opt('seed', int, 0, 'random seed (validation split, initialisation, shuffling)', 'train', min=0),
     Opt('threads', int, 1, 'torch CPU threads (per process under torchrun)', 'train', min=1),
     Opt('bar', bool, True, 'progress bar of every fit (rank 0)', 'train'),
-    Opt('resume', bool, False, 'continue an interrupted run in --out: the teachers and student rows it finished (each saved when trained) are loaded, the rest trained; give the options of that run', ''),
+    Opt('resume', bool, False, 'continue an interrupted run in --out: the teachers and student rows it finished (each saved when trained) are loaded, '
+        'the rest trained; give the options of that run (under torchrun: the same torchrun command, --out a folder every process reads)', ''),
     Opt('out', str, 'gwt_kd_run', 'output folder', ''),
 ]
 
@@ -680,12 +681,13 @@ def gwt_kd_run(o:dict)->pd.DataFrame|None:
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     rows, out = _rows(o['rows']), Path(o['out'])
     rank, world = _rank(), int(os.environ.get('WORLD_SIZE', 1))
-    if o['resume'] and world > 1: raise OptionError("--resume continues a run in one process: start it without torchrun")
     data = gwt_kd_data(o)
     if len(data.y_train) < o['bs'] * world:
         raise OptionError(f"bs={o['bs']} (x {world} process(es)) is larger than the {len(data.y_train)} training series: no full batch, no training step; lower --bs")
     opts = {k: v for k, v in o.items() if k not in ('out', 'resume')}  # what the run computes, not where: the result file does not depend on --out
-    done = _resume_state(out, o, rows, data) if o['resume'] else {}  # before any training
+    # before any training; under torchrun every rank reads the checkpoints rank 0 wrote (one folder all ranks see),
+    # so all skip the same models and load the same weights: the same state as the uninterrupted run on every rank
+    done = _resume_state(out, o, rows, data) if o['resume'] else {}
     pis = data_pis(data, o['resolution'], o['spread'], o['cache'] or out / 'pi_cache')
     if rank == 0: print(f"{data}; persistence images {pis['train'].shape[1:]}" + (f"; {world} processes" if world > 1 else '') +
                         (f"; resuming: {', '.join(done)} already trained" if done else ''), flush=True)
