@@ -45,6 +45,11 @@ REGIMES = {
     'own student, mask 0.6': dict(OWN, student_mask_ratio=0.6),
     'own student, repairing teacher, whole window': dict(REPAIR, student_mask_ratio=0.),
     'own student, repairing teacher, mask 0.6': dict(REPAIR, student_mask_ratio=0.6),
+    'own residual student, whole window': dict(OWN, student_mask_ratio=0., student_residual=True),
+    'own residual student, repairing teacher, whole window': dict(REPAIR, student_mask_ratio=0., student_residual=True),
+    # the same teacher (300 steps of stage 1), the student trained 2.5x longer (500 steps of stage 2): 800 steps in all
+    'own residual student, repairing teacher, whole window, longer stage 2': dict(REPAIR, student_mask_ratio=0., student_residual=True,
+                                                                                 stage1=0.375, steps_factor=1.6),
 }
 regimes = {k: v for k, v in REGIMES.items() if a.regimes is None or any(r in k for r in a.regimes)}
 
@@ -57,10 +62,11 @@ for seed in a.seeds:
     rw = series_windows(e.splits.valid[L:], L, 20)[0]
     for nm, kw in regimes.items():
         t0 = time.time()
-        m = fit_sd_mae(tr, epochs=epochs, seq_len=L, stride=STRIDE, bs=BS, seed=seed, **{**BASE, **kw}).model
+        kw = dict(kw); ep = round(epochs * kw.pop('steps_factor', 1))
+        m = fit_sd_mae(tr, epochs=ep, seq_len=L, stride=STRIDE, bs=BS, seed=seed, **{**BASE, **kw}).model
         fit_s = time.time() - t0
         rc = repair_check(m, rw, seed=seed)
-        base = dict(regime=nm, seed=seed, fit_s=fit_s, epochs=epochs,
+        base = dict(regime=nm, seed=seed, fit_s=fit_s, epochs=ep,
                     teacher_err_changed=rc.loc['teacher - clean', 'changed cells'], input_err_changed=rc.loc['input - clean', 'changed cells'],
                     disc_snr=rc.loc['teacher - student', 'changed cells'] / rc.loc['teacher - student', 'other cells'],
                     rec_snr=rc.loc['teacher - input', 'changed cells'] / rc.loc['teacher - input', 'other cells'])

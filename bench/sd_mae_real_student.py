@@ -10,6 +10,7 @@ fusion given by `--fusion partner:method:weight`, chosen on the injected ETTh1 v
 (these series have no labelled validation part, so nothing is chosen on them).
 
     nice -n 10 python bench/sd_mae_real_student.py --seeds 3 --steps 1400 --fusion discrepancy:rank:0.25
+    nice -n 10 python bench/sd_mae_real_student.py --seeds 3 --steps 500 --regimes 'own residual student' --name sd_mae_real_own_student
 """
 import sys, time
 from pathlib import Path
@@ -32,7 +33,13 @@ import warnings; warnings.filterwarnings('ignore')
 L, BS, SMOOTH = 100, 32, 5
 BASE = dict(d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
 REGIMES = {'SD-MAE joint, stop-gradient student': dict(detach_student=True),
-           'SD-MAE repairing teacher': dict(schedule='two_stage_pseudo', stage1=0.85, pseudo_frac=0.5, repair_weight=4.)}
+           'SD-MAE repairing teacher': dict(schedule='two_stage_pseudo', stage1=0.85, pseudo_frac=0.5, repair_weight=4.),
+           # bench/sd_mae_own_student.py: the student with its own encoder, a residual output, the whole window, taught by the teacher only
+           'SD-MAE own residual student': dict(student_encoder='own', n_student_enc_layers=1, schedule='two_stage', stage1=0.6,
+                                               student_mask_ratio=0., student_residual=True),
+           'SD-MAE own residual student, repairing teacher': dict(student_encoder='own', n_student_enc_layers=1, schedule='two_stage_pseudo',
+                                                                  stage1=0.6, pseudo_frac=0.5, repair_weight=4., student_mask_ratio=0.,
+                                                                  student_residual=True)}
 REGIMES = {k: v for k, v in REGIMES.items() if any(r in k for r in a.regimes)}
 
 def data():

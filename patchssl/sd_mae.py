@@ -75,6 +75,7 @@ class SDMAE(nn.Module):
                  student_encoder:str='shared', # 'shared': the student decodes the teacher's latent; 'own': its own embedding, encoder and projector
                  n_student_enc_layers:int|None=None, # depth of the student's own encoder, default `n_layers`
                  student_mask_ratio:float|None=None, # 'own' only: in training the student sees its own random mask of this ratio (0 = whole window); None = the teacher's mask
+                 student_residual:bool=False, # 'own' only: the student outputs its visible input plus a correction, so it can copy what it sees
                 ):
         super().__init__()
         _check_strategy(strategy)
@@ -88,17 +89,18 @@ class SDMAE(nn.Module):
         if own and detach_student:
             raise ValueError("detach_student=True stops the gradient into the shared latent; with student_encoder='own' the student has no shared "
                              "latent to read: drop detach_student")
-        if not own and (student_mask_ratio is not None or n_student_enc_layers is not None):
-            raise ValueError("student_mask_ratio and n_student_enc_layers belong to the student's own encoder: pass student_encoder='own'")
+        if not own and (student_mask_ratio is not None or n_student_enc_layers is not None or student_residual):
+            raise ValueError("student_mask_ratio, n_student_enc_layers and student_residual belong to the student's own encoder: pass student_encoder='own'")
         if student_mask_ratio is not None and not 0 <= student_mask_ratio < 1:
             raise ValueError(f"student_mask_ratio={student_mask_ratio} must be in [0, 1) (0 = the student sees whole windows)")
         if own and n_student_enc_layers is None: n_student_enc_layers = n_layers
         self.config = dict(n_vars=n_vars, seq_len=seq_len, patch_len=patch_len, strategy=strategy, d_model=d_model, n_heads=n_heads,
                            n_layers=n_layers, n_teacher_layers=n_teacher_layers, n_student_layers=n_student_layers, d_ff=d_ff, dropout=dropout,
                            use_teacher=use_teacher, use_student=use_student, detach_student=detach_student, student_encoder=student_encoder,
-                           n_student_enc_layers=n_student_enc_layers, student_mask_ratio=student_mask_ratio)   # `SDMAE(**m.config)` rebuilds `m`
+                           n_student_enc_layers=n_student_enc_layers, student_mask_ratio=student_mask_ratio,
+                           student_residual=student_residual)   # `SDMAE(**m.config)` rebuilds `m`
         if own and n_student_enc_layers < 1: raise ValueError(f"n_student_enc_layers={n_student_enc_layers}: the student's encoder needs at least one layer")
-        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student,detach_student,student_encoder,student_mask_ratio')
+        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student,detach_student,student_encoder,student_mask_ratio,student_residual')
         self.tok_len = patch_len if strategy == 'patch' else 1
         if seq_len % self.tok_len:
             raise ValueError(f"seq_len={seq_len} is not a multiple of patch_len={patch_len}; choose seq_len = k * patch_len")
@@ -177,8 +179,10 @@ class SDMAE(nn.Module):
         return proj(dec(latent, self.pos))
 
     def reconstruct(self, x:Tensor, mask:Tensor, which:str='teacher')->Tensor:
-        "One decoder's reconstruction `[B, L, N]` of `x` under `mask`, through its encoder."
-        return self.unpatchify(self.forward_decoder(self.forward_encoder(x, mask, which), which))
+        "One decoder's reconstruction `[B, L, N]` of `x` under `mask`, through its encoder (a residual student adds its visible input)."
+        out = self.unpatchify(self.forward_decoder(self.forward_encoder(x, mask, which), which))
+        if which == 'student' and getattr(self, 'student_residual', False): out = out + x.masked_fill(self.step_mask(mask), 0.)
+        return out
 
     def student_view(self, mask:Tensor)->Tensor:
         "The mask the student sees in training: the teacher's, or (`student_mask_ratio`) a fresh random one of that ratio on the model's grid."
