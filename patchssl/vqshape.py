@@ -722,7 +722,9 @@ class FamilyEnsemble:
         if folds < 2: raise ValueError(f"folds must be >= 2, got {folds}")
         store_attr()
 
-    def fit(self, fams_train:dict, y_train, fams_valid:dict, y_valid): # families `{name: [n, d]}` of the train and valid parts
+    def fit(self, fams_train:dict, y_train, fams_valid:dict, y_valid, # families `{name: [n, d]}` of the train and valid parts
+            cache:dict|None=None, # per-family fits to reuse: one dict shared by fits on the same series and labels (as `classify_sets` does for its kinds)
+           ):
         "Fit on train + valid; every choice (C, the way, the weights) by k-fold cross-validation over them."
         from sklearn.base import clone
         self.names = list(fams_train)
@@ -740,12 +742,16 @@ class FamilyEnsemble:
             splits = _cv_splits(y, self.seed, self.folds)
             self.family, oof, w = {}, [], []
             for k in self.names:
-                clf, C, accs = logistic_probe(fams_train[k], y_train, fams_valid[k], y_valid, self.Cs, self.seed, self.folds)
-                p = np.zeros((len(y), len(self.classes_)))
-                for a, b in splits:  # out-of-fold probabilities, from the folds that chose C
-                    m = clone(clf).fit(X[k][a], y[a])
-                    p[np.ix_(b, np.searchsorted(self.classes_, m.classes_))] = m.predict_proba(X[k][b])
-                self.family[k] = clf; oof.append(p); w.append(accs[C])
+                key = (k, self.seed, self.folds, tuple(self.Cs), len(y))
+                if cache is None or key not in cache:
+                    clf, C, accs = logistic_probe(fams_train[k], y_train, fams_valid[k], y_valid, self.Cs, self.seed, self.folds)
+                    p = np.zeros((len(y), len(self.classes_)))
+                    for a, b in splits:  # out-of-fold probabilities, from the folds that chose C
+                        m = clone(clf).fit(X[k][a], y[a])
+                        p[np.ix_(b, np.searchsorted(self.classes_, m.classes_))] = m.predict_proba(X[k][b])
+                    if cache is not None: cache[key] = (clf, p, accs[C])
+                clf, p, acc = (clf, p, accs[C]) if cache is None else cache[key]
+                self.family[k] = clf; oof.append(p); w.append(acc)
             self.weights = np.array(w)
             if 'vote' in ways:
                 self.cv['vote'] = float((self.classes_[sum(wi * p for wi, p in zip(self.weights, oof)).argmax(1)] == y).mean())
@@ -788,6 +794,7 @@ def classify_sets(model:VQShape, datas:list, seed:int=0,
         fams = [feature_families(model, tw, need, code) for tw in tws]
         r = dict(dataset=d.name, n_train=len(d.y_train), n_valid=len(d.y_valid), n_test=len(d.y_test), n_vars=d.n_vars,
                  classes=d.n_classes, scales=scales)
+        cache = {}  # per-family fits of the FamilyEnsemble rules, shared by the kinds (same series, same labels)
         for kind, fs in kinds.items():
             F = [np.concatenate([f[k] for k in fs], 1) for f in fams]
             if combine == 'concat' or folds is None or len(fs) == 1:  # one regression (with one family every rule is this one)
@@ -796,7 +803,7 @@ def classify_sets(model:VQShape, datas:list, seed:int=0,
                 r[kind] = dict(test_acc=float((clf.predict(F[2]) == d.y_test).mean()), way='concat', C=C, cv_acc=accs[C], n_features=F[0].shape[1])
             else:
                 part = lambda f: {k: f[k] for k in fs}
-                ens = FamilyEnsemble(combine, seed=seed, folds=folds).fit(part(fams[0]), d.y_train, part(fams[1]), d.y_valid)
+                ens = FamilyEnsemble(combine, seed=seed, folds=folds).fit(part(fams[0]), d.y_train, part(fams[1]), d.y_valid, cache=cache)
                 r[kind] = dict(test_acc=float((ens.predict(part(fams[2])) == d.y_test).mean()), way=ens.chosen,
                                cv_acc=ens.cv[ens.chosen], cv={k: float(v) for k, v in ens.cv.items()}, n_features=F[0].shape[1])
         r['test_codes'] = code_stats(tws[2][1.]['idx'], model.n_codes)
