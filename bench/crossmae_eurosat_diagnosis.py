@@ -60,32 +60,7 @@ STATS = NORM['dataset'].stats(es['x'])  # the same 26 standardised numbers for e
 cache = Path(a.cache); cache.mkdir(parents=True, exist_ok=True)
 T = lambda v: torch.as_tensor(v)
 
-def cv_acc(f, yy, k=5, seed=0):
-    "k-fold CV accuracy of the ridge probe (penalty by inner CV) on the rows given (training rows only)."
-    folds = np.random.default_rng(seed).permutation(len(f)) % k
-    return float(np.mean([ridge_probe(T(f[folds != i]), T(yy[folds != i]), T(f[folds == i]), T(yy[folds == i]), RIDGE_ALPHAS)['accuracy']
-                          for i in range(k)]))
-
-def ridge(ftr, ytr_, fte, yte_):
-    r = ridge_probe(T(ftr).double(), T(ytr_), T(fte).double(), T(yte_), RIDGE_ALPHAS)
-    return r['accuracy'], r['alpha']
-
-def logistic(ftr, ytr_, fte, yte_, lams=(1e-3, 1e-2, 1e-1), k=3):
-    "Multinomial logistic regression on standardised features (L-BFGS), the L2 penalty from `lams` by k-fold CV on the training rows."
-    def fit(Xa, ya, lam):
-        mu, sd = Xa.mean(0), Xa.std(0) + 1e-6
-        Z = torch.cat([(Xa - mu) / sd, torch.ones(len(Xa), 1, dtype=Xa.dtype)], 1)
-        W = torch.zeros(Z.shape[1], 10, dtype=Xa.dtype, requires_grad=True)
-        opt = torch.optim.LBFGS([W], lr=1, max_iter=200, line_search_fn='strong_wolfe')
-        def closure():
-            opt.zero_grad(); l = F.cross_entropy(Z @ W, ya) + lam * W[:-1].pow(2).sum(); l.backward(); return l
-        opt.step(closure)
-        return lambda Xb: (torch.cat([(Xb - mu) / sd, torch.ones(len(Xb), 1, dtype=Xb.dtype)], 1) @ W).argmax(1)
-    Xtr, Xte = torch.as_tensor(np.asarray(ftr), dtype=torch.float64), torch.as_tensor(np.asarray(fte), dtype=torch.float64)
-    yt = torch.as_tensor(ytr_)
-    folds = torch.as_tensor(np.random.default_rng(0).permutation(len(Xtr)) % k)
-    cv = [np.mean([(fit(Xtr[folds != f], yt[folds != f], lam)(Xtr[folds == f]) == yt[folds == f]).double().mean().item() for f in range(k)]) for lam in lams]
-    return float((fit(Xtr, yt, lams[int(np.argmax(cv))])(Xte).numpy() == yte_).mean())
+from eurosat_common import cv_acc, ridge, logistic  # the probes shared with the other EuroSAT studies
 
 def features(model, x):
     "Probe feature sets of frozen `model` on images `x` (every image), alone and with the band statistics."
