@@ -2,7 +2,7 @@
 when the reconstruction error does not? (issue 24, item 3)
 
 Trains one model of the regime given by `--regime` (a name of bench/sd_mae_own_student.py, default the own residual
-student whose teacher learns to repair pseudo-anomalies), scores the injected TEST series with the reconstruction error
+student whose teacher learns to repair pseudo-anomalies, with the longer student stage), scores the injected TEST series with the reconstruction error
 and the discrepancy (windows shown whole, smoothed over 5 steps), both standardised on clean training data (median /
 IQR, no labels), and draws: the two scores along the test series with the events shaded; the point AUC-ROC of each
 score per injected kind; and, for the event where the discrepancy stands out most above the reconstruction (mean
@@ -23,7 +23,7 @@ from patchssl.sd_mae import fit_sd_mae, sd_scores
 
 p = parser(__doc__, seeds=1)
 p.add_argument('--steps', type=int, default=500)
-p.add_argument('--regime', default='own residual student, repairing teacher, whole window')
+p.add_argument('--regime', default='own residual student, repairing teacher, whole window, longer stage 2')
 a = parse(p)
 import warnings; warnings.filterwarnings('ignore')
 import importlib.util
@@ -31,12 +31,13 @@ spec = importlib.util.spec_from_file_location('own', Path(__file__).with_name('s
 src = Path(spec.origin).read_text()
 ns = {}
 exec(src[src.index('BASE = dict('):src.index('regimes = {')], ns)        # the regimes of bench/sd_mae_own_student.py, unchanged
-BASE, REG = ns['BASE'], ns['REGIMES'][a.regime]
+BASE, REG = ns['BASE'], dict(ns['REGIMES'][a.regime])
+factor = REG.pop('steps_factor', 1)
 L, BS, STRIDE, seed = 100, 32, 4, a.seeds[0]
 e = etth1_anomalies(seed=seed)
 tr, ref = e.splits.train, e.splits.train[-1700:]
 n_win = (len(tr) - int(len(tr) * .2) - L) // STRIDE + 1
-epochs = max(3, round(a.steps / -(-n_win // BS)))
+epochs = round(max(3, round(a.steps / -(-n_win // BS))) * factor)
 m = fit_sd_mae(tr, epochs=epochs, seq_len=L, stride=STRIDE, bs=BS, seed=seed, **{**BASE, **REG}).model.eval()
 sc, sr = sd_scores(m, e.test_x, ref, smooth=5)
 z = {k: standardize_scores(sc[k], sr[k]) for k in ('reconstruction', 'discrepancy')}

@@ -28,11 +28,11 @@ from .distill import FrozenTeacher
 from .transfer import TrainGuard
 
 # %% auto #0
-__all__ = ['SD_STRATEGIES', 'STUDENT_ENCODERS', 'SD_SCHEDULES', 'SCORE_TYPES', 'FUSIONS', 'SD_SCORES', 'ABLATION_VARIANTS',
-           'sd_masking_callback', 'SDMAE', 'SDMAELoss', 'TwoStageSchedule', 'PseudoAnomalies', 'sd_mae_learner',
-           'step_errors', 'last_n_mask', 'window_scores', 'point_scores', 'fuse_scores', 'choose_fusion', 'sd_scores',
-           'plot_teacher_student', 'repair_check', 'window_scores_all', 'position_sensitivity', 'cross_view_scores',
-           'fit_sd_mae', 'run_ablation']
+__all__ = ['SD_STRATEGIES', 'STUDENT_ENCODERS', 'SD_SCHEDULES', 'SCORE_TYPES', 'FUSIONS', 'SD_SCORES', 'SD_RECIPES',
+           'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE', 'SDMAELoss', 'TwoStageSchedule', 'PseudoAnomalies',
+           'sd_mae_learner', 'step_errors', 'last_n_mask', 'window_scores', 'point_scores', 'fuse_scores',
+           'choose_fusion', 'sd_scores', 'plot_teacher_student', 'repair_check', 'window_scores_all',
+           'position_sensitivity', 'cross_view_scores', 'fit_sd_mae', 'run_ablation']
 
 # %% ../nbs/02_sd_mae.ipynb #75991ef5
 SD_STRATEGIES = ('patch', 'token', 'temporal', 'feature')
@@ -656,12 +656,24 @@ def cross_view_scores(model:SDMAE, series, # long series `[T, N]`
 
 
 # %% ../nbs/02_sd_mae.ipynb #610e6fc4
+SD_RECIPES = {
+    'reference': {},   # the defaults of `sd_mae_learner` / `SDMAE`: the original design's joint schedule, one shared encoder
+    # a student with its own encoder and a residual output, taught only by a teacher that learns to repair pseudo-anomalies,
+    # the student's stage 62.5% of the epochs: the regime whose discrepancy won on the ETTh1 validation series (bench/sd_mae_own_student.py)
+    'own_student': dict(student_encoder='own', n_student_enc_layers=1, student_mask_ratio=0., student_residual=True,
+                        schedule='two_stage_pseudo', stage1=0.375, pseudo_frac=0.5, repair_weight=4.),
+}
+
 def fit_sd_mae(train, # normal training series `[T, N]`
                epochs:int=10, seq_len:int=100, stride:int=1, bs:int=32,
                valid_pct:float=0.2, # last part of `train` used for validation windows
-               strategy:str='patch', seed:int=0, **kwargs, # passed to `sd_mae_learner` / `SDMAE`
+               strategy:str='patch', seed:int=0,
+               recipe:str='reference', # one of `SD_RECIPES`: options that `kwargs` may override
+               **kwargs, # passed to `sd_mae_learner` / `SDMAE`
               )->Learner:
     "Train an SD-MAE on a plain `[T, N]` array (silently); returns the fitted `Learner`."
+    if recipe not in SD_RECIPES: raise ValueError(f"unknown recipe {recipe!r}; choose one of {tuple(SD_RECIPES)}")
+    kwargs = {**SD_RECIPES[recipe], **kwargs}
     if not (isinstance(epochs, (int, np.integer)) and epochs >= 1): raise ValueError(f"epochs={epochs!r}: train for at least 1 epoch")
     a = check_long_series(train, seq_len, 'train')
     n_va = max(seq_len, int(len(a) * valid_pct))
