@@ -30,13 +30,13 @@ from .cli import Opt, Command, expect_files, OptionError
 __all__ = ['POOLS', 'CLAY_KEY_MAP', 'CLAY_TA_BUILD', 'CLAY_TA_TRAIN', 'CLAY_TA_PRETRAIN', 'CLAY_TA_EVAL', 'clay_sincos',
            'clay_pos_2d', 'clay_metadata', 'WaveMLP', 'DynamicPatchEmbed', 'ClayEncoder', 'clay_tiny', 'clay_small',
            'clay_base', 'clay_key', 'load_clay_encoder', 'patchify_image', 'DINOHead', 'dino_loss', 'ClaySSL',
-           'ssl_loss', 'DINOSchedule', 'ssl_learner', 'band_stats', 'encode_images', 'ta_metadata', 'ClayTA',
-           'rmse_metrics', 'SaveBest', 'EpochShuffle', 'ta_learner', 'evaluate_ta', 'check_chunks', 'ResumableCommand',
-           'probe_accuracy']
+           'ssl_loss', 'DINOSchedule', 'ssl_learner', 'encode_images', 'ta_metadata', 'ClayTA', 'rmse_metrics',
+           'SaveBest', 'EpochShuffle', 'ta_learner', 'evaluate_ta', 'check_chunks', 'ResumableCommand',
+           'probe_accuracy', 'band_stats']
 
 # %% ../nbs/06_clay_ta.ipynb #7879a7e1
 # data loaders of this chapter live in chapter 00h (patchssl.geodata); re-exported so old imports keep working
-from .geodata import (load_eurosat_ms, BT_WAVES_UM, RF_WAVES_UM, CHANNELS, N_LANDCOVER, make_synthetic_gk2a, build_index, build_patches, ChunkError, KEYS, read_chunk, ChunkLoader, chunk_files)
+from .geodata import (load_eurosat_ms, band_stats, BT_WAVES_UM, RF_WAVES_UM, CHANNELS, N_LANDCOVER, make_synthetic_gk2a, build_index, build_patches, ChunkError, KEYS, read_chunk, ChunkLoader, chunk_files)
 
 
 # %% ../nbs/06_clay_ta.ipynb #e07fbe2e
@@ -429,19 +429,13 @@ def ssl_learner(dls, model:ClaySSL, momentum:float=0.992, cbs=None, **kwargs)->L
     return Learner(dls, model, loss_func=ssl_loss, cbs=[TrainGuard()] + extra + list(cbs or []), **kwargs)
 
 
-# %% ../nbs/06_clay_ta.ipynb #106bd08f
-def band_stats(x:Tensor)->tuple: # (mean, std), each `[C, 1, 1]`
-    "Per-band mean and standard deviation of images `[N, C, H, W]` (compute them on the training images only); `BandNorm` (00h) also takes the log and checks the bands."
-    return x.mean((0, 2, 3))[:, None, None], x.std((0, 2, 3))[:, None, None].clamp_min(1e-6)
-
-
 # %% ../nbs/06_clay_ta.ipynb #aec5164e
 # shared evaluation (batched features, the linear probe) lives in chapter 00j (patchssl.evaluate); probe_accuracy is
 # re-exported so old imports keep working
 from .evaluate import in_batches, probe_accuracy
 
 # %% ../nbs/06_clay_ta.ipynb #c21e1abe
-_all_ = ['probe_accuracy']
+_all_ = ['probe_accuracy', 'band_stats']
 
 # %% ../nbs/06_clay_ta.ipynb #3f021d33
 @torch.no_grad()

@@ -20,9 +20,9 @@ from fastai.data.load import DataLoader
 
 # %% auto #0
 __all__ = ['EUROSAT_NORMS', 'BT_WAVES_UM', 'RF_WAVES_UM', 'CHANNELS', 'N_LANDCOVER', 'KEYS', 'CATCHMENT_STATIC', 'TEXTURES',
-           'PHOTOS', 'load_eurosat_ms', 'band_features', 'BandNorm', 'eurosat_inputs', 'make_synthetic_gk2a',
-           'build_index', 'build_patches', 'ChunkError', 'read_chunk', 'ChunkLoader', 'chunk_files',
-           'synthetic_catchments', 'catchment_dls', 'skimage_gray', 'image_crops']
+           'PHOTOS', 'load_eurosat_ms', 'band_features', 'BandNorm', 'eurosat_inputs', 'band_stats',
+           'make_synthetic_gk2a', 'build_index', 'build_patches', 'ChunkError', 'read_chunk', 'ChunkLoader',
+           'chunk_files', 'synthetic_catchments', 'catchment_dls', 'skimage_gray', 'image_crops']
 
 # %% ../nbs/00h_geodata.ipynb #6d827066
 def load_eurosat_ms(path:str|Path, # folder holding `eurosat_ms_subset.npz`, or the file itself
@@ -126,6 +126,12 @@ def eurosat_inputs(es:dict, # from `load_eurosat_ms` (numpy or torch); its `is_t
     x = es['x']
     norm = BandNorm(mode).fit(x[torch.from_numpy(~test)] if isinstance(x, torch.Tensor) else x[~test])
     return norm(x), norm.stats(x)
+
+# %% ../nbs/00h_geodata.ipynb #106bd08f
+def band_stats(x:torch.Tensor)->tuple: # (mean, std), each `[C, 1, 1]`
+    "Per-band mean and standard deviation of images `[N, C, H, W]` (compute them on the training images only); `BandNorm` also takes the log and checks the bands."
+    return x.mean((0, 2, 3))[:, None, None], x.std((0, 2, 3))[:, None, None].clamp_min(1e-6)
+
 
 # %% ../nbs/00h_geodata.ipynb #9f8c9123
 BT_WAVES_UM = (3.8, 6.2, 6.9, 7.3, 8.6, 9.6, 10.4, 11.2, 12.4, 13.3)  # GK-2A AMI infrared channels (brightness temperatures)
