@@ -370,8 +370,10 @@ def build_patches(index_dir:str|Path, # folder with index_{train,val,test}.csv f
 class ChunkError(ValueError):
     "A chunk file that cannot be read (truncated, corrupt, or not a chunk); its name is in the message."
 
+# %% ../nbs/00h_geodata.ipynb #c3e7a0d2
 KEYS = ('x', 'time7', 'loc', 'landcover_onehot', 'y')
 
+# %% ../nbs/00h_geodata.ipynb #c3e7a0d3
 def read_chunk(path:str|Path)->dict:
     "Load one chunk file memory-mapped (`weights_only=True`) and check its keys and row counts; `ChunkError` naming the file otherwise."
     p = Path(path)
@@ -385,6 +387,7 @@ def read_chunk(path:str|Path)->dict:
     if any(len(d[k]) != n for k in KEYS): raise ChunkError(f"{p}: its tensors have different row counts {[len(d[k]) for k in KEYS]}")
     return d
 
+# %% ../nbs/00h_geodata.ipynb #c3e7a0d4
 class ChunkLoader:
     "Batches from chunk files: shuffled chunk order and rows within a chunk, the next chunk loaded (memory-mapped) by a background thread."
     def __init__(self, files:list, # chunk `.pt` files (e.g. `chunk_files(out_dir, 'train')`)
@@ -434,6 +437,7 @@ class ChunkLoader:
         finally:
             if pool: pool.shutdown(wait=True)
 
+# %% ../nbs/00h_geodata.ipynb #c3e7a0d5
 def chunk_files(out_dir:str|Path, split:str)->list:
     "The chunk files of `split` listed in `manifest.json` (written by `build_patches`)."
     man = Path(out_dir)/'manifest.json'
