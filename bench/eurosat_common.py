@@ -1,7 +1,8 @@
 """Shared pieces of the `eurosat_*` benches (CrossMAE on the 469 real EuroSAT-MS patches): the data with `BandNorm`
 fitted on the training split, the ImageCrossMAE of chapter 03's EuroSAT study, pretraining with a chosen reconstruction
 target, ridge probes with the penalty by CV on the training rows, a two-block ridge (band statistics + encoder features,
-the encoder block's weight and the penalty chosen by CV on the labelled rows), stratified label fractions, and the
+the encoder block's weight and the penalty chosen by CV on the labelled rows), the same two blocks in a logistic regression
+(`block_logistic`), stratified label fractions, and the
 supervised runs (fine-tune, CNN from scratch) with a fixed budget of optimiser steps.
 
 Not a script: `eurosat_target.py`, `eurosat_combine.py` and `eurosat_finetune.py` import it.
@@ -129,6 +130,52 @@ def block_ridge(S_tr, E_tr, ytr, S_te, E_te, yte, weights=WEIGHTS, alphas=RIDGE_
     W = _solve(Za, Y, alphas[j])
     acc = ((np.c_[Zb, np.ones(len(Zb))] @ W).argmax(1) == yte).mean()
     return float(acc), float(weights[i]), float(alphas[j]), float(score[i, j])
+
+LOGISTIC_CS = (0.01, 0.03, 0.1, 0.3, 1., 3., 10.)
+
+def stratified_folds(y, k, seed):
+    "Fold ids (0..k-1) with every class spread over the folds as evenly as its count allows (a random offset per class)."
+    rng = np.random.default_rng(seed)
+    folds = np.empty(len(y), int)
+    for c in np.unique(y):
+        ic = rng.permutation(np.nonzero(y == c)[0])
+        folds[ic] = (rng.integers(k) + np.arange(len(ic))) % k
+    return folds
+
+def block_logistic(S_tr, E_tr, ytr, S_te, E_te, yte, weights=WEIGHTS, Cs=LOGISTIC_CS, k=5, reps=3):
+    """Multinomial logistic regression (L2, lbfgs) on [band stats, w * encoder features], each block standardised on the
+    labelled rows; `w` (0 = stats alone) and the inverse penalty `C` chosen together by repeated stratified k-fold CV on the
+    labelled rows (first of ties: the smallest w, then the strongest penalty). `E_tr=None`: the statistics alone (w = 0).
+    Returns (test accuracy, w, C, cv accuracy)."""
+    import warnings
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+    if E_tr is None: E_tr, E_te, weights = np.zeros((len(S_tr), 1)), np.zeros((len(S_te), 1)), (0.,)
+    if len(S_tr) != len(ytr) or len(E_tr) != len(ytr): raise ValueError(f"block_logistic: {len(S_tr)} statistics rows, {len(E_tr)} encoder rows and {len(ytr)} labels; pass the same labelled rows to all three")
+    def design(Sa, Ea, Sb, Eb, w):
+        zs, ze = _zfit(Sa), _zfit(Ea)
+        if w == 0: return zs(Sa), zs(Sb)
+        return np.c_[zs(Sa), w * ze(Ea)], np.c_[zs(Sb), w * ze(Eb)]
+    def path(Za, ya):  # one model per C, from the strongest penalty up, each warm-started from the previous one
+        m = LogisticRegression(max_iter=500, warm_start=True)
+        with warnings.catch_warnings(), threadpool_limits(1):
+            warnings.simplefilter('ignore')  # lbfgs convergence warnings at weak penalties on tiny folds
+            for C in Cs: yield m.set_params(C=C).fit(Za, ya)
+    score = np.zeros((len(weights), len(Cs)))
+    for r in range(reps):
+        folds = stratified_folds(ytr, k, r)
+        for f in range(k):
+            va = folds == f
+            if not va.any(): continue
+            for i, w in enumerate(weights):
+                Za, Zb = design(S_tr[~va], E_tr[~va], S_tr[va], E_tr[va], w)
+                for j, m in enumerate(path(Za, ytr[~va])):
+                    score[i, j] += (m.predict(Zb) == ytr[va]).sum() / (len(ytr) * reps)
+    i, j = np.unravel_index(np.argmax(score), score.shape)  # first of ties: the smallest weight, then the strongest penalty
+    Za, Zb = design(S_tr, E_tr, S_te, E_te, weights[i])
+    for jj, m in enumerate(path(Za, ytr)):  # the same warm-started path as in CV, up to the chosen C (one model object)
+        if jj == j: acc = float((m.predict(Zb) == yte).mean()); break
+    return acc, float(weights[i]), float(Cs[j]), float(score[i, j])
 
 # ----- pretraining ----------------------------------------------------------------------------------------------------
 def pretrain(d:EuroSAT, target:str, seed:int, epochs:int, probe_at=(), on_probe=None, cache=CACHE):
