@@ -283,6 +283,7 @@ COMMANDS = {'pretrain': 'patchssl.patch_mae:PRETRAIN',  # PatchMAE on ETTh1 (cha
             'clay-ta-train': 'patchssl.clay_ta:CLAY_TA_TRAIN',  # Clay encoder + TA head (chapter 06)
             'clay-ta-eval': 'patchssl.clay_ta:CLAY_TA_EVAL'}  # RMSE of a trained TA model (chapter 06)
 
+# %% ../nbs/00g_cli.ipynb #397d6929
 def register(name:str, target, commands:dict|None=None):
     "Add `target` (a `Command`, or the import string 'module:NAME' of one) as subcommand `name` of `commands` (default `COMMANDS`)."
     (COMMANDS if commands is None else commands)[name] = target

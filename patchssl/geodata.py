@@ -72,6 +72,7 @@ def _bands(x, what:str)->np.ndarray:
 # %% ../nbs/00h_geodata.ipynb #f4c7fc10
 EUROSAT_NORMS = ('dataset', 'image')
 
+# %% ../nbs/00h_geodata.ipynb #0d135676
 class BandNorm:
     "Log, then z-score the bands of images `[N, C, H, W]` per dataset (training statistics) or per image; `stats` returns what per-image scaling removes."
     def __init__(self, mode:str='dataset', # 'dataset': training images' band statistics; 'image': each image's own

@@ -477,6 +477,7 @@ ROW_TEXT = {'student': 'student alone', 'kd_pi': 'KD from the PI teacher', 'kd_s
             'gwt_no_align': 'workspace without alignment loss', 'gwt_one_iter': 'workspace, one slot round (no GRU iterations)',
             'gwt_slots': "workspace, head on this sample's teacher slots in training"}
 
+# %% ../nbs/05_gwt_kd.ipynb #7a632618
 def _rank()->int: return int(os.environ.get('RANK', 0)) if int(os.environ.get('WORLD_SIZE', 1)) > 1 else 0
 
 def _fit(learn:Learner, epochs:int, lr:float, seed:int, bar:bool=False)->bool:
@@ -725,6 +726,7 @@ def gwt_kd_run(o:dict)->pd.DataFrame|None:
     (out / 'timing.json').write_text(json.dumps(timing, indent=1))
     return df
 
+# %% ../nbs/05_gwt_kd.ipynb #bb74a74c
 GWT_KD = Command('gwt-kd', "Two-teacher distillation through a global workspace (mGLW-KD): persistence images, a PI teacher and a signal\n"
                  "teacher, then the student rows; prints test accuracy, parameters and inference time of each.\n\n"
                  "Every teacher and student row is saved when trained; --resume continues an interrupted run.\n"

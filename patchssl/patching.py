@@ -50,6 +50,7 @@ def _check_size(v, name:str, min_value:int=1)->int:
 # %% ../nbs/00_patching.ipynb #e9600a20
 REMAINDER_POLICIES = ('drop_start', 'drop_end', 'pad_end')
 
+# %% ../nbs/00_patching.ipynb #f7277f98
 def n_patches(seq_len:int, # L, steps in the window
               patch_len:int, # steps in one patch
               stride:int|None=None, # steps between patch starts; default `patch_len`

@@ -37,6 +37,7 @@ def standardize_data(data:ClassificationData)->ClassificationData:
 DAPHNET_SENSORS = ('ankle', 'leg', 'trunk')
 DAPHNET_AXES = ('horiz_fwd', 'vert', 'horiz_lateral')
 
+# %% ../nbs/00i_tda.ipynb #dddb0ca0
 def load_daphnet_windows(window:int=128, # steps per window (64 Hz: 2 s)
                          stride:int=64, # steps between window starts
                          fractions:tuple=(0.56, 0.14, 0.30), # consecutive time blocks for train, valid, test
@@ -96,6 +97,7 @@ def sublevel_diagram(x:np.ndarray, # one channel `[L]`, finite values
 # %% ../nbs/00i_tda.ipynb #f0e46c82
 SCALES = ('global', 'sample')
 
+# %% ../nbs/00i_tda.ipynb #c4b7a5f8
 def scale_signal(x:np.ndarray, # one channel `[L]`
                  scale:str='global', # 'global': x / clip, clipped to [-1, 1] (x already z-scored with training statistics); 'sample': min-max of this channel
                  clip:float=3.)->np.ndarray:
@@ -158,6 +160,7 @@ def persistence_images(X:np.ndarray, # `[n, L, N]` series
 GWT_SETS = ('BasicMotions', 'PickupGestureWiimoteZ', 'Daphnet')
 DAPHNET_TASK = dict(window=32, stride=16, axes=('vert',))  # chosen on the student alone's validation accuracy (bench/gwt_kd_daphnet.py)
 
+# %% ../nbs/00i_tda.ipynb #af8a895e
 def gwt_data(name:str, valid_pct:float=0.2, seed:int=0)->ClassificationData:
     "One of `GWT_SETS`, standardised: a UEA set with a stratified validation part of its train split (fixed by `seed`), or the Daphnet windows of `DAPHNET_TASK`."
     if name not in GWT_SETS: raise ValueError(f"unknown set {name!r}; choose one of {GWT_SETS}")

@@ -337,6 +337,7 @@ import torch.nn.functional as F
 # %% ../nbs/00c_transfer.ipynb #941ed7b0
 RIDGE_ALPHAS = (0.01, 0.1, 1., 10., 100., 1000.)  # the penalties `ridge_cv_alpha` tries by default
 
+# %% ../nbs/00c_transfer.ipynb #e39423d0
 def _ridge_fit(Xtr:Tensor, Y:Tensor, alphas)->tuple: # (design function, weights `[F+1, H]` for every penalty)
     "Standardise with the training features' statistics, add a bias column, solve the ridge system for every penalty."
     mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
@@ -373,7 +374,6 @@ def ridge_cv_alpha(X:Tensor, y, # TRAINING features `[n, F]`; labels `[n]` (int)
             P = Ava @ W
             score[i] += ((P.argmax(1) == y[va]).double().mean() if classify else -(P - Y[va]).pow(2).mean()).item() / k
     return alphas[score.index(max(score))]
-
 
 # %% ../nbs/00c_transfer.ipynb #cb4b5c2d
 def ridge_probe(Xtr:Tensor, ytr, Xte:Tensor, yte, # features `[n, F]`; labels `[n]` (int) or targets `[n, H]` (float)
