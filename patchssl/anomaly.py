@@ -39,7 +39,8 @@ def inject_anomalies(x:np.ndarray, # clean series `[T, N]`
         if k not in ANOMALY_KINDS: raise ValueError(f"unknown anomaly kind {k!r}; choose from {ANOMALY_KINDS}")
     T, N = x.shape
     slot = T // max(n_events, 1)
-    if slot < 2 * length[1] + 2: raise ValueError(f"{n_events} events of up to {length[1]} steps do not fit in {T} steps; use fewer or shorter events")
+    if slot < 2 * length[1] + 2: raise ValueError(f"{n_events} events of up to {length[1]} steps do not fit in {T} "
+                                                  "steps; use fewer or shorter events")
     rng = np.random.default_rng(seed)
     lo, hi = n_vars_hit or (1, N)
     sd = x.std(0) + 1e-8
@@ -88,11 +89,13 @@ def check_long_series(series, # `[T]` or `[T, N]` array or tensor
     bad = ~np.isfinite(a)
     if bad.any():
         rows = np.unique(np.where(bad)[0])
-        raise ValueError(f"{name} has {int(bad.sum())} NaN/inf value(s) at rows {rows[:10].tolist()}{' ...' if len(rows) > 10 else ''} "
+        raise ValueError(f"{name} has {int(bad.sum())} NaN/inf value(s) at rows "
+                         f"{rows[:10].tolist()}{' ...' if len(rows) > 10 else ''} "
                          f"(columns {np.unique(np.where(bad)[1]).tolist()}); fill them first, "
                          f"e.g. explicitly with interpolate_nans({name})")
     if seq_len is not None and len(a) < seq_len:
-        raise ValueError(f"{name} has {len(a)} steps, fewer than one window of seq_len={seq_len}; use a longer series or a model with a shorter window")
+        raise ValueError(f"{name} has {len(a)} steps, fewer than one window of seq_len={seq_len}; use a longer series "
+                         "or a model with a shorter window")
     return a
 
 # %% ../nbs/00e_anomaly.ipynb #a0e00017
@@ -142,14 +145,17 @@ def window_to_point_scores(scores, # `[n]` one score per window, or `[n, L]` one
         if seq_len is None: raise ValueError("one score per window needs seq_len (the steps a window covers)")
         s = np.repeat(s[:, None], seq_len, 1)
     if s.ndim != 2 or len(s) != len(st):
-        raise ValueError(f"scores have shape {s.shape} for {len(st)} window starts; pass [n] or [n, L] with n = len(starts)")
+        raise ValueError(f"scores have shape {s.shape} for {len(st)} window starts; pass [n] or [n, L] with n = "
+                         "len(starts)")
     idx = st[:, None] + np.arange(s.shape[1])
-    if st.min() < 0 or idx.max() >= T: raise ValueError(f"windows reach steps {st.min()}..{idx.max()}, outside the series of T={T} steps")
+    if st.min() < 0 or idx.max() >= T: raise ValueError(f"windows reach steps {st.min()}..{idx.max()}, outside the "
+                                                        f"series of T={T} steps")
     ok = ~np.isnan(s)
     tot, cnt, mx = np.zeros(T), np.zeros(T), np.full(T, -np.inf)
     np.add.at(tot, idx[ok], s[ok]); np.add.at(cnt, idx[ok], 1); np.maximum.at(mx, idx[ok], s[ok])
     if (cnt == 0).any():
-        raise ValueError(f"{int((cnt == 0).sum())} steps get no score from any window (first at {int(np.argmax(cnt == 0))}); "
+        raise ValueError(f"{int((cnt == 0).sum())} steps get no score from any window (first at "
+                         f"{int(np.argmax(cnt == 0))}); "
                          f"use windows that cover every step (e.g. starts from window_starts)")
     return tot / cnt if agg == 'mean' else mx
 
@@ -158,7 +164,8 @@ def check_labels(labels, scores=None, name:str='labels')->np.ndarray:
     "Binary labels as int; errors for another length than `scores` and for labels where metrics are undefined."
     y = np.asarray(labels).ravel()
     if scores is not None and len(y) != len(np.asarray(scores).ravel()):
-        raise ValueError(f"{name} have {len(y)} entries but the scores {len(np.asarray(scores).ravel())}; they must be one per time step (or per window)")
+        raise ValueError(f"{name} have {len(y)} entries but the scores {len(np.asarray(scores).ravel())}; they must "
+                         "be one per time step (or per window)")
     if not np.isin(y, (0, 1)).all(): raise ValueError(f"{name} must be 0/1, got values {np.unique(y)[:5].tolist()}")
     y = y.astype(int)
     if y.min() == y.max():
@@ -194,7 +201,8 @@ def smooth_scores(scores, # `[T]` point scores
                  )->np.ndarray:
     "Centred moving average of a point score over `width` steps (shorter at the edges, so the level is kept)."
     s = _check_scores(scores)
-    if not (isinstance(width, (int, np.integer)) and width >= 1): raise ValueError(f"width={width!r} must be an integer >= 1 (1 = no smoothing)")
+    if not (isinstance(width, (int, np.integer)) and width >= 1): raise ValueError(f"width={width!r} must be an "
+                                                                                   "integer >= 1 (1 = no smoothing)")
     if width == 1: return s
     k = np.ones(int(width))
     return np.convolve(s, k, 'same') / np.convolve(np.ones_like(s), k, 'same')
@@ -206,7 +214,8 @@ def standardize_scores(scores, # scores to rescale
     "`(scores - median) / IQR` with the median and inter-quartile range of `normal_scores`."
     s, ref = _check_scores(scores), _check_scores(normal_scores, 'normal scores')
     med, iqr = np.median(ref), np.subtract(*np.quantile(ref, [.75, .25]))
-    if not iqr > 0: raise ValueError("normal scores have an inter-quartile range of 0 (a constant score): they cannot set a scale; "
+    if not iqr > 0: raise ValueError("normal scores have an inter-quartile range of 0 (a constant score): they cannot "
+                                     "set a scale; "
                                      "score more normal data, or a detector whose score varies")
     return (s - med) / iqr
 
@@ -221,7 +230,8 @@ def label_segments(labels)->list:
 def point_adjust(labels, pred)->np.ndarray:
     "Point adjustment: flag every step of a labelled segment in which at least one step is flagged."
     y, p = np.asarray(labels).astype(int).ravel(), np.asarray(pred).astype(int).copy().ravel()
-    if len(y) != len(p): raise ValueError(f"labels have {len(y)} steps but the predictions {len(p)}; pass one prediction per labelled step")
+    if len(y) != len(p): raise ValueError(f"labels have {len(y)} steps but the predictions {len(p)}; pass one "
+                                          "prediction per labelled step")
     for s, e in label_segments(y):
         if p[s:e].any(): p[s:e] = 1
     return p
@@ -255,7 +265,8 @@ def evaluate_scores(test_scores, test_labels,
                     valid_labels=None, # with labels: Youden threshold; without: `quantile_threshold(valid_scores, q)`
                     q:float=0.99, vus_buffer:int|None=100)->dict:
     "Threshold from validation data only, then metrics on the test data."
-    thr = youden_threshold(valid_labels, valid_scores) if valid_labels is not None else quantile_threshold(valid_scores, q)
+    thr = youden_threshold(valid_labels,
+                           valid_scores) if valid_labels is not None else quantile_threshold(valid_scores, q)
     return anomaly_metrics(test_labels, test_scores, thr, vus_buffer)
 
 # %% ../nbs/00e_anomaly.ipynb #7486b9ad
@@ -267,7 +278,8 @@ def _pick_events(events, labels, T):
     if events is None: return pd.DataFrame([dict(start=0, end=T)])
     if isinstance(events, pd.DataFrame): return events.reset_index(drop=True)
     if isinstance(events, (int, np.integer)):
-        if labels is None: raise ValueError("events=<number> picks labelled segments: pass labels, a list of (start, end), or events=None")
+        if labels is None: raise ValueError("events=<number> picks labelled segments: pass labels, a list of (start, "
+                                            "end), or events=None")
         segs = label_segments(labels)
         if not segs: raise ValueError("labels mark no anomalous step: pass events=None to draw the whole series")
         segs = [segs[i] for i in np.unique(np.linspace(0, len(segs) - 1, min(events, len(segs))).round().astype(int))]
@@ -286,7 +298,8 @@ def plot_scores(series, # `[T]` or `[T, N]`
                 title:str|None=None,
                 panel_size:tuple=(2.6, 3.), # inches per event panel (width, height)
                ):
-    "One panel per event: the series around it over its score, true anomalies shaded, threshold dashed; returns the figure."
+    ("One panel per event: the series around it over its score, true anomalies shaded, threshold dashed; returns the "
+     "figure.")
     import matplotlib.pyplot as plt
     a = check_long_series(series)
     s = np.asarray(scores, dtype=float).ravel()
@@ -295,7 +308,8 @@ def plot_scores(series, # `[T]` or `[T, N]`
     ev = _pick_events(events, labels, len(a))
     names = var_names or [f"var {i}" for i in range(a.shape[1])]
     n = len(ev)
-    fig, axs = plt.subplots(2, n, figsize=(panel_size[0] * n if events is not None else 11, panel_size[1]), squeeze=False,
+    fig, axs = plt.subplots(2, n, figsize=(panel_size[0] * n if events is not None else 11, panel_size[1]),
+                            squeeze=False,
                             sharey='row', gridspec_kw=dict(height_ratios=[3, 2]))
     for j, e in ev.iterrows():
         lo, hi = max(0, int(e.start) - context), min(len(a), int(e.end) + context)
@@ -317,7 +331,8 @@ def plot_scores(series, # `[T]` or `[T, N]`
 
 # %% ../nbs/00e_anomaly.ipynb #a0e00054
 def plot_roc_pr(labels, scores:dict, figsize=(9, 3.5)):
-    "ROC and precision-recall curves of several scorers `{name: scores}`, AUC-ROC and AUC-PR in the legend; returns the figure."
+    ("ROC and precision-recall curves of several scorers `{name: scores}`, AUC-ROC and AUC-PR in the legend; returns "
+     "the figure.")
     import matplotlib.pyplot as plt
     from sklearn.metrics import roc_curve, precision_recall_curve, roc_auc_score, average_precision_score
     y = check_labels(labels, next(iter(scores.values())))
@@ -328,7 +343,8 @@ def plot_roc_pr(labels, scores:dict, figsize=(9, 3.5)):
         a0.plot(fpr, tpr, lw=1, label=f"{nm} ({roc_auc_score(y, s):.2f})")
         a1.plot(rc, pr, lw=1, drawstyle='steps-post', label=f"{nm} ({average_precision_score(y, s):.2f})")
     a0.plot([0, 1], [0, 1], 'k:', lw=.5); a1.axhline(y.mean(), color='k', ls=':', lw=.5)
-    a0.set(xlabel='false positive rate', ylabel='true positive rate', title='ROC'); a1.set(xlabel='recall', ylabel='precision', title='precision-recall')
+    a0.set(xlabel='false positive rate', ylabel='true positive rate',
+           title='ROC'); a1.set(xlabel='recall', ylabel='precision', title='precision-recall')
     for a in (a0, a1): a.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -36,17 +36,20 @@ class Opt:
                  min:float|None=None, max:float|None=None, # allowed range (numbers)
                  min_exclusive:bool=False, max_exclusive:bool=False, # exclude `min`/`max` themselves
                  nullable:bool=False): # allow None (YAML null)
-        if not name.isidentifier(): raise ValueError(f"option name {name!r} must be a Python identifier, e.g. 'seq_len'")
+        if not name.isidentifier(): raise ValueError(f"option name {name!r} must be a Python identifier, e.g. "
+                                                     "'seq_len'")
         also = (also,) if isinstance(also, str) else tuple(also)
         store_attr()
-        if default is None and not nullable: raise ValueError(f"option {name} has default None: declare it with nullable=True")
+        if default is None and not nullable: raise ValueError(f"option {name} has default None: declare it with "
+                                                              "nullable=True")
         self.check(default, 'its declaration')
 
     @property
     def flag(self)->str: return '--' + self.name.replace('_', '-')
     @property
     def paths(self)->tuple: return tuple(f'{s}.{self.name}' if s else self.name for s in (self.section, *self.also))
-    def __repr__(self): return f"Opt({self.name!r}, {self.type.__name__}, default={self.default!r}, section={self.section!r})"
+    def __repr__(self): return (f"Opt({self.name!r}, {self.type.__name__}, default={self.default!r}, "
+                                f"section={self.section!r})")
 
     def range_text(self)->str:
         "The allowed range as text, e.g. '0 < mask_ratio < 1' ('' when unbounded)."
@@ -57,7 +60,8 @@ class Opt:
         return f"{self.name}{hi}" if hi else ''
 
     def check(self, v, where:str='the caller'):
-        "`v` converted to `type` (numbers also from text, such as YAML's '1e-3') and checked; else an `OptionError` saying `where` it came from."
+        ("`v` converted to `type` (numbers also from text, such as YAML's '1e-3') and checked; else an `OptionError` "
+         "saying `where` it came from.")
         def bad(why): return OptionError(f"{self.name}={v!r} (from {where}): {why}")
         if v is None:
             if self.nullable: return None
@@ -88,7 +92,8 @@ class Opt:
 
 # %% ../nbs/00g_cli.ipynb #9f0040f3
 def load_config(path:str|Path)->dict:
-    "The mapping in a YAML (`.yaml`/`.yml`, read with `yaml.safe_load`) or JSON file: nested sections and/or flat `option: value` keys."
+    ("The mapping in a YAML (`.yaml`/`.yml`, read with `yaml.safe_load`) or JSON file: nested sections and/or flat "
+     "`option: value` keys.")
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"config file {path} does not exist")
     text = path.read_text()
@@ -101,7 +106,8 @@ def load_config(path:str|Path)->dict:
     else: raise OptionError(f"config {path} must end in .yaml, .yml or .json")
     if cfg is None: return {}
     if not isinstance(cfg, dict):
-        raise OptionError(f"config {path} must hold a mapping (`option: value` or `section: {{option: value}}`), not a {type(cfg).__name__}")
+        raise OptionError(f"config {path} must hold a mapping (`option: value` or `section: {{option: value}}`), not "
+                          f"a {type(cfg).__name__}")
     return cfg
 
 # %% ../nbs/00g_cli.ipynb #1ce63e18
@@ -127,7 +133,8 @@ def config_values(config:dict, opts:list, source:str='config')->dict:
             close = difflib.get_close_matches(p, list(at) + sorted(sections), n=1)
             return f"  {p}: unknown {'section' if section else 'key'}" + (f" (did you mean {close[0]}?)" if close else '')
         raise OptionError(f"{source}: unknown key(s)\n" + '\n'.join(map(why, unknown)) +
-                          f"\nknown sections: {', '.join(sorted(sections))}; known keys: {', '.join(o.paths[0] for o in opts)}"
+                          f"\nknown sections: {', '.join(sorted(sections))}; known keys: "
+                          f"{', '.join(o.paths[0] for o in opts)}"
                           " (or the flat option names)")
     res = {}
     for o in opts:
@@ -142,7 +149,8 @@ def config_values(config:dict, opts:list, source:str='config')->dict:
 
 # %% ../nbs/00g_cli.ipynb #8d05bd87
 def resolve_options(cmd, given_cli:dict|None=None, config:dict|None=None, source:str='config')->dict:
-    "Every option of `cmd` (a `Command` or a list of `Opt`): default < `config` (from file `source`) < `given_cli`, converted and checked."
+    ("Every option of `cmd` (a `Command` or a list of `Opt`): default < `config` (from file `source`) < `given_cli`, "
+     "converted and checked.")
     opts = getattr(cmd, 'opts', cmd)
     given_cli = given_cli or {}
     extra = sorted(set(given_cli) - {o.name for o in opts})
@@ -173,13 +181,16 @@ def _remove_empty(dirs:list):
         except OSError: break
 
 def prepare_out_dir(out:str|Path, overwrite:bool=False)->Path:
-    "Create the output folder `out` and prove it writable with a probe file, before any training; a folder that holds files only with `overwrite`."
+    ("Create the output folder `out` and prove it writable with a probe file, before any training; a folder that holds "
+     "files only with `overwrite`.")
     out = Path(out)
     if out.exists() and not out.is_dir(): raise OptionError(f"output folder {out} is a file; choose another --out")
     if out.is_dir() and not overwrite:
         held = sorted(p.name for p in out.iterdir() if not p.name.startswith(_PROBE))
-        if held: raise OptionError(f"output folder {out} already holds {len(held)} file(s) ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}); "
-                                   "pass --overwrite to write into it (files of the same name are replaced), or choose another --out")
+        if held: raise OptionError(f"output folder {out} already holds {len(held)} file(s) "
+                                   f"({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}); "
+                                   "pass --overwrite to write into it (files of the same name are replaced), or "
+                                   "choose another --out")
     created = _missing(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -212,8 +223,10 @@ class Command:
         names = [o.name for o in opts]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup: raise ValueError(f"command {name!r} declares option(s) {dup} more than once")
-        if {'config', 'overwrite', 'help'} & set(names): raise ValueError("config, overwrite and help are flags every command has; rename that option")
-        if out is not None and out not in names: raise ValueError(f"command {name!r} has no option {out!r} for its output folder: declare it, or pass out=None")
+        if {'config', 'overwrite', 'help'} & set(names): raise ValueError("config, overwrite and help are flags every "
+                                                                          "command has; rename that option")
+        if out is not None and out not in names: raise ValueError(f"command {name!r} has no option {out!r} for its "
+                                                                  "output folder: declare it, or pass out=None")
         store_attr()
 
     @property
@@ -221,15 +234,21 @@ class Command:
     def __repr__(self): return f"Command({self.name!r}, {len(self.opts)} options)"
 
     def parser(self, prog:str|None=None)->argparse.ArgumentParser:
-        "argparse parser: a flag per option (grouped by config section; help shows default and range), `--config FILE`, `--overwrite`; options not typed stay absent."
+        ("argparse parser: a flag per option (grouped by config section; help shows default and range), `--config "
+         "FILE`, `--overwrite`; options not typed stay absent.")
         p = argparse.ArgumentParser(prog=prog or f'patchssl {self.name}', description=self.help, allow_abbrev=False,
-                                    argument_default=argparse.SUPPRESS, formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.add_argument('--config', metavar='FILE', help='YAML or JSON file with any of the options below, flat or in their sections (the command line wins)')
-        if self.out: p.add_argument('--overwrite', action='store_true', help=f"write into an existing --{self.out.replace('_', '-')} folder that holds files")
+                                    argument_default=argparse.SUPPRESS,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument('--config', metavar='FILE', help='YAML or JSON file with any of the options below, flat or in '
+                                                        'their sections (the command line wins)')
+        if self.out: p.add_argument('--overwrite', action='store_true', help="write into an existing "
+                                                                             f"--{self.out.replace('_', '-')} folder "
+                                                                             "that holds files")
         groups = {}
         for o in self.opts:
             if o.section not in groups: groups[o.section] = p.add_argument_group(f"{o.section or 'top-level'} options")
-            notes = [f'default: {o.default}' if o.default is not None else '', o.range_text()] + ([f"config also: {', '.join(o.paths[1:])}"] if o.also else [])
+            notes = [f'default: {o.default}' if o.default is not None else '',
+                     o.range_text()] + ([f"config also: {', '.join(o.paths[1:])}"] if o.also else [])
             notes = '; '.join(n for n in notes if n)
             h = (o.help + (f' ({notes})' if notes else '')).replace('%', '%%')
             if o.type is bool: groups[o.section].add_argument(o.flag, action=argparse.BooleanOptionalAction, help=h)
@@ -240,7 +259,8 @@ class Command:
 # %% ../nbs/00g_cli.ipynb #47411f86
 @patch
 def resolve(self:Command, argv:list|None=None)->dict:
-    "The checked options of the command line `argv` (and of the config file its `--config` names); raises `OptionError`."
+    ("The checked options of the command line `argv` (and of the config file its `--config` names); raises "
+     "`OptionError`.")
     args = vars(self.parser().parse_args(argv))
     cfg = args.pop('config', None); args.pop('overwrite', None)
     return resolve_options(self, args, load_config(cfg) if cfg else None, source=str(cfg))
@@ -248,7 +268,8 @@ def resolve(self:Command, argv:list|None=None)->dict:
 # %% ../nbs/00g_cli.ipynb #767a9905
 @patch
 def __call__(self:Command, argv:list|None=None):
-    "Parse `argv` (default: `sys.argv[1:]`), check every option and the output folder, `run` the options, and fail if nothing was written. An `OptionError` from `run` exits like a bad option."
+    ("Parse `argv` (default: `sys.argv[1:]`), check every option and the output folder, `run` the options, and fail if "
+     "nothing was written. An `OptionError` from `run` exits like a bad option.")
     p = self.parser()
     args = vars(p.parse_args(argv))
     cfg, overwrite = args.pop('config', None), args.pop('overwrite', False)
@@ -256,7 +277,8 @@ def __call__(self:Command, argv:list|None=None):
     with ExitStack() as stack:
         try:
             o = resolve_options(self, args, load_config(cfg) if cfg else None, source=str(cfg))
-            out = stack.enter_context(run_dir(o[self.out], overwrite or bool(o.get('resume')))) if writes else None  # --resume continues in its folder
+            # --resume continues in its folder
+            out = stack.enter_context(run_dir(o[self.out], overwrite or bool(o.get('resume')))) if writes else None
         except (OptionError, FileNotFoundError) as e: p.error(str(e))
         try: res = self.run(o)
         except OptionError as e: p.error(str(e))  # an input problem the run found before training (e.g. a bad --data file)
@@ -308,18 +330,22 @@ def _listing(commands:dict)->str:
     return "commands:\n" + '\n'.join(rows) + "\n\n`patchssl COMMAND --help` lists the options of a command."
 
 def _end_worker():
-    "On a torchrun worker of rank > 0 whose command has finished: flush and leave at once, so gloo's threads cannot abort interpreter shutdown."
+    ("On a torchrun worker of rank > 0 whose command has finished: flush and leave at once, so gloo's threads cannot "
+     "abort interpreter shutdown.")
     if int(os.environ.get('RANK', '0') or 0) > 0 and 'LOCAL_RANK' in os.environ:
         sys.stdout.flush(); sys.stderr.flush()
         os._exit(0)  # the command returned normally; rank 0 writes the results
 
 def main(argv:list|None=None, commands:dict|None=None):
-    "The `patchssl` console command: `patchssl COMMAND [options]` runs subcommand COMMAND of `commands` (default `COMMANDS`)."
+    ("The `patchssl` console command: `patchssl COMMAND [options]` runs subcommand COMMAND of `commands` (default "
+     "`COMMANDS`).")
     commands = COMMANDS if commands is None else commands
-    from_shell = argv is None  # the console command (not a call from Python): a finished torchrun worker may leave at once
+    # the console command (not a call from Python): a finished torchrun worker may leave at once
+    from_shell = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     p = argparse.ArgumentParser(prog='patchssl', usage='patchssl [-h] [--version] COMMAND [options]',
-                                description='Masked-autoencoder self-supervised learning for time series and remote sensing.',
+                                description='Masked-autoencoder self-supervised learning for time series and remote '
+                                            'sensing.',
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--version', action='version', version=f'patchssl {__version__}')
     if not argv or argv[0].startswith('-'):
@@ -327,7 +353,8 @@ def main(argv:list|None=None, commands:dict|None=None):
         p.parse_args(argv)  # prints help or the version and exits; errors on unknown flags
         p.error(f"give a command: {', '.join(commands)} (patchssl --help describes them)")
     name, rest = argv[0], argv[1:]
-    group = sorted(c[len(name)+1:] for c in commands if c.startswith(name + '-'))  # `patchssl clay-ta build` = `clay-ta-build`
+    # `patchssl clay-ta build` = `clay-ta-build`
+    group = sorted(c[len(name)+1:] for c in commands if c.startswith(name + '-'))
     if name not in commands and group:
         if not rest or rest[0] not in group:
             p.error(f"{name!r} needs one of: {', '.join(group)} (e.g. `patchssl {name} {group[0]} --help`)")
@@ -357,7 +384,8 @@ def _snapshot(p)->dict|None:
     "What the folder `p` holds, `{relative path: (size, mtime_ns)}`, or None when it does not exist."
     p = Path(p)
     if not p.exists(): return None
-    return {str(f.relative_to(p)): (f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(p.rglob('*')) if f.is_file()}
+    return {str(f.relative_to(p)): (f.stat().st_size,
+                                    f.stat().st_mtime_ns) for f in sorted(p.rglob('*')) if f.is_file()}
 
 def _error_text(msg:str)->str:
     "From argparse's error output, the error itself (without the usage lines)."
@@ -373,7 +401,8 @@ def refusal(cmd, # a `Command`, or the name of one in `commands`
             code:int=2, # the exit status wanted
             commands:dict|None=None, # the registry `cmd` is looked up in (default `COMMANDS`)
            )->str: # the error message (without argparse's usage lines)
-    "Run `cmd` on `argv` in this process and check that it refuses: it exits with status `code` (any other exception is a traceback, and fails), its message holds every `expect` text, and `out` is left as it was."
+    ("Run `cmd` on `argv` in this process and check that it refuses: it exits with status `code` (any other exception "
+     "is a traceback, and fails), its message holds every `expect` text, and `out` is left as it was.")
     if isinstance(cmd, str): cmd = load_command((COMMANDS if commands is None else commands)[cmd])
     argv = [str(a) for a in argv]
     what = f"`{cmd.name} {' '.join(argv)}`"
@@ -382,14 +411,16 @@ def refusal(cmd, # a `Command`, or the name of one in `commands`
     with redirect_stderr(buf), redirect_stdout(buf):
         try: cmd(argv); status = 0
         except SystemExit as e: status = e.code
-        except Exception as e: raise AssertionError(f"{what} ended in a traceback ({type(e).__name__}: {e}) instead of a refusal") from e
+        except Exception as e: raise AssertionError(f"{what} ended in a traceback ({type(e).__name__}: {e}) "
+                                                    "instead of a refusal") from e
     msg = buf.getvalue()
     if status != code: raise AssertionError(f"{what} exited with status {status!r}, not {code}:\n{msg[-2000:]}")
     if 'Traceback (most recent call last)' in msg: raise AssertionError(f"{what} printed a traceback:\n{msg[-2000:]}")
     missing = [t for t in ((expect,) if isinstance(expect, str) else expect) if t not in msg]
     if missing: raise AssertionError(f"{what}: the message lacks {missing}:\n{msg[-2000:]}")
     if out is not None and _snapshot(out) != before:
-        raise AssertionError(f"{what} " + (f"left the folder {out}" if before is None else f"changed the files of {out}"))
+        raise AssertionError(f"{what} " + (f"left the folder {out}" if before is None else "changed the files of "
+                                                                                           f"{out}"))
     return _error_text(msg)
 
 # %% ../nbs/00g_cli.ipynb #ead95d54
@@ -398,7 +429,8 @@ def refusals(cmd, # a `Command`, or the name of one in `commands`
              base:list=(), # arguments every case starts with
              out:str|Path|None=None, # the `--out` of every case (appended to its argv); left as it was
              commands:dict|None=None)->list: # `{'probe', 'message'}` per case
-    "`refusal` for a table of `cases`, each run as `base + argv + ['--out', out]` (its own `out` when the row has one); every failing probe is reported at once; returns one row per probe."
+    ("`refusal` for a table of `cases`, each run as `base + argv + ['--out', out]` (its own `out` when the row has "
+     "one); every failing probe is reported at once; returns one row per probe.")
     rows, fails = [], []
     for case in cases:
         name, argv, expect = case[:3]
@@ -427,9 +459,11 @@ def kill_when(argv:list, # the process to start, e.g. `cli_argv('vqshape', ...)`
               timeout:float=600, poll:float=0.02, # seconds in all; seconds between polls
               env:dict|None=None, # added to the environment (OMP_NUM_THREADS=1 unless given)
              )->subprocess.CompletedProcess: # returncode -9 (SIGKILL), the output it printed
-    "Start `argv` and SIGKILL it as soon as `done()` is true (an interruption at a point you choose, e.g. mid-epoch after a checkpoint); fails if it ends first or runs past `timeout`."
+    ("Start `argv` and SIGKILL it as soon as `done()` is true (an interruption at a point you choose, e.g. mid-epoch "
+     "after a checkpoint); fails if it ends first or runs past `timeout`.")
     with tempfile.TemporaryFile('w+') as fo, tempfile.TemporaryFile('w+') as fe:
-        p = subprocess.Popen(argv, stdout=fo, stderr=fe, text=True, env={**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore', **(env or {})})
+        p = subprocess.Popen(argv, stdout=fo, stderr=fe, text=True,
+                             env={**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore', **(env or {})})
         t0, hit = time.time(), False
         while p.poll() is None and time.time() - t0 < timeout:
             if done(): hit = True; break
@@ -437,7 +471,8 @@ def kill_when(argv:list, # the process to start, e.g. `cli_argv('vqshape', ...)`
         if p.poll() is None: p.send_signal(signal.SIGKILL)
         rc = p.wait()
         fo.seek(0); fe.seek(0); o, e = fo.read(), fe.read()
-    if not hit: raise AssertionError(f"{' '.join(map(str, argv[:5]))} ... {'ended (status ' + str(rc) + ')' if rc != -9 else 'ran past the timeout'} "
+    if not hit: raise AssertionError(f"{' '.join(map(str, argv[:5]))} ... "
+                                     f"{'ended (status ' + str(rc) + ')' if rc != -9 else 'ran past the timeout'} "
                                      f"before the kill condition held:\n{e[-3000:]}")
     return subprocess.CompletedProcess(argv, rc, o, e)
 
@@ -456,15 +491,18 @@ def _check_X(a, name:str, min_steps:int, short_fix:str):
     n, L, N = a.shape
     if n == 0: raise OptionError(f"{name} holds no series (an empty split): add series, or leave the array out")
     if N == 0: raise OptionError(f"{name} has no variables (shape {a.shape}): give at least one")
-    if L < min_steps: raise OptionError(f"{name} has series of {L} step(s), fewer than the {min_steps} needed: {short_fix}")
+    if L < min_steps: raise OptionError(f"{name} has series of {L} step(s), fewer than the {min_steps} needed: "
+                                        f"{short_fix}")
     bad = ~np.isfinite(a)
     if bad.any():
         i = np.where(bad.any((1, 2)))[0]
-        raise OptionError(f"{name} holds {int(bad.sum())} NaN/inf value(s), in series {i[:5].tolist()}{' ...' if len(i) > 5 else ''}: fill or drop them first")
+        raise OptionError(f"{name} holds {int(bad.sum())} NaN/inf value(s), in series "
+                          f"{i[:5].tolist()}{' ...' if len(i) > 5 else ''}: fill or drop them first")
     flat = a.std(1) == 0  # [n, N]
     if flat.any():
         i, j = np.where(flat)
-        raise OptionError(f"{name}: {len(np.unique(i))} series have a constant variable (series {i[:5].tolist()}, variable {j[:5].tolist()}): "
+        raise OptionError(f"{name}: {len(np.unique(i))} series have a constant variable (series {i[:5].tolist()}, "
+                          f"variable {j[:5].tolist()}): "
                           f"a constant series has no shape to learn; drop those series (or the variable)")
 
 def load_series_npz(path, # a `.npz` file (`np.savez`): X_train [n, L, N], optional y_train, X_valid/y_valid, X_test/y_test
@@ -475,47 +513,66 @@ def load_series_npz(path, # a `.npz` file (`np.savez`): X_train [n, L, N], optio
                     valid_pct:float=0.2, # without X_valid: this share of each class of the train split is held out
                     seed:int=0, # of that split
                    ): # `patchssl.data.ClassificationData` (labels 0 when the file has none)
-    "Read and check a user's series file for a command: shape, dtype, empty splits, NaN/inf, constant or too-short series, variable counts, labels; each problem an `OptionError` naming it and the fix."
+    ("Read and check a user's series file for a command: shape, dtype, empty splits, NaN/inf, constant or too-short "
+     "series, variable counts, labels; each problem an `OptionError` naming it and the fix.")
     import numpy as np
     from patchssl.data import ClassificationData, stratified_split
     path = Path(path)
-    if path.suffix != '.npz': raise OptionError(f"--data {path}: give a numpy .npz file (np.savez(path, X_train=..., y_train=...))")
+    if path.suffix != '.npz': raise OptionError(f"--data {path}: give a numpy .npz file (np.savez(path, X_train=..., "
+                                                "y_train=...))")
     if not path.is_file(): raise OptionError(f"--data {path} does not exist")
     import zipfile
-    if not zipfile.is_zipfile(path): raise OptionError(f"--data {path} is not a readable .npz file (not a zip archive): write it with np.savez")
+    if not zipfile.is_zipfile(path): raise OptionError(f"--data {path} is not a readable .npz file (not a zip "
+                                                       "archive): write it with np.savez")
     try:
         with np.load(path, allow_pickle=False) as z: arrs = {k: z[k] for k in z.files}
     except ValueError as e:
         raise OptionError(f"--data {path}: {'it holds Python objects, which are not read (no unpickling): save numeric arrays' if 'pickle' in str(e) else e}") from None
-    except Exception as e: raise OptionError(f"--data {path} is not a readable .npz file ({type(e).__name__}): write it with np.savez") from None
+    except Exception as e: raise OptionError(f"--data {path} is not a readable .npz file "
+                                             f"({type(e).__name__}): write it with np.savez") from None
     known = [f'{a}_{s}' for s in _SPLITS for a in 'Xy']
-    if extra := sorted(set(arrs) - set(known)): raise OptionError(f"--data {path}: unknown array(s) {extra}; the arrays are {', '.join(known)}")
-    if 'X_train' not in arrs: raise OptionError(f"--data {path} has no X_train: the training series [n, L, N] are required")
+    if extra := sorted(set(arrs) - set(known)): raise OptionError(f"--data {path}: unknown array(s) {extra}; the "
+                                                                  f"arrays are {', '.join(known)}")
+    if 'X_train' not in arrs: raise OptionError(f"--data {path} has no X_train: the training series [n, L, N] are "
+                                                "required")
     for s in _SPLITS:
-        if f'y_{s}' in arrs and f'X_{s}' not in arrs: raise OptionError(f"--data {path}: y_{s} without X_{s}; give both or neither")
-        if labels and f'X_{s}' in arrs and f'y_{s}' not in arrs: raise OptionError(f"--data {path}: X_{s} has no labels; add y_{s} (one label per series)")
-    if labels and 'X_test' not in arrs: raise OptionError(f"--data {path} has no X_test/y_test: the classifier is scored on a test split; add one")
+        if f'y_{s}' in arrs and f'X_{s}' not in arrs: raise OptionError(f"--data {path}: y_{s} without X_{s}; give "
+                                                                        "both or neither")
+        if labels and f'X_{s}' in arrs and f'y_{s}' not in arrs: raise OptionError(f"--data {path}: X_{s} has no "
+                                                                                   f"labels; add y_{s} (one label per "
+                                                                                   "series)")
+    if labels and 'X_test' not in arrs: raise OptionError(f"--data {path} has no X_test/y_test: the classifier is "
+                                                          "scored on a test split; add one")
     for s in _SPLITS:
         if f'X_{s}' in arrs: _check_X(arrs[f'X_{s}'], f'X_{s}', min_steps, short_fix)
     L, N = arrs['X_train'].shape[1:]
     for s in _SPLITS[1:]:
         if f'X_{s}' not in arrs: continue
         if arrs[f'X_{s}'].shape[2] != N:
-            raise OptionError(f"X_{s} has {arrs[f'X_{s}'].shape[2]} variable(s), X_train {N}: every split needs the same variables, in the same order")
+            raise OptionError(f"X_{s} has {arrs[f'X_{s}'].shape[2]} variable(s), X_train {N}: every split needs the "
+                              "same variables, in the same order")
         if same_length and arrs[f'X_{s}'].shape[1] != L:
-            raise OptionError(f"X_{s} has {arrs[f'X_{s}'].shape[1]} steps, X_train {L}: this model needs one length; resample or crop the splits alike")
+            raise OptionError(f"X_{s} has {arrs[f'X_{s}'].shape[1]} steps, X_train {L}: this model needs one length; "
+                              "resample or crop the splits alike")
     if labels or 'y_train' in arrs:
         for s in _SPLITS:
             if f'y_{s}' not in arrs: continue
             y, n = arrs[f'y_{s}'], len(arrs[f'X_{s}'])
-            if y.shape != (n,): raise OptionError(f"y_{s} has shape {y.shape}: give one label per series of X_{s}, shape ({n},)")
-            if y.dtype.kind == 'f' and not np.all(y == np.round(y)): raise OptionError(f"y_{s} holds fractional numbers: labels are classes (integers or text), not targets")
-            if y.dtype.kind not in 'iufUSb': raise OptionError(f"y_{s} has dtype {y.dtype}: give integer or text labels")
+            if y.shape != (n,): raise OptionError(f"y_{s} has shape {y.shape}: give one label per series of X_{s}, "
+                                                  f"shape ({n},)")
+            if y.dtype.kind == 'f' and not np.all(y == np.round(y)): raise OptionError(f"y_{s} holds fractional "
+                                                                                       "numbers: labels are classes "
+                                                                                       "(integers or text), not "
+                                                                                       "targets")
+            if y.dtype.kind not in 'iufUSb': raise OptionError(f"y_{s} has dtype {y.dtype}: give integer or text "
+                                                               "labels")
         classes = sorted(np.unique(arrs['y_train']).tolist())
-        if len(classes) < 2: raise OptionError(f"y_train holds one class ({classes[0]!r}): a classifier needs at least two classes")
+        if len(classes) < 2: raise OptionError(f"y_train holds one class ({classes[0]!r}): a classifier needs at "
+                                               "least two classes")
         for s in _SPLITS[1:]:
             if f'y_{s}' in arrs and (new := sorted(set(np.unique(arrs[f'y_{s}']).tolist()) - set(classes))):
-                raise OptionError(f"y_{s} holds class(es) {new[:5]} that y_train lacks: the classifier cannot learn them; move some to the training split")
+                raise OptionError(f"y_{s} holds class(es) {new[:5]} that y_train lacks: the classifier cannot learn "
+                                  "them; move some to the training split")
         code = {c: i for i, c in enumerate(classes)}
         ys = {s: np.array([code[v] for v in arrs[f'y_{s}'].tolist()], np.int64) for s in _SPLITS if f'y_{s}' in arrs}
     else: classes, ys = [0], {s: np.zeros(len(arrs[f'X_{s}']), np.int64) for s in _SPLITS if f'X_{s}' in arrs}
@@ -523,11 +580,15 @@ def load_series_npz(path, # a `.npz` file (`np.savez`): X_train [n, L, N], optio
     if 'valid' not in X:
         if labels:
             try: tr, va = stratified_split(ys['train'], valid_pct, seed)
-            except ValueError as e: raise OptionError(f"--data {path}: no X_valid, and the training split cannot give one ({e}); add X_valid/y_valid") from None
+            except ValueError as e: raise OptionError(f"--data {path}: no X_valid, and the training split "
+                                                      f"cannot give one ({e}); add X_valid/y_valid") from None
         else: va = np.random.default_rng(seed).permutation(len(X['train'])); tr, va = np.sort(va[max(1, round(valid_pct * len(va))):]), np.sort(va[:max(1, round(valid_pct * len(va)))])
-        if len(tr) == 0 or len(va) == 0: raise OptionError(f"--data {path}: {len(X['train'])} training series are too few to hold out a validation part; add X_valid or more series")
+        if len(tr) == 0 or len(va) == 0: raise OptionError(f"--data {path}: {len(X['train'])} training series are too "
+                                                           "few to hold out a validation part; add X_valid or more "
+                                                           "series")
         X['valid'], ys['valid'], X['train'], ys['train'] = X['train'][va], ys['train'][va], X['train'][tr], ys['train'][tr]
     if 'test' not in X: X['test'], ys['test'] = X['valid'][:0], ys['valid'][:0]
     pads = {s: np.zeros(X[s].shape[:2], bool) for s in _SPLITS}
-    return ClassificationData(path.stem, X['train'], ys['train'], X['valid'], ys['valid'], X['test'], ys['test'], classes,
+    return ClassificationData(path.stem, X['train'], ys['train'], X['valid'], ys['valid'], X['test'], ys['test'],
+                              classes,
                               pads['train'], pads['valid'], pads['test'])

@@ -53,7 +53,8 @@ def _series_index(raw:pd.Series, # the date column as read
             idx = pd.DatetimeIndex(pd.to_datetime(raw, errors='coerce'), name=name)
     bad = np.where(pd.isna(idx))[0]
     if len(bad):
-        raise ValueError(f"{path}: {name!r} holds {raw.iloc[bad[0]]!r} at row {bad[0]}, not a timestamp (rows {_rows(bad)}); "
+        raise ValueError(f"{path}: {name!r} holds {raw.iloc[bad[0]]!r} at row {bad[0]}, not a timestamp (rows "
+                         f"{_rows(bad)}); "
                          f"fix those rows, or pass date_col=None if {name!r} is not a date")
     dup = np.where(idx.duplicated())[0]
     if len(dup):
@@ -63,7 +64,8 @@ def _series_index(raw:pd.Series, # the date column as read
     back = np.where(np.asarray(idx[1:] < idx[:-1]))[0]
     if len(back):
         i = back[0] + 1
-        raise ValueError(f"{path}: {name} must increase, but row {i} ({idx[i]}) is earlier than row {i - 1} ({idx[i - 1]}); "
+        raise ValueError(f"{path}: {name} must increase, but row {i} ({idx[i]}) is earlier than row {i - 1} "
+                         f"({idx[i - 1]}); "
                          f"rows in reverse order make 'train' the last months: sort the file by {name}, oldest first")
     return idx
 
@@ -80,7 +82,8 @@ def load_csv_series(path:str|Path, # a CSV file with a header line
         raise ValueError(f"{path}: the first line {names[:4]} looks like data, not column names; add a header line")
     if date_col == 'auto':
         found = [c for c in df.columns if str(c).strip().lower() in _DATE_NAMES]
-        if len(found) > 1: raise ValueError(f"{path}: columns {found} could each be the date column; pass date_col= one of them")
+        if len(found) > 1: raise ValueError(f"{path}: columns {found} could each be the date column; pass date_col= "
+                                            "one of them")
         date_col = found[0] if found else None
     elif date_col is not None and date_col not in df.columns:
         raise ValueError(f"{path} has no column {date_col!r} (date_col); its columns: {list(df.columns)}. "
@@ -88,12 +91,14 @@ def load_csv_series(path:str|Path, # a CSV file with a header line
     avail = [c for c in df.columns if c != date_col]
     if columns is None:
         unnamed = [c for c in avail if str(c).startswith('Unnamed: ')]
-        if unnamed: raise ValueError(f"{path}: column {df.columns.get_loc(unnamed[0])} has no name in the header (an index "
+        if unnamed: raise ValueError(f"{path}: column {df.columns.get_loc(unnamed[0])} has no name in the header (an "
+                                     "index "
                                      f"saved by pandas?); pass columns= (--columns) to choose the variables")
         columns = avail
     else:
         columns = [columns] if isinstance(columns, str) else list(columns)
-        if date_col in columns: raise ValueError(f"{date_col!r} is the date column (the index), not a variable: leave it out of columns")
+        if date_col in columns: raise ValueError(f"{date_col!r} is the date column (the index), not a variable: leave "
+                                                 "it out of columns")
         unknown = [c for c in columns if c not in avail]
         if unknown: raise ValueError(f"{path} has no column {unknown[0]!r}; available: {avail}")
         if len(set(columns)) < len(columns): raise ValueError(f"columns={columns} names a column twice")
@@ -165,13 +170,18 @@ def split_series(values:np.ndarray, # `[T, N]` raw values
     "Split a series at `borders`, prepend `seq_len` rows of context to valid/test, z-score with train statistics."
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2: raise ValueError(f"values must be [T, N], got shape {values.shape}")
-    if not np.isfinite(values).all(): raise ValueError(f"values contain NaN/inf at rows {np.unique(np.where(~np.isfinite(values))[0])[:10]}; fill them first")
+    if not np.isfinite(values).all(): raise ValueError("values contain NaN/inf at rows "
+                                                       f"{np.unique(np.where(~np.isfinite(values))[0])[:10]}; fill "
+                                                       "them first")
     b0, b1, b2, b3 = borders
-    if not 0 <= b0 < b1 < b2 < b3 <= len(values): raise ValueError(f"borders {borders} must increase within the {len(values)} rows")
-    if seq_len < 1 or b1 - seq_len < b0: raise ValueError(f"seq_len={seq_len} must be in [1, {b1 - b0}] (the train rows)")
+    if not 0 <= b0 < b1 < b2 < b3 <= len(values): raise ValueError(f"borders {borders} must increase within the "
+                                                                   f"{len(values)} rows")
+    if seq_len < 1 or b1 - seq_len < b0: raise ValueError(f"seq_len={seq_len} must be in [1, {b1 - b0}] (the train "
+                                                          "rows)")
     train = values[b0:b1]
     mean, std = train.mean(0), train.std(0)
-    if (std == 0).any(): raise ValueError(f"variables {np.where(std == 0)[0].tolist()} are constant over the train split; drop them")
+    if (std == 0).any(): raise ValueError(f"variables {np.where(std == 0)[0].tolist()} are constant over the train "
+                                          "split; drop them")
     f = (lambda a: (a - mean) / std) if normalise else (lambda a: a)
     cast = lambda a: f(a).astype(np.float32)
     return SeriesSplits(cast(train), cast(values[b1 - seq_len:b2]), cast(values[b2 - seq_len:b3]),
@@ -208,14 +218,17 @@ def ratio_splits(values:np.ndarray|pd.DataFrame, # `[T, N]` raw values, e.g. fro
     r = tuple(float(x) for x in ratios)
     if len(r) != 3 or min(r) <= 0 or abs(sum(r) - 1) > 1e-6:
         raise ValueError(f"ratios={ratios} must be three positive fractions (train, valid, test) summing to 1")
-    if seq_len < 1 or horizon < 0: raise ValueError(f"need seq_len >= 1 and horizon >= 0, got seq_len={seq_len}, horizon={horizon}")
+    if seq_len < 1 or horizon < 0: raise ValueError(f"need seq_len >= 1 and horizon >= 0, got seq_len={seq_len}, "
+                                                    f"horizon={horizon}")
     T, m = len(values), max(horizon, 1)
     n_tr, n_te = int(T * r[0] + 1e-9), int(T * r[2] + 1e-9)
     n_va = T - n_tr - n_te
     if n_tr < seq_len + horizon or n_va < m or n_te < m:
         need = max(math.ceil((seq_len + horizon) / r[0] - 1e-9), math.ceil(m / r[1] - 1e-9), math.ceil(m / r[2] - 1e-9))
-        raise ValueError(f"{T} rows split {r} give train / valid / test {n_tr} / {n_va} / {n_te} rows; one window each needs "
-                         f"{seq_len + horizon} / {m} / {m}: the series needs at least {need} rows (or a shorter seq_len)")
+        raise ValueError(f"{T} rows split {r} give train / valid / test {n_tr} / {n_va} / {n_te} rows; one window each "
+                         "needs "
+                         f"{seq_len + horizon} / {m} / {m}: the series needs at least {need} rows (or a shorter "
+                         "seq_len)")
     return split_series(values, (0, n_tr, n_tr + n_va, T), seq_len, columns, normalise)
 
 # %% ../nbs/00a_data.ipynb #a8188ded
@@ -232,7 +245,8 @@ class SlidingWindows(Dataset):
         if data.ndim != 2: raise ValueError(f"data must be [T, N], got shape {tuple(data.shape)}")
         if not torch.isfinite(data).all(): raise ValueError("data contain NaN/inf; fill them before windowing")
         if seq_len < 1: raise ValueError(f"seq_len={seq_len} must be >= 1")
-        if horizon < 0: raise ValueError(f"horizon={horizon} must be >= 0 (0 = self-supervised windows without a target)")
+        if horizon < 0: raise ValueError(f"horizon={horizon} must be >= 0 (0 = self-supervised windows without a "
+                                         "target)")
         if stride < 1: raise ValueError(f"stride={stride} must be >= 1 (1 = every window)")
         T = len(data)
         if T < seq_len + horizon:
@@ -264,10 +278,12 @@ def series_dls(splits:SeriesSplits, # from `split_series`, `ratio_splits` or `et
                **kwargs, # passed to `DataLoaders.from_dsets`
               )->DataLoaders:
     "fastai `DataLoaders` of sliding windows over a train / valid / test split; test on `dls.test`."
-    for nm, v, lo in (('seq_len', seq_len, 1), ('horizon', horizon, 0), ('stride', stride, 1), ('eval_stride', eval_stride, 1), ('bs', bs, 1)):
+    for nm, v, lo in (('seq_len', seq_len, 1), ('horizon', horizon, 0), ('stride', stride, 1),
+                      ('eval_stride', eval_stride, 1), ('bs', bs, 1)):
         if v < lo: raise ValueError(f"{nm}={v} must be >= {lo}")
     if seq_len > splits.seq_len:
-        raise ValueError(f"seq_len={seq_len} is longer than the {splits.seq_len} context rows the splits were cut with; "
+        raise ValueError(f"seq_len={seq_len} is longer than the {splits.seq_len} context rows the splits were cut "
+                         "with; "
                          f"make the splits with seq_len >= {seq_len}")
     off = splits.seq_len - seq_len  # valid/test windows still start their targets at the split border
     cols = list(splits.columns)
@@ -278,7 +294,8 @@ def series_dls(splits:SeriesSplits, # from `split_series`, `ratio_splits` or `et
     tgt = None if target is None else [cols.index(c) if isinstance(c, str) else c for c in target]
     for nm, arr in (('valid', splits.valid[off:]), ('test', splits.test[off:])):
         if len(arr) < seq_len + horizon:
-            raise ValueError(f"horizon={horizon} is longer than the {nm} split allows ({len(arr) - seq_len} rows after the lookback)")
+            raise ValueError(f"horizon={horizon} is longer than the {nm} split allows ({len(arr) - seq_len} rows "
+                             "after the lookback)")
     tr = SlidingWindows(splits.train, seq_len, horizon, stride, tgt)
     va = SlidingWindows(splits.valid[off:], seq_len, horizon, eval_stride, tgt)
     te = SlidingWindows(splits.test[off:], seq_len, horizon, eval_stride, tgt)
@@ -303,8 +320,10 @@ def factor_series(n_vars:int=321, # N, variables
                   start:str='2024-01-01', # first timestamp (hourly steps)
                  )->pd.DataFrame: # `[n_steps, n_vars]` float64 indexed by `date`, columns `v000`, `v001`, ...
     "A multivariate series of shared seasonal + random factors with per-variable lags, weights, noise, level and scale."
-    if n_vars < 1 or n_steps < 2 or n_factors < 1: raise ValueError(f"need n_vars >= 1, n_steps >= 2, n_factors >= 1; got {n_vars}, {n_steps}, {n_factors}")
-    if max_lag < 0 or noise < 0: raise ValueError(f"max_lag and noise must be >= 0, got max_lag={max_lag}, noise={noise}")
+    if n_vars < 1 or n_steps < 2 or n_factors < 1: raise ValueError("need n_vars >= 1, n_steps >= 2, n_factors >= 1; "
+                                                                    f"got {n_vars}, {n_steps}, {n_factors}")
+    if max_lag < 0 or noise < 0: raise ValueError(f"max_lag and noise must be >= 0, got max_lag={max_lag}, "
+                                                  f"noise={noise}")
     rng = np.random.default_rng(seed)
     T = n_steps + max_lag
     t = np.arange(T)[:, None]
@@ -316,7 +335,8 @@ def factor_series(n_vars:int=321, # N, variables
     main, second = np.arange(n_vars) % n_factors, rng.integers(0, n_factors, n_vars)
     w1, w2 = rng.uniform(.7, 1.3, n_vars), rng.uniform(0, .4, n_vars) * (second != main)
     lag = rng.integers(0, max_lag + 1, n_vars)
-    rows = np.arange(n_steps)[:, None] + max_lag - lag[None]               # step t of variable i reads the factors at t - lag_i
+    # step t of variable i reads the factors at t - lag_i
+    rows = np.arange(n_steps)[:, None] + max_lag - lag[None]
     signal = w1 * factors[rows, main[None]] + w2 * factors[rows, second[None]]
     x = signal + noise * rng.uniform(.5, 1.5, n_vars) * signal.std(0) * rng.normal(size=signal.shape)
     x = rng.uniform(-5, 5, n_vars) + np.exp(rng.uniform(-1, 2, n_vars)) * x  # each variable at its own level and scale
@@ -336,7 +356,8 @@ def _ts_files(root:Path, name:str)->tuple: return tuple(root / name / f"{name}_{
 
 # %% ../nbs/00a_data.ipynb #89013bda
 def offline_uea_sets()->list:
-    "Names of the UCR/UEA classification sets that `load_uea` reads without `extract_path`: those whose files the installed aeon ships."
+    ("Names of the UCR/UEA classification sets that `load_uea` reads without `extract_path`: those whose files the "
+     "installed aeon ships.")
     root = _aeon_data()
     return [n for n in _AEON_OFFLINE if all(f.is_file() for f in _ts_files(root, n))]
 
@@ -369,9 +390,11 @@ def pad_series(X:list, # arrays `[N, L_i]` (aeon's layout)
     n, N = len(X), X[0].shape[0]
     out, pad = np.zeros((n, length, N), np.float32), np.ones((n, length), bool)
     for i, a in enumerate(X):
-        if a.ndim != 2 or a.shape[0] != N: raise ValueError(f"series {i} has shape {a.shape}; every series must be [N={N}, L_i]")
+        if a.ndim != 2 or a.shape[0] != N: raise ValueError(f"series {i} has shape {a.shape}; every series must be "
+                                                            f"[N={N}, L_i]")
         L = a.shape[1]
-        if L > length: raise ValueError(f"series {i} has {L} steps, more than length={length}; pass a larger length (nothing is cut)")
+        if L > length: raise ValueError(f"series {i} has {L} steps, more than length={length}; pass a larger length "
+                                        "(nothing is cut)")
         if not np.isfinite(a).all(): raise ValueError(f"series {i} contains NaN/inf; fill them first")
         out[i, :L], pad[i, :L] = a.T, False
     return out, pad
@@ -381,14 +404,16 @@ def stratified_split(y:np.ndarray, # integer labels
                      valid_pct:float=0.2, # fraction of each class for valid, in (0, 1)
                      seed:int=0)->tuple:
     "Indices (train, valid) with about `valid_pct` of each class in valid and at least one of each class left in train."
-    if not 0 < valid_pct < 1: raise ValueError(f"valid_pct={valid_pct} must be in (0, 1): a fraction of the train split held out for validation")
+    if not 0 < valid_pct < 1: raise ValueError(f"valid_pct={valid_pct} must be in (0, 1): a fraction of the train "
+                                               "split held out for validation")
     rng = np.random.default_rng(seed)
     tr, va = [], []
     for c in np.unique(y):
         idx = rng.permutation(np.where(y == c)[0])
         k = min(int(round(len(idx) * valid_pct)), len(idx) - 1)
         va += idx[:k].tolist(); tr += idx[k:].tolist()
-    if not va: raise ValueError(f"valid_pct={valid_pct} leaves the validation split empty ({len(y)} labels); raise valid_pct")
+    if not va: raise ValueError(f"valid_pct={valid_pct} leaves the validation split empty ({len(y)} labels); raise "
+                                "valid_pct")
     return np.sort(tr), np.sort(va)
 
 # %% ../nbs/00a_data.ipynb #3465b3d8
@@ -397,15 +422,18 @@ def load_uea(name:str, # a set of `offline_uea_sets()`, or one held in `extract_
              seed:int=0, # seed of the validation split
              extract_path:str|None=None, # a folder with `{name}/{name}_TRAIN.ts` and `_TEST.ts` for sets aeon does not ship
             )->ClassificationData:
-    "Load a UCR/UEA classification set as `[n, L, N]` float32 arrays with a validation split from train; never downloads."
+    ("Load a UCR/UEA classification set as `[n, L, N]` float32 arrays with a validation split from train; never "
+     "downloads.")
     try: import aeon.datasets as ad
     except ImportError as e: raise ImportError("load_uea needs aeon: pip install 'patchssl[data]'") from e
     root = _aeon_data() if extract_path is None else Path(extract_path)
     paths = _ts_files(root, name)
     if extract_path is None and name not in _AEON_OFFLINE or not all(f.is_file() for f in paths):
         where = 'aeon does not ship it' if extract_path is None else f"{root / name} does not hold {paths[0].name} and {paths[1].name}"
-        raise ValueError(f"cannot load {name!r}: {where}, and patchssl never downloads. Sets at hand: {offline_uea_sets()}; "
-                         f"for another set pass extract_path= a folder holding {name}/{name}_TRAIN.ts and {name}_TEST.ts")
+        raise ValueError(f"cannot load {name!r}: {where}, and patchssl never downloads. Sets at hand: "
+                         f"{offline_uea_sets()}; "
+                         f"for another set pass extract_path= a folder holding {name}/{name}_TRAIN.ts and "
+                         f"{name}_TEST.ts")
     (Xtr, ytr), (Xte, yte) = [ad.load_from_ts_file(str(f)) for f in paths]
     Xtr, Xte = list(Xtr), list(Xte)
     length = max(a.shape[1] for a in Xtr + Xte)
@@ -418,13 +446,15 @@ def load_uea(name:str, # a set of `offline_uea_sets()`, or one held in `extract_
 
 # %% ../nbs/00a_data.ipynb #1f8c6786
 class ArrayDataset(Dataset):
-    "Items `(x [L, N], y)` from arrays, `y` a long tensor (classes) or float (regression); items `(x,)` when `y` is None; `(x, pad, ...)` with `pad`."
+    ("Items `(x [L, N], y)` from arrays, `y` a long tensor (classes) or float (regression); items `(x,)` when `y` is "
+     "None; `(x, pad, ...)` with `pad`.")
     def __init__(self, X:np.ndarray, # `[n, L, N]`; converted to float32
                  y:np.ndarray|None=None,
                  pad:np.ndarray|None=None): # bool `[n, L]`, True = padded step: items carry it after `x`
         if y is not None and len(X) != len(y): raise ValueError(f"X has {len(X)} items but y has {len(y)}")
         if pad is not None and tuple(np.shape(pad)) != tuple(np.shape(X)[:2]):
-            raise ValueError(f"pad has shape {tuple(np.shape(pad))}, X {tuple(np.shape(X))}: pad must be [n, L] like X's first two dimensions")
+            raise ValueError(f"pad has shape {tuple(np.shape(pad))}, X {tuple(np.shape(X))}: pad must be [n, L] like "
+                             "X's first two dimensions")
         self.pad = None if pad is None else torch.as_tensor(np.asarray(pad, bool))
         self.X = torch.as_tensor(np.asarray(X, np.float32))
         if y is not None:
@@ -441,12 +471,15 @@ def classification_dls(data:ClassificationData, bs:int=32, device=None, num_work
                        labels:bool=True, # False: unlabelled `(x,)` items, for pretraining (`pretrain_learner`)
                        pad_mask:bool=False, # True: items `(x, pad, ...)` with the step pad mask as a second input (`n_inp` 2)
                        **kwargs)->DataLoaders:
-    "fastai `DataLoaders` (train, valid) of `(x, y)` (or `(x,)`), with the test split on `dls.test`; in-process loading by default."
+    ("fastai `DataLoaders` (train, valid) of `(x, y)` (or `(x,)`), with the test split on `dls.test`; in-process "
+     "loading by default.")
     if bs < 1: raise ValueError(f"bs={bs} must be >= 1")
     ds = lambda X, y, pad: ArrayDataset(X, y if labels else None, pad if pad_mask else None)
-    dls = DataLoaders.from_dsets(ds(data.X_train, data.y_train, data.pad_train), ds(data.X_valid, data.y_valid, data.pad_valid),
+    dls = DataLoaders.from_dsets(ds(data.X_train, data.y_train, data.pad_train),
+                                 ds(data.X_valid, data.y_valid, data.pad_valid),
                                  bs=bs, device=device, num_workers=num_workers, **kwargs)
-    dls.test = DataLoader(ds(data.X_test, data.y_test, data.pad_test), bs=bs, shuffle=False, device=dls.device, num_workers=num_workers)
+    dls.test = DataLoader(ds(data.X_test, data.y_test, data.pad_test), bs=bs, shuffle=False, device=dls.device,
+                          num_workers=num_workers)
     if pad_mask: dls.n_inp = 2  # fastai's Learner splits (x, pad, y) into xb = (x, pad), yb = (y,)
     dls.data = data
     return dls
@@ -457,7 +490,8 @@ def load_kdd_tsad_135()->dict:
     try: from aeon.datasets import load_kdd_tsad_135 as _load
     except ImportError as e: raise ImportError("load_kdd_tsad_135 needs aeon: pip install 'patchssl[data]'") from e
     tr, _ = _load(split='train'); te, y = _load(split='test')
-    return dict(train=np.asarray(tr, np.float32)[:, None], test=np.asarray(te, np.float32)[:, None], labels=np.asarray(y).astype(int))
+    return dict(train=np.asarray(tr, np.float32)[:, None], test=np.asarray(te, np.float32)[:, None],
+                labels=np.asarray(y).astype(int))
 
 # %% ../nbs/00a_data.ipynb #8c1f3b87
 def load_sktime_anomaly(name:str, # 'mitdb' or 'yahoo'

@@ -22,7 +22,8 @@ __all__ = ['freeze_modules', 'FrozenTeacher', 'kd_loss', 'Distiller', 'KDLoss', 
 # %% ../nbs/00d_distill.ipynb #df1f6590
 def _resolve(model:nn.Module, name:str):
     "The submodule or parameter of `model` at the attribute path `name` ('encoder', 'teacher.blocks.0', 'mask_token')."
-    if not isinstance(name, str): raise TypeError(f"module names are strings like 'encoder' or 'teacher.blocks', got {type(name).__name__}")
+    if not isinstance(name, str): raise TypeError("module names are strings like 'encoder' or 'teacher.blocks', got "
+                                                  f"{type(name).__name__}")
     obj = model
     for i, part in enumerate(name.split('.')):
         if not isinstance(obj, nn.Module) or not hasattr(obj, part):
@@ -57,7 +58,8 @@ def _tensors(model, names)->dict:
     return out
 
 def _fingerprint(tensors:dict)->dict:
-    "Per tensor, the float64 sum and sum of squares: two numbers that move when any value moves (computed where the tensor lives)."
+    ("Per tensor, the float64 sum and sum of squares: two numbers that move when any value moves (computed where the "
+     "tensor lives).")
     with torch.no_grad(): return {k: torch.stack([v.double().sum(), v.double().square().sum()]) for k, v in tensors.items()}
 
 def _changed(before:dict, tensors:dict)->list:
@@ -67,13 +69,15 @@ def _changed(before:dict, tensors:dict)->list:
 
 # %% ../nbs/00d_distill.ipynb #7962f5b6
 class FrozenTeacher(Callback):
-    "From epoch `start_epoch` on: freeze the modules `names`, keep them in eval mode while training, check after each epoch that they did not change."
+    ("From epoch `start_epoch` on: freeze the modules `names`, keep them in eval mode while training, check after each "
+     "epoch that they did not change.")
     order = 1  # after TrainEvalCallback (order -10) has put the whole model in train mode
     def __init__(self, names:str|list, start_epoch:int=0):
         if start_epoch < 0: raise ValueError(f"start_epoch={start_epoch} must be >= 0")
         self.names, self.start_epoch = _names(names), start_epoch
     def before_fit(self):
-        self.mods = [o for o in (_resolve(self.learn.model, n) for n in self.names) if isinstance(o, nn.Module)]  # bad names fail here
+        # bad names fail here
+        self.mods = [o for o in (_resolve(self.learn.model, n) for n in self.names) if isinstance(o, nn.Module)]
         self.prints = None
     @property
     def frozen(self)->bool: return self.prints is not None
@@ -87,8 +91,10 @@ class FrozenTeacher(Callback):
     def after_epoch(self):
         if not self.frozen: return
         bad = _changed(self.prints, _tensors(self.learn.model, self.names))
-        if bad: raise RuntimeError(f"frozen {self.names} changed in epoch {self.epoch}: {bad[:5]}{' ...' if len(bad) > 5 else ''}. Something "
-                                   f"updates them although they get no gradient: an optimizer that decays every parameter it holds, "
+        if bad: raise RuntimeError(f"frozen {self.names} changed in epoch {self.epoch}: "
+                                   f"{bad[:5]}{' ...' if len(bad) > 5 else ''}. Something "
+                                   "updates them although they get no gradient: an optimizer that decays every "
+                                   "parameter it holds, "
                                    f"a callback that unfroze them, or code that writes into them")
 
 # %% ../nbs/00d_distill.ipynb #4ffa2aea
@@ -101,7 +107,8 @@ def kd_loss(student_logits:Tensor, # `[..., C]` student logits
            )->Tensor:
     "`T² KL(softmax(t/T) || softmax(s/T))`, summed over classes (last axis) and averaged over the samples."
     if student_logits.shape != teacher_logits.shape:
-        raise ValueError(f"student logits {tuple(student_logits.shape)} and teacher logits {tuple(teacher_logits.shape)} differ in shape; "
+        raise ValueError(f"student logits {tuple(student_logits.shape)} and teacher logits "
+                         f"{tuple(teacher_logits.shape)} differ in shape; "
                          f"both need the same classes on the last axis")
     if not T > 0: raise ValueError(f"temperature T={T} must be > 0")
     s, t = student_logits, teacher_logits.detach()
@@ -111,18 +118,21 @@ def kd_loss(student_logits:Tensor, # `[..., C]` student logits
 
 # %% ../nbs/00d_distill.ipynb #b977b34f
 class Distiller(Callback):
-    "Run the frozen `teachers` on each batch's inputs (no gradient, eval mode) after the student's forward pass; hand their logits to the `KDLoss`."
+    ("Run the frozen `teachers` on each batch's inputs (no gradient, eval mode) after the student's forward pass; hand "
+     "their logits to the `KDLoss`.")
     order = 1
     def __init__(self, teachers, # a module, an attribute path of `learn.model`, or a list of them
                  inputs=None, # optional callable (one per teacher) mapping the batch inputs `xb` to the teacher's inputs
                 ):
         self.teachers = list(teachers) if isinstance(teachers, (list, tuple)) else [teachers]
         ins = inputs if isinstance(inputs, (list, tuple)) else [inputs] * len(self.teachers)
-        if len(ins) != len(self.teachers): raise ValueError(f"{len(ins)} input functions for {len(self.teachers)} teachers")
+        if len(ins) != len(self.teachers): raise ValueError(f"{len(ins)} input functions for {len(self.teachers)} "
+                                                            "teachers")
         self.inputs = [f or (lambda xb: xb) for f in ins]
     def before_fit(self):
         if not isinstance(self.learn.loss_func, KDLoss):
-            raise TypeError(f"Distiller hands teacher logits to a KDLoss, but the Learner's loss is {type(self.learn.loss_func).__name__}; "
+            raise TypeError("Distiller hands teacher logits to a KDLoss, but the Learner's loss is "
+                            f"{type(self.learn.loss_func).__name__}; "
                             f"build the Learner with loss_func=KDLoss(base_loss, ...)")
         self.mods = [_resolve(self.learn.model, t) if isinstance(t, str) else t for t in self.teachers]
         dev = getattr(self.dls, 'device', None)
@@ -137,7 +147,8 @@ class Distiller(Callback):
 
 # %% ../nbs/00d_distill.ipynb #1c5d04b7
 class KDLoss:
-    "`(1-alpha) base(student, y) + alpha kd_loss(student, teacher)`; the teacher logits come from a `Distiller` callback."
+    ("`(1-alpha) base(student, y) + alpha kd_loss(student, teacher)`; the teacher logits come from a `Distiller` "
+     "callback.")
     def __init__(self, base=None, # loss on the labels; default `CrossEntropyLossFlat()`
                  alpha:float=0.9, # weight of the distillation term
                  T:float=4., # temperature
@@ -151,19 +162,22 @@ class KDLoss:
         self.teacher_logits, self.last = None, {}
     def __call__(self, student:Tensor, *yb)->Tensor:
         ts = self.teacher_logits
-        if ts is None: raise RuntimeError("KDLoss has no teacher logits for this batch: add Distiller(teacher) to the Learner's callbacks "
+        if ts is None: raise RuntimeError("KDLoss has no teacher logits for this batch: add Distiller(teacher) to the "
+                                          "Learner's callbacks "
                                           "(it runs the teacher after the student's forward pass)")
         self.teacher_logits = None  # used once, so one batch's teacher output can never meet another batch
         w = self.weights or [1 / len(ts)] * len(ts)
         if len(w) != len(ts): raise ValueError(f"{len(w)} teacher weights for {len(ts)} teachers")
         kds = [kd_loss(student, t, self.T, self.standardize) for t in ts]
         base, kd = self.base(student, *yb), sum(wi * k for wi, k in zip(w, kds))
-        self.last = dict(base=base.detach(), kd=kd.detach(), **({f'kd{i}': k.detach() for i, k in enumerate(kds)} if len(kds) > 1 else {}))
+        self.last = dict(base=base.detach(), kd=kd.detach(),
+                         **({f'kd{i}': k.detach() for i, k in enumerate(kds)} if len(kds) > 1 else {}))
         return (1 - self.alpha) * base + self.alpha * kd
     def activation(self, x): return getattr(self.base, 'activation', lambda o: o)(x)
     def decodes(self, x): return getattr(self.base, 'decodes', lambda o: o)(x)
     def metrics(self)->list: return [LossTerm('base'), LossTerm('kd')]
-    def __repr__(self): return f"KDLoss(base={self.base}, alpha={self.alpha}, T={self.T}, standardize={self.standardize})"
+    def __repr__(self): return (f"KDLoss(base={self.base}, alpha={self.alpha}, T={self.T}, "
+                                f"standardize={self.standardize})")
 
 # %% ../nbs/00d_distill.ipynb #6b76b314
 class LossTerm(Metric):
@@ -180,13 +194,17 @@ class LossTerm(Metric):
 # %% ../nbs/00d_distill.ipynb #795e1527
 _SCHEDS = dict(cos=SchedCos, linear=SchedLin)
 class EMATeacher(Callback):
-    "After every optimizer step: teacher = m teacher + (1-m) student, `m` going from `momentum` to `final_momentum` over the fit."
+    ("After every optimizer step: teacher = m teacher + (1-m) student, `m` going from `momentum` to `final_momentum` "
+     "over the fit.")
     order = 1
     def __init__(self, student_name:str, teacher_name:str, momentum:float=0.996, final_momentum:float=1.,
                  schedule='cos', # 'cos' (DINO), 'linear', 'const', or a function of the training progress in [0, 1]
                  copy_student:bool=True, # start the fit with teacher = student
                 ):
-        if not callable(schedule) and schedule not in (*_SCHEDS, 'const'): raise ValueError(f"schedule={schedule!r}: use 'cos', 'linear', 'const' or a function pct -> momentum")
+        if not callable(schedule) and schedule not in (*_SCHEDS, 'const'): raise ValueError(f"schedule={schedule!r}: "
+                                                                                            "use 'cos', 'linear', "
+                                                                                            "'const' or a function "
+                                                                                            "pct -> momentum")
         for m in (momentum, final_momentum):
             if not 0 <= m <= 1: raise ValueError(f"momentum {m} must lie in [0, 1]")
         store_attr()
@@ -195,7 +213,8 @@ class EMATeacher(Callback):
         self.s_mod, self.t_mod = _resolve(self.learn.model, self.student_name), _resolve(self.learn.model, self.teacher_name)
         s, t = self.s_mod.state_dict(), self.t_mod.state_dict()
         bad = [k for k in s if k not in t or s[k].shape != t[k].shape] + [k for k in t if k not in s]
-        if bad: raise ValueError(f"{self.teacher_name!r} is not a copy of {self.student_name!r}: {bad[:5]} differ; build the teacher "
+        if bad: raise ValueError(f"{self.teacher_name!r} is not a copy of {self.student_name!r}: {bad[:5]} differ; "
+                                 "build the teacher "
                                  f"with copy.deepcopy(student)")
         freeze_modules(self.learn.model, self.teacher_name)
         if self.copy_student: self.t_mod.load_state_dict(s)
@@ -206,7 +225,8 @@ class EMATeacher(Callback):
     def momentum_now(self)->float: return float(self.sched(self.learn.pct_train))
     def before_step(self):
         if any(p_t.grad is not None for p_t, _ in self.pairs):
-            raise RuntimeError(f"{self.teacher_name!r} received a gradient; the EMA teacher must not be trained (was it unfrozen?)")
+            raise RuntimeError(f"{self.teacher_name!r} received a gradient; the EMA teacher must not be trained (was "
+                               "it unfrozen?)")
     def after_step(self):
         m = self.momentum_now
         with torch.no_grad():

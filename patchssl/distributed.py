@@ -10,9 +10,11 @@ import os
 import torch
 from fastcore.basics import patch
 import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle, fit_flat_cos, ...)
-try: from fastai.distributed import DistributedDL  # needs accelerate: the module defines its callback with `@delegates(Accelerator)`
+# needs accelerate: the module defines its callback with `@delegates(Accelerator)`
+try: from fastai.distributed import DistributedDL
 except (ImportError, NameError) as e:
-    raise ImportError("fastai's distributed training needs the `accelerate` package: pip install 'patchssl[distributed]' "
+    raise ImportError("fastai's distributed training needs the `accelerate` package: pip install "
+                      "'patchssl[distributed]' "
                       "(or pip install accelerate)") from e
 
 # %% auto #0
@@ -21,7 +23,8 @@ __all__ = ['rank_world', 'fit_distributed', 'end_distributed']
 # %% ../nbs/00f_distributed.ipynb #4dfe560d
 @patch
 def _broadcast(self:DistributedDL, t:list, rank:int)->list:
-    "Broadcast the index list `t` from `rank`; a CUDA tensor only where the backend needs one (nccl), else a CPU tensor (gloo)."
+    ("Broadcast the index list `t` from `rank`; a CUDA tensor only where the backend needs one (nccl), else a CPU "
+     "tensor (gloo).")
     dev = 'cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu'
     t = torch.tensor(t, dtype=torch.long, device=dev)
     torch.distributed.broadcast(t, rank)
@@ -42,14 +45,17 @@ def fit_distributed(learn, # a fastai `Learner`, built the same way on every ran
                     find_unused:bool=False, # DDP's `find_unused_parameters`, for models whose forward leaves trainable parameters out
                     **kw, # passed to the fit method
                    )->bool: # True on rank 0 (or in a single process), False on the other ranks
-    "Fit `learn` in one process, or data-parallel under torchrun; True where the caller should go on (save, evaluate, report)."
+    ("Fit `learn` in one process, or data-parallel under torchrun; True where the caller should go on (save, evaluate, "
+     "report).")
     fit = getattr(learn, method, None)
-    if not callable(fit): raise AttributeError(f"Learner has no fit method {method!r}; use 'fit_one_cycle', 'fit', 'fit_flat_cos' or another Learner method")
+    if not callable(fit): raise AttributeError(f"Learner has no fit method {method!r}; use 'fit_one_cycle', 'fit', "
+                                               "'fit_flat_cos' or another Learner method")
     rank, world = rank_world()
     if world == 1:
         fit(n_epoch, lr, **kw)
         return True
-    torch.manual_seed(seed + rank)  # after the model was built: masks and dropout differ per rank; the data order comes from rank 0
+    # after the model was built: masks and dropout differ per rank; the data order comes from rank 0
+    torch.manual_seed(seed + rank)
     cuda = torch.cuda.is_available()
     ddp = {}
     if find_unused:
@@ -65,7 +71,8 @@ def fit_distributed(learn, # a fastai `Learner`, built the same way on every ran
 
 # %% ../nbs/00f_distributed.ipynb #a7e0d1f3
 def end_distributed()->bool: # True on rank 0 (or in a single process), False on the other ranks
-    "End the process group after the last `fit_distributed(..., last=False)`: rank 0 goes on alone (`WORLD_SIZE` set to 1)."
+    ("End the process group after the last `fit_distributed(..., last=False)`: rank 0 goes on alone (`WORLD_SIZE` set "
+     "to 1).")
     rank, world = rank_world()
     if world == 1: return True
     if torch.distributed.is_initialized():

@@ -36,11 +36,14 @@ def load_eurosat_ms(path:str|Path, # folder holding `eurosat_ms_subset.npz`, or 
                                 "eurosat_ms_subset.npz, or the file itself")
     d = np.load(p)
     need = {'x', 'y', 'wavelengths_um', 'lat', 'lon', 'is_test', 'class_names', 'band_names'}
-    if need - set(d.files): raise ValueError(f"{p} lacks {sorted(need - set(d.files))}; it is not the EuroSAT-MS subset file")
+    if need - set(d.files): raise ValueError(f"{p} lacks {sorted(need - set(d.files))}; it is not the EuroSAT-MS "
+                                             "subset file")
     x = d['x'].astype(np.float32) / 1e4
     if x.ndim != 4 or x.shape[1] != len(d['wavelengths_um']):
-        raise ValueError(f"{p}: x has shape {tuple(x.shape)} but {len(d['wavelengths_um'])} wavelengths; expected [N, bands, H, W]")
-    arrays = dict(x=x, y=d['y'].astype(np.int64), waves=d['wavelengths_um'].astype(np.float32), lat=d['lat'].astype(np.float32),
+        raise ValueError(f"{p}: x has shape {tuple(x.shape)} but {len(d['wavelengths_um'])} wavelengths; expected [N, "
+                         "bands, H, W]")
+    arrays = dict(x=x, y=d['y'].astype(np.int64), waves=d['wavelengths_um'].astype(np.float32),
+                  lat=d['lat'].astype(np.float32),
                   lon=d['lon'].astype(np.float32), is_test=d['is_test'].astype(bool))
     if tensors: arrays = {k: torch.from_numpy(v) for k, v in arrays.items()}
     return dict(**arrays, class_names=[str(c) for c in d['class_names']], band_names=[str(b) for b in d['band_names']],
@@ -65,8 +68,10 @@ def _bands(x, what:str)->np.ndarray:
     if a.ndim != 4: raise ValueError(f"{what} must be images [N, C, H, W], got shape {tuple(a.shape)}")
     if not np.issubdtype(a.dtype, np.number): raise ValueError(f"{what} must be numeric, got dtype {a.dtype}")
     a = a.astype(np.float64)
-    if not np.isfinite(a).all(): raise ValueError(f"{what} holds {int((~np.isfinite(a)).sum())} NaN or inf value(s); drop or fill those pixels first")
-    if (a < 0).any(): raise ValueError(f"{what} holds negative values (min {a.min():.3g}); give reflectances >= 0 (EuroSAT: DN / 10000)")
+    if not np.isfinite(a).all(): raise ValueError(f"{what} holds {int((~np.isfinite(a)).sum())} NaN or inf value(s); "
+                                                  "drop or fill those pixels first")
+    if (a < 0).any(): raise ValueError(f"{what} holds negative values (min {a.min():.3g}); give reflectances >= 0 "
+                                       "(EuroSAT: DN / 10000)")
     return a
 
 # %% ../nbs/00h_geodata.ipynb #f4c7fc10
@@ -74,7 +79,8 @@ EUROSAT_NORMS = ('dataset', 'image')
 
 # %% ../nbs/00h_geodata.ipynb #0d135676
 class BandNorm:
-    "Log, then z-score the bands of images `[N, C, H, W]` per dataset (training statistics) or per image; `stats` returns what per-image scaling removes."
+    ("Log, then z-score the bands of images `[N, C, H, W]` per dataset (training statistics) or per image; `stats` "
+     "returns what per-image scaling removes.")
     def __init__(self, mode:str='dataset', # 'dataset': training images' band statistics; 'image': each image's own
                  log:bool=True, eps:float=1e-3):
         if mode not in EUROSAT_NORMS: raise ValueError(f"mode={mode!r} is not one of {EUROSAT_NORMS}")
@@ -92,10 +98,12 @@ class BandNorm:
         return self
 
     def _check(self, x, what='x')->np.ndarray:
-        if self.mean_ is None: raise RuntimeError("BandNorm is not fitted: call fit(x_train) with the training images first")
+        if self.mean_ is None: raise RuntimeError("BandNorm is not fitted: call fit(x_train) with the training images "
+                                                  "first")
         a = _bands(x, what)
         if a.shape[1] != self.n_chans:
-            raise ValueError(f"{what} has {a.shape[1]} band(s), BandNorm was fitted on {self.n_chans}; pass the same bands in the same order")
+            raise ValueError(f"{what} has {a.shape[1]} band(s), BandNorm was fitted on {self.n_chans}; pass the same "
+                             "bands in the same order")
         return a
 
     def transform(self, x): # images `[N, C, H, W]`, numpy or torch
@@ -110,34 +118,41 @@ class BandNorm:
     __call__ = transform
 
     def stats(self, x): # `[N, 2C]`
-        "Each image's band means and standard deviations (`band_features`), standardised with the training images': a feature or token to feed back."
+        ("Each image's band means and standard deviations (`band_features`), standardised with the training images': a "
+         "feature or token to feed back.")
         a = self._check(x)
         f = ((band_features(a, self.log, self.eps) - self.stat_mean_) / self.stat_std_).astype(np.float32)
         return torch.from_numpy(f) if isinstance(x, torch.Tensor) else f
 
-    def __repr__(self): return f"BandNorm(mode={self.mode!r}, log={self.log}{', fitted' if self.mean_ is not None else ''})"
+    def __repr__(self): return (f"BandNorm(mode={self.mode!r}, "
+                                f"log={self.log}{', fitted' if self.mean_ is not None else ''})")
 
 # %% ../nbs/00h_geodata.ipynb #3fdd1819
 def eurosat_inputs(es:dict, # from `load_eurosat_ms` (numpy or torch); its `is_test` marks the test split
                    mode:str='dataset', # `BandNorm` mode
                   )->tuple: # (normalised images `[N, C, H, W]`, standardised band statistics `[N, 2C]`)
-    "Every image normalised with `BandNorm(mode)` fitted on the training split only, and its band statistics (`BandNorm.stats`)."
+    ("Every image normalised with `BandNorm(mode)` fitted on the training split only, and its band statistics "
+     "(`BandNorm.stats`).")
     test = np.asarray(es['is_test'].cpu() if isinstance(es['is_test'], torch.Tensor) else es['is_test'], bool)
-    if test.all() or not test.any(): raise ValueError(f"is_test marks {int(test.sum())} of {len(test)} images; the split needs training and test images")
+    if test.all() or not test.any(): raise ValueError(f"is_test marks {int(test.sum())} of {len(test)} images; the "
+                                                      "split needs training and test images")
     x = es['x']
     norm = BandNorm(mode).fit(x[torch.from_numpy(~test)] if isinstance(x, torch.Tensor) else x[~test])
     return norm(x), norm.stats(x)
 
 # %% ../nbs/00h_geodata.ipynb #106bd08f
 def band_stats(x:torch.Tensor)->tuple: # (mean, std), each `[C, 1, 1]`
-    "Per-band mean and standard deviation of images `[N, C, H, W]` (compute them on the training images only); `BandNorm` also takes the log and checks the bands."
+    ("Per-band mean and standard deviation of images `[N, C, H, W]` (compute them on the training images only); "
+     "`BandNorm` also takes the log and checks the bands.")
     return x.mean((0, 2, 3))[:, None, None], x.std((0, 2, 3))[:, None, None].clamp_min(1e-6)
 
 
 # %% ../nbs/00h_geodata.ipynb #9f8c9123
-BT_WAVES_UM = (3.8, 6.2, 6.9, 7.3, 8.6, 9.6, 10.4, 11.2, 12.4, 13.3)  # GK-2A AMI infrared channels (brightness temperatures)
+# GK-2A AMI infrared channels (brightness temperatures)
+BT_WAVES_UM = (3.8, 6.2, 6.9, 7.3, 8.6, 9.6, 10.4, 11.2, 12.4, 13.3)
 RF_WAVES_UM = (0.47, 0.51, 0.64, 0.86, 1.38, 1.61)  # GK-2A AMI visible / near-infrared channels (reflectances)
-CHANNELS = [f'bt{w}' for w in BT_WAVES_UM] + [f'rf{w}' for w in RF_WAVES_UM] + ['sza', 'dem', 'lsmask']  # the 19 channels of x
+# the 19 channels of x
+CHANNELS = [f'bt{w}' for w in BT_WAVES_UM] + [f'rf{w}' for w in RF_WAVES_UM] + ['sza', 'dem', 'lsmask']
 N_LANDCOVER = 17
 _TS = re.compile(r'_(\d{12})\.npz$')
 
@@ -159,7 +174,8 @@ def make_synthetic_gk2a(root:str|Path, # folder to write into
                         n_days:int=20, start:str='2022-01-01', hours:tuple=(0, 3, 6, 9, 12, 15, 18, 21), # file times (UTC)
                         n_stations:int=24, size:int=48, # stations, grid size (pixels)
                         seed:int=0)->Path:
-    "Write SYNTHETIC GK-2A-like files in the real layout: bt/rf/sza NPZ per time, static.npz, stations.csv, hourly labels/ta_<stn>.csv."
+    ("Write SYNTHETIC GK-2A-like files in the real layout: bt/rf/sza NPZ per time, static.npz, stations.csv, hourly "
+     "labels/ta_<stn>.csv.")
     root, rng = Path(root), np.random.default_rng(seed)
     for d in ('sat/bt', 'sat/rf', 'sat/sza', 'labels'): (root/d).mkdir(parents=True, exist_ok=True)
     H = W = size
@@ -171,7 +187,8 @@ def make_synthetic_gk2a(root:str|Path, # folder to write into
     py[-2:], px[-2:] = (1, H - 2), (W // 2, 2)  # two stations too close to the edge for a 9x9 patch
     stn = np.arange(100, 100 + n_stations)
     lc[py[:2], px[:2]] = 255  # two stations on pixels with an invalid landcover code
-    np.savez(root/'static.npz', dem=dem.astype(np.float32), lsmask=lsmask, landcover=lc, lat=lat.astype(np.float32), lon=lon.astype(np.float32))
+    np.savez(root/'static.npz', dem=dem.astype(np.float32), lsmask=lsmask, landcover=lc, lat=lat.astype(np.float32),
+             lon=lon.astype(np.float32))
     import pandas as pd
     pd.DataFrame(dict(stn=stn, lat=lat[py, px], lon=lon[py, px], pixel_x=px, pixel_y=py)).to_csv(root/'stations.csv', index=False)
     labels = {s: [] for s in stn}
@@ -199,7 +216,8 @@ def make_synthetic_gk2a(root:str|Path, # folder to write into
             np.savez(root/f'sat/rf/gk2a_ami_le1b_rf_{name}.npz', rf=rf.astype(np.float32))
             np.savez(root/f'sat/sza/gk2a_sza_{name}.npz', sza=sza.astype(np.float32))
     for s, rows in labels.items(): pd.DataFrame(rows, columns=['time', 'ta']).to_csv(root/f'labels/ta_{s}.csv', index=False)
-    (root/'SYNTHETIC.txt').write_text("Synthetic GK-2A-like data made by patchssl.clay_ta.make_synthetic_gk2a; not observations.\n")
+    (root/'SYNTHETIC.txt').write_text("Synthetic GK-2A-like data made by patchssl.clay_ta.make_synthetic_gk2a; not "
+                                      "observations.\n")
     return root
 
 # %% ../nbs/00h_geodata.ipynb #a183c32a
@@ -216,18 +234,21 @@ def build_index(root:str|Path, # data folder: stations.csv, labels/ta_<stn>.csv,
                 out_dir:str|Path, # where index.csv and index_{train,val,test}.csv go
                 val_start:str, test_start:str, # split by time: train < val_start <= val < test_start <= test
                )->dict: # rows per split and rows dropped by reason
-    "Match every station label to the satellite files of its timestamp and split by time (no window shared between splits)."
+    ("Match every station label to the satellite files of its timestamp and split by time (no window shared between "
+     "splits).")
     import pandas as pd
     root, out = Path(root), Path(out_dir)
     vs, te = pd.Timestamp(val_start), pd.Timestamp(test_start)
     if not vs < te: raise ValueError(f"val_start={val_start} must come before test_start={test_start}")
     st_path = root/'stations.csv'
-    if not st_path.is_file(): raise FileNotFoundError(f"no {st_path}: the data folder needs stations.csv (stn, lat, lon, pixel_x, pixel_y)")
+    if not st_path.is_file(): raise FileNotFoundError(f"no {st_path}: the data folder needs stations.csv (stn, lat, "
+                                                      "lon, pixel_x, pixel_y)")
     st = pd.read_csv(st_path)
     lost = {'stn', 'lat', 'lon', 'pixel_x', 'pixel_y'} - set(st.columns)
     if lost: raise ValueError(f"{st_path} lacks the column(s) {sorted(lost)}")
     files = _sat_files(root/'sat')
-    if not files: raise FileNotFoundError(f"no complete satellite time under {root/'sat'} (need bt/, rf/, sza/ files named *_YYYYmmddHHMM.npz)")
+    if not files: raise FileNotFoundError(f"no complete satellite time under {root/'sat'} (need bt/, rf/, sza/ files "
+                                          "named *_YYYYmmddHHMM.npz)")
     labels = []
     for s in st.stn:
         p = root/f'labels/ta_{s}.csv'
@@ -237,8 +258,10 @@ def build_index(root:str|Path, # data folder: stations.csv, labels/ta_<stn>.csv,
     lab['key'] = pd.to_datetime(lab.time).dt.strftime('%Y%m%d%H%M')
     drops = dict(nan_label=int(lab.ta.isna().sum()), no_file=int((~lab.key.isin(files)).sum()))
     lab = lab[lab.ta.notna() & lab.key.isin(files)].copy()
-    if lab.empty: raise ValueError(f"no label timestamp matches a satellite file: labels run {labels[0].time.min()} .. {labels[0].time.max()}, "
-                                   f"files {min(files)} .. {max(files)} (UTC, YYYYmmddHHMM); check time zones and the file-name pattern")
+    if lab.empty: raise ValueError(f"no label timestamp matches a satellite file: labels run {labels[0].time.min()} .. "
+                                   f"{labels[0].time.max()}, "
+                                   f"files {min(files)} .. {max(files)} (UTC, YYYYmmddHHMM); check time zones and the "
+                                   "file-name pattern")
     for k in ('bt', 'rf', 'sza'): lab[f'path_{k}'] = lab.key.map(lambda t: files[t][k])
     lab = lab.sort_values(['key', 'stn']).drop(columns='key').reset_index(drop=True)
     t = pd.to_datetime(lab.time)
@@ -249,7 +272,8 @@ def build_index(root:str|Path, # data folder: stations.csv, labels/ta_<stn>.csv,
     counts = {}
     for s in ('train', 'val', 'test'):
         part = lab[lab.split == s]
-        if part.empty: raise ValueError(f"the {s} split is empty: the labels with files run {lab.time.min()} .. {lab.time.max()}; move val_start / test_start")
+        if part.empty: raise ValueError(f"the {s} split is empty: the labels with files run {lab.time.min()} .. "
+                                        f"{lab.time.max()}; move val_start / test_start")
         part.to_csv(out/f'index_{s}.csv', index=False); counts[s] = len(part)
     return dict(rows=counts, dropped=drops)
 
@@ -261,7 +285,8 @@ def _time7(t, sza_c)->np.ndarray:
     return np.array([np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(c), np.sin(c), sza_c], np.float32)
 
 def _patches(task:dict)->tuple: # (payload dict or None, drops)
-    "Cut the patches of one chunk of index rows: load each time's files once, check, (normalise), and collect the features."
+    ("Cut the patches of one chunk of index rows: load each time's files once, check, (normalise), and collect the "
+     "features.")
     import pandas as pd
     rows, ps, st = pd.DataFrame(task['rows']), task['patch_size'], np.load(task['static'])
     r = ps // 2
@@ -271,9 +296,11 @@ def _patches(task:dict)->tuple: # (payload dict or None, drops)
     drops = dict(out_of_bounds=0, nan=0, bad_landcover=0)
     for (pb, pr, pz), g in rows.groupby(['path_bt', 'path_rf', 'path_sza'], sort=False):
         try: bt, rf, sza = np.load(pb)['bt'], np.load(pr)['rf'], np.load(pz)['sza']
-        except (OSError, KeyError, ValueError) as e: raise ValueError(f"cannot read the satellite files {pb} / {pr} / {pz}: {e}") from None
+        except (OSError, KeyError, ValueError) as e: raise ValueError("cannot read the satellite files "
+                                                                      f"{pb} / {pr} / {pz}: {e}") from None
         if bt.shape[0] != 10 or rf.shape[0] != 6:
-            raise ValueError(f"{pb} has {bt.shape[0]} BT channels and {pr} {rf.shape[0]} reflectance channels; the layout needs 10 and 6 (missing channels?)")
+            raise ValueError(f"{pb} has {bt.shape[0]} BT channels and {pr} {rf.shape[0]} reflectance channels; the "
+                             "layout needs 10 and 6 (missing channels?)")
         cube = np.concatenate([bt, rf, sza[None], dem[None], lsm[None]]).astype(np.float32)  # [19, H, W]
         for row in g.itertuples():
             y_, x_ = int(row.pixel_y), int(row.pixel_x)
@@ -296,7 +323,8 @@ def _stats_task(task:dict)->dict:
     p, _ = _patches(task)
     x = p['x'].astype(np.float64)
     return dict(n=len(x) * x.shape[2] * x.shape[3], s=x.sum((0, 2, 3)), ss=(x ** 2).sum((0, 2, 3)),
-                ny=len(p['y']), sy=float(p['y'].astype(np.float64).sum()), ssy=float((p['y'].astype(np.float64) ** 2).sum()))
+                ny=len(p['y']), sy=float(p['y'].astype(np.float64).sum()),
+                ssy=float((p['y'].astype(np.float64) ** 2).sum()))
 
 def _atomic_save(obj, path:Path, json_:bool=False):
     tmp = path.with_name(path.name + f'.{os.getpid()}.tmp')
@@ -311,10 +339,12 @@ def _chunk_task(task:dict)->dict:
     mean, std = np.array(s['mean'], np.float32)[:, None, None], np.array(s['std'], np.float32)[:, None, None]
     t7 = p['time7'].copy(); t7[:, 6] = (t7[:, 6] - s['mean'][16]) / s['std'][16]
     out = dict(x=torch.from_numpy((p['x'] - mean) / std), y=torch.from_numpy((p['y'] - s['ta_mean']) / s['ta_std']),
-               time7=torch.from_numpy(t7), loc=torch.from_numpy(p['loc']), landcover_onehot=torch.from_numpy(p['landcover_onehot']), meta=p['meta'])
+               time7=torch.from_numpy(t7), loc=torch.from_numpy(p['loc']),
+               landcover_onehot=torch.from_numpy(p['landcover_onehot']), meta=p['meta'])
     path = Path(task['out'])
     _atomic_save(out, path)
-    info = dict(file=path.name, split=task['split'], chunk=task['chunk'], index_rows=len(next(iter(task['rows'].values()), [])), rows=len(p['y']), dropped=drops)
+    info = dict(file=path.name, split=task['split'], chunk=task['chunk'],
+                index_rows=len(next(iter(task['rows'].values()), [])), rows=len(p['y']), dropped=drops)
     _atomic_save(info, path.with_suffix('.json'), json_=True)
     return info
 
@@ -326,9 +356,11 @@ def build_patches(index_dir:str|Path, # folder with index_{train,val,test}.csv f
                   executor:Executor|None=None, # any concurrent.futures executor (default: a process pool of `workers`)
                   workers:int=2, # processes of the default pool; 1 builds the chunks in this process
                  )->dict: # the manifest
-    "Cut 9x9 patches around the stations into chunked `.pt` files with training-period z-scores; resumable, chunks built through `executor`."
+    ("Cut 9x9 patches around the stations into chunked `.pt` files with training-period z-scores; resumable, chunks "
+     "built through `executor`.")
     import pandas as pd
-    if patch_size < 1 or patch_size % 2 == 0: raise ValueError(f"patch_size={patch_size} must be odd so the station pixel is the centre")
+    if patch_size < 1 or patch_size % 2 == 0: raise ValueError(f"patch_size={patch_size} must be odd so the station "
+                                                               "pixel is the centre")
     idx, out = Path(index_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for t in out.glob('*.tmp'): t.unlink()  # half-written files of a killed run
@@ -337,7 +369,8 @@ def build_patches(index_dir:str|Path, # folder with index_{train,val,test}.csv f
         p = idx/f'index_{split}.csv'
         if not p.is_file(): raise FileNotFoundError(f"no {p}: run build_index first")
         df = pd.read_csv(p)
-        tasks[split] = [dict(rows=df.iloc[i:i + chunk_rows].to_dict('list'), split=split, chunk=k, patch_size=patch_size, gsd=gsd,
+        tasks[split] = [dict(rows=df.iloc[i:i + chunk_rows].to_dict('list'), split=split, chunk=k,
+                             patch_size=patch_size, gsd=gsd,
                              static=str(static), out=str(out/f'{split}_chunk_{k:05d}.pt'))
                         for k, i in enumerate(range(0, len(df), chunk_rows))]
     own = executor is None and workers > 1
@@ -353,7 +386,8 @@ def build_patches(index_dir:str|Path, # folder with index_{train,val,test}.csv f
             if not ny: raise ValueError("no training patch survived the checks; nothing to compute statistics from")
             mean = s / n
             std = np.sqrt(np.maximum(ss / n - mean ** 2, 0)); std[std < 1e-6] = 1.
-            stats = dict(channels=CHANNELS, mean=mean.tolist(), std=std.tolist(), ta_mean=sy / ny, ta_std=math.sqrt(max(ssy / ny - (sy / ny) ** 2, 1e-12)),
+            stats = dict(channels=CHANNELS, mean=mean.tolist(), std=std.tolist(), ta_mean=sy / ny,
+                         ta_std=math.sqrt(max(ssy / ny - (sy / ny) ** 2, 1e-12)),
                          split='train', rows=ny)
             _atomic_save(stats, sp, json_=True)
         todo = [dict(t, stats=stats) for s in tasks.values() for t in s if not Path(t['out']).with_suffix('.json').is_file()]
@@ -376,28 +410,35 @@ KEYS = ('x', 'time7', 'loc', 'landcover_onehot', 'y')
 
 # %% ../nbs/00h_geodata.ipynb #c3e7a0d3
 def read_chunk(path:str|Path)->dict:
-    "Load one chunk file memory-mapped (`weights_only=True`) and check its keys and row counts; `ChunkError` naming the file otherwise."
+    ("Load one chunk file memory-mapped (`weights_only=True`) and check its keys and row counts; `ChunkError` naming "
+     "the file otherwise.")
     p = Path(path)
     if not p.is_file(): raise ChunkError(f"chunk {p} does not exist")
-    if not zipfile.is_zipfile(p): raise ChunkError(f"chunk {p} is not a complete torch.save archive ({p.stat().st_size} bytes): truncated or corrupt. "
-                                                   f"Delete it and its .json and run build_patches again (it rebuilds only missing chunks), or pass skip_bad=True")
+    if not zipfile.is_zipfile(p): raise ChunkError(f"chunk {p} is not a complete torch.save archive "
+                                                   f"({p.stat().st_size} bytes): truncated or corrupt. "
+                                                   "Delete it and its .json and run build_patches again (it rebuilds "
+                                                   "only missing chunks), or pass skip_bad=True")
     try: d = torch.load(p, map_location='cpu', weights_only=True, mmap=True)
-    except Exception as e: raise ChunkError(f"chunk {p} cannot be read ({type(e).__name__}): corrupt. Delete it and its .json and rebuild, or pass skip_bad=True") from None
+    except Exception as e: raise ChunkError(f"chunk {p} cannot be read ({type(e).__name__}): corrupt. "
+                                            "Delete it and its .json and rebuild, or pass skip_bad=True") from None
     if not isinstance(d, dict) or set(KEYS) - set(d): raise ChunkError(f"{p} is not a patch chunk (needs keys {KEYS})")
     n = len(d['y'])
-    if any(len(d[k]) != n for k in KEYS): raise ChunkError(f"{p}: its tensors have different row counts {[len(d[k]) for k in KEYS]}")
+    if any(len(d[k]) != n for k in KEYS): raise ChunkError(f"{p}: its tensors have different row counts "
+                                                           f"{[len(d[k]) for k in KEYS]}")
     return d
 
 # %% ../nbs/00h_geodata.ipynb #c3e7a0d4
 class ChunkLoader:
-    "Batches from chunk files: shuffled chunk order and rows within a chunk, the next chunk loaded (memory-mapped) by a background thread."
+    ("Batches from chunk files: shuffled chunk order and rows within a chunk, the next chunk loaded (memory-mapped) by "
+     "a background thread.")
     def __init__(self, files:list, # chunk `.pt` files (e.g. `chunk_files(out_dir, 'train')`)
                  bs:int=256, shuffle:bool=True, seed:int=0,
                  prefetch:bool=True, # load chunk k+1 while chunk k is consumed
                  skip_bad:bool=False, # skip unreadable chunks (with a warning naming them) instead of raising
                  drop_last:bool=False):
         self.files, self.bad = [Path(f) for f in files], []
-        if not self.files: raise ValueError("ChunkLoader got no chunk files; run build_patches, or check the folder and split")
+        if not self.files: raise ValueError("ChunkLoader got no chunk files; run build_patches, or check the folder "
+                                            "and split")
         store_attr('bs,shuffle,prefetch,skip_bad,drop_last')
         self.rng, self.device, self.epoch = np.random.default_rng(seed), None, 0
         self.sizes = {}
@@ -457,8 +498,10 @@ def synthetic_catchments(n:int, # catchments
                          warmup:int=24, # hours simulated before the window
                          seed:int=0,
                         )->dict: # image `[n, n_frames+1, S, S]`, series `[n, seq_len, 1]` (mm/h), static `[n, 5]`, rain `[n, seq_len]`, names
-    "Synthetic catchments: moving storm cells on a rainfall grid, an elliptic catchment, and the streamflow of a linear reservoir."
-    if n < 1 or seq_len % n_frames: raise ValueError(f"need n >= 1 and seq_len divisible by n_frames, got n={n}, seq_len={seq_len}, n_frames={n_frames}")
+    ("Synthetic catchments: moving storm cells on a rainfall grid, an elliptic catchment, and the streamflow of a "
+     "linear reservoir.")
+    if n < 1 or seq_len % n_frames: raise ValueError(f"need n >= 1 and seq_len divisible by n_frames, got n={n}, "
+                                                     f"seq_len={seq_len}, n_frames={n_frames}")
     rng = np.random.default_rng(seed)
     S, T = img_size, warmup + seq_len
     yy, xx = np.mgrid[0:S, 0:S] + .5
@@ -525,8 +568,10 @@ def skimage_gray(name:str)->np.ndarray: # `[H, W]` float32 in [0, 1]
     try:
         import skimage.data
         from skimage.color import rgb2gray
-    except ImportError as e: raise ImportError("image crops need scikit-image: pip install 'patchssl[image]' (or scikit-image)") from e
-    if not hasattr(skimage.data, name): raise ValueError(f"scikit-image has no bundled picture {name!r}; try one of {TEXTURES + PHOTOS}")
+    except ImportError as e: raise ImportError("image crops need scikit-image: pip install 'patchssl[image]' "
+                                               "(or scikit-image)") from e
+    if not hasattr(skimage.data, name): raise ValueError(f"scikit-image has no bundled picture {name!r}; try one of "
+                                                         f"{TEXTURES + PHOTOS}")
     a = getattr(skimage.data, name)()
     if a.ndim == 3: a = rgb2gray(a[..., :3])
     a = np.asarray(a, np.float32)
@@ -546,7 +591,8 @@ def image_crops(names:tuple, # pictures of `skimage.data`
         a = skimage_gray(name)
         H, W = a.shape
         lo, hi = {'left': (0, W // 2), 'right': (W // 2, W), 'all': (0, W)}[part]
-        if H < size or hi - lo < size: raise ValueError(f"{name} ({H}x{W}) is too small for {size}-pixel crops of part={part!r}")
+        if H < size or hi - lo < size: raise ValueError(f"{name} ({H}x{W}) is too small for {size}-pixel crops of "
+                                                        f"part={part!r}")
         r, c = rng.integers(0, H - size + 1, n_per_image), rng.integers(lo, hi - size + 1, n_per_image)
         xs.append(np.stack([a[i:i + size, j:j + size] for i, j in zip(r, c)])); ys.append(np.full(n_per_image, k))
     return np.concatenate(xs)[:, None], np.concatenate(ys)

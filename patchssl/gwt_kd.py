@@ -35,7 +35,9 @@ __all__ = ['ROWS', 'ROW_TEXT', 'GWT_KD_OPTS', 'GWT_KD', 'WideBlock', 'WideResNet
 
 # %% ../nbs/05_gwt_kd.ipynb #b65de634
 # data loaders of this chapter live in chapter 00i (patchssl.tda); re-exported so old imports keep working
-from .tda import (standardize_data, DAPHNET_SENSORS, DAPHNET_AXES, load_daphnet_windows, sublevel_diagram, SCALES, scale_signal, persistence_imager, persistence_images, GWT_SETS, DAPHNET_TASK, gwt_data, data_pis, plot_persistence)
+from .tda import (standardize_data, DAPHNET_SENSORS, DAPHNET_AXES, load_daphnet_windows, sublevel_diagram,
+                          SCALES, scale_signal, persistence_imager, persistence_images, GWT_SETS, DAPHNET_TASK,
+                          gwt_data, data_pis, plot_persistence)
 
 
 # %% ../nbs/05_gwt_kd.ipynb #386d01a1
@@ -57,21 +59,26 @@ class WideBlock(nn.Module):
 def _out_len(n:int)->int: return (n - 1) // 2 + 1  # a 3-tap conv with stride 2 and padding 1
 
 class WideResNet(nn.Module):
-    "Wide ResNet (depth, width) in 1-D or 2-D: stem, three stages (16, 32, 64 x width channels; strides 1, 2, 2), split into `encode` (stage-3 features) and `decode` (BN, ReLU, average pool, `head`)."
+    ("Wide ResNet (depth, width) in 1-D or 2-D: stem, three stages (16, 32, 64 x width channels; strides 1, 2, 2), "
+     "split into `encode` (stage-3 features) and `decode` (BN, ReLU, average pool, `head`).")
     dims = 1
     def __init__(self, in_chans:int, size:int, n_classes:int, depth:int=10, width:int=1, dropout:float=0.):
         super().__init__()
-        if (depth - 4) % 6 or depth < 10: raise ValueError(f"depth={depth}: a wide ResNet has depth 6n+4 with n >= 1 (10, 16, 22, ...)")
+        if (depth - 4) % 6 or depth < 10: raise ValueError(f"depth={depth}: a wide ResNet has depth 6n+4 with n >= 1 "
+                                                           "(10, 16, 22, ...)")
         if width < 1: raise ValueError(f"width={width} must be >= 1")
         if n_classes < 2: raise ValueError(f"n_classes={n_classes} must be >= 2")
         if _out_len(_out_len(size)) < 2:
-            raise ValueError(f"{'seq_len' if self.dims == 1 else 'img_size'}={size} is too short for the network's downsampling: two stride-2 "
-                             f"stages leave {_out_len(_out_len(size))} step(s); give at least 4 steps per side (better >= 16)")
+            raise ValueError(f"{'seq_len' if self.dims == 1 else 'img_size'}={size} is too short for the network's "
+                             "downsampling: two stride-2 "
+                             f"stages leave {_out_len(_out_len(size))} step(s); give at least 4 steps per side "
+                             "(better >= 16)")
         store_attr('in_chans,size,n_classes,depth,width,dropout')
         Conv, BN = (nn.Conv1d, nn.BatchNorm1d) if self.dims == 1 else (nn.Conv2d, nn.BatchNorm2d)
         n, ch = (depth - 4) // 6, [16, 16 * width, 32 * width, 64 * width]
         self.stem = Conv(in_chans, ch[0], 3, 1, 1, bias=False)
-        self.stages = nn.ModuleList(nn.Sequential(*[WideBlock(ch[s] if b == 0 else ch[s + 1], ch[s + 1], (1, 2, 2)[s] if b == 0 else 1,
+        self.stages = nn.ModuleList(nn.Sequential(*[WideBlock(ch[s] if b == 0 else ch[s + 1], ch[s + 1],
+                                                              (1, 2, 2)[s] if b == 0 else 1,
                                                               self.dims, dropout) for b in range(n)]) for s in range(3))
         self.norm, self.head = BN(ch[3]), nn.Linear(ch[3], n_classes)
     @property
@@ -99,7 +106,8 @@ class WRN1d(WideResNet):
         super().__init__(n_vars, seq_len, n_classes, depth, width, dropout)
         self.n_vars, self.seq_len = n_vars, seq_len
     @property
-    def config(self)->dict: return dict(arch='WRN1d', n_vars=self.n_vars, seq_len=self.seq_len, n_classes=self.n_classes,
+    def config(self)->dict: return dict(arch='WRN1d', n_vars=self.n_vars, seq_len=self.seq_len,
+                                        n_classes=self.n_classes,
                                         depth=self.depth, width=self.width, dropout=self.dropout)
     def encode(self, x:Tensor)->Tensor:
         "`x [B, L, N]` -> stage-3 features `[B, tokens, D]`."
@@ -109,13 +117,15 @@ class WRN1d(WideResNet):
 
 # %% ../nbs/05_gwt_kd.ipynb #193a0448
 class WRN2d(WideResNet):
-    "2-D wide ResNet on persistence images `[B, N, R, R]`; `encode` -> `[B, 64*width, (R/4)^2]` (tokens = channels, positions flattened)."
+    ("2-D wide ResNet on persistence images `[B, N, R, R]`; `encode` -> `[B, 64*width, (R/4)^2]` (tokens = channels, "
+     "positions flattened).")
     dims = 2
     def __init__(self, in_chans:int, img_size:int, n_classes:int, depth:int=10, width:int=1, dropout:float=0.):
         super().__init__(in_chans, img_size, n_classes, depth, width, dropout)
         self.img_size = img_size
     @property
-    def config(self)->dict: return dict(arch='WRN2d', in_chans=self.in_chans, img_size=self.img_size, n_classes=self.n_classes,
+    def config(self)->dict: return dict(arch='WRN2d', in_chans=self.in_chans, img_size=self.img_size,
+                                        n_classes=self.n_classes,
                                         depth=self.depth, width=self.width, dropout=self.dropout)
     def encode(self, pi:Tensor)->Tensor:
         "`pi [B, N, R, R]` -> stage-3 features flattened to `[B, tokens, D]`."
@@ -126,13 +136,15 @@ class WRN2d(WideResNet):
 
 # %% ../nbs/05_gwt_kd.ipynb #9c6bf416
 class MultimodalSlotAttention(nn.Module):
-    "K learnable slots updated from two teachers' tokens: softmax over slots, renormalised over tokens, the two updates averaged, a GRU cell, `n_iters` rounds (the last from a detached state)."
+    ("K learnable slots updated from two teachers' tokens: softmax over slots, renormalised over tokens, the two "
+     "updates averaged, a GRU cell, `n_iters` rounds (the last from a detached state).")
     def __init__(self, slot_dim:int, # D of the slots (the student's feature width)
                  d1:int, d2:int, # token widths of teacher 1 and teacher 2
                  n_slots:int=5, n_iters:int=3, eps:float=1e-8):
         super().__init__()
         if n_iters < 1: raise ValueError(f"n_iters={n_iters} must be >= 1 (one round of slot attention at least)")
-        if n_slots < 2: raise ValueError(f"n_slots={n_slots} must be >= 2: with one slot the softmax over slots is always 1")
+        if n_slots < 2: raise ValueError(f"n_slots={n_slots} must be >= 2: with one slot the softmax over slots is "
+                                         "always 1")
         store_attr('slot_dim,n_slots,n_iters,eps')
         self.slots_init = nn.Embedding(n_slots, slot_dim)
         nn.init.xavier_uniform_(self.slots_init.weight)
@@ -143,7 +155,8 @@ class MultimodalSlotAttention(nn.Module):
         self.gru = nn.GRUCell(slot_dim, slot_dim)
 
     def attend(self, q:Tensor, k:Tensor, v:Tensor)->tuple:
-        "Attention `[B, K, T]` softmaxed over the slots (each token's weights sum to 1) and the update `[B, K, D]` from weights renormalised over the tokens."
+        ("Attention `[B, K, T]` softmaxed over the slots (each token's weights sum to 1) and the update `[B, K, D]` "
+         "from weights renormalised over the tokens.")
         a = torch.softmax(q @ k.transpose(1, 2) * self.slot_dim ** -.5, dim=1)
         return a, (a / (a.sum(-1, keepdim=True) + self.eps)) @ v
 
@@ -157,20 +170,24 @@ class MultimodalSlotAttention(nn.Module):
         k1, v1, k2, v2 = self.k1(f1), self.v1(f1), self.k2(f2), self.v2(f2)
         slots = init
         for i in range(self.n_iters):
-            if i == self.n_iters - 1: slots = slots.detach() + init - init.detach()  # same value; gradient reaches only the initial slots
+            # same value; gradient reaches only the initial slots
+            if i == self.n_iters - 1: slots = slots.detach() + init - init.detach()
             prev = slots
             q = self.q(self.norm_slots(slots))
             a1, u1 = self.attend(q, k1, v1)
             a2, u2 = self.attend(q, k2, v2)
-            slots = self.gru(((u1 + u2) / 2).reshape(-1, self.slot_dim), prev.reshape(-1, self.slot_dim)).reshape(B, -1, self.slot_dim)
+            slots = self.gru(((u1 + u2) / 2).reshape(-1, self.slot_dim),
+                             prev.reshape(-1, self.slot_dim)).reshape(B, -1, self.slot_dim)
         return slots, a1, a2
 
 # %% ../nbs/05_gwt_kd.ipynb #3d2b9421
 class SlotCrossAttention(nn.Module):
-    "Multi-head cross-attention from tokens to slots, softmax over the slots; returns the attended tokens `[B, T, D]` and the weights `[B, H, T, K]`."
+    ("Multi-head cross-attention from tokens to slots, softmax over the slots; returns the attended tokens `[B, T, D]` "
+     "and the weights `[B, H, T, K]`.")
     def __init__(self, dim:int, n_heads:int=5, attn_dropout:float=0.1):
         super().__init__()
-        if dim % n_heads: raise ValueError(f"the feature width {dim} is not divisible by n_heads={n_heads}; pick a divisor of {dim}")
+        if dim % n_heads: raise ValueError(f"the feature width {dim} is not divisible by n_heads={n_heads}; pick a "
+                                           f"divisor of {dim}")
         store_attr('dim,n_heads')
         self.q, self.kv, self.drop = nn.Linear(dim, dim, bias=False), nn.Linear(dim, 2 * dim, bias=False), nn.Dropout(attn_dropout)
     def forward(self, x:Tensor, slots:Tensor)->tuple:
@@ -184,7 +201,8 @@ def _heads_for(dim:int, most:int=5)->int: return max(h for h in range(1, most + 
 
 # %% ../nbs/05_gwt_kd.ipynb #de21f771
 class GlobalWorkspace(nn.Module):
-    "The workspace between two teachers and a student: teacher tokens get a learned position term, a token-count MLP and LayerNorm, update K slots; student tokens cross-attend to the slots (residual)."
+    ("The workspace between two teachers and a student: teacher tokens get a learned position term, a token-count MLP "
+     "and LayerNorm, update K slots; student tokens cross-attend to the slots (residual).")
     def __init__(self, student_shape:tuple, # (tokens, D) of the student's `encode` output
                  pi_shape:tuple, sig_shape:tuple, # (tokens, D) of teacher 1 (persistence images) and teacher 2 (raw signal)
                  n_slots:int=5, n_heads:int|None=None, # None: the largest divisor of D up to 5
@@ -207,15 +225,18 @@ class GlobalWorkspace(nn.Module):
 
     def _prep(self, f, pos, tok, ln, shape, what):
         if f.ndim != 3 or tuple(f.shape[1:]) != tuple(shape):
-            raise ValueError(f"{what} features are {tuple(f.shape)}, but the workspace was built for [B, {shape[0]}, {shape[1]}] "
+            raise ValueError(f"{what} features are {tuple(f.shape)}, but the workspace was built for [B, {shape[0]}, "
+                             f"{shape[1]}] "
                              f"(tokens, width); build GlobalWorkspace with the teachers' feature_shape")
         return ln(tok((f + pos).transpose(1, 2)).transpose(1, 2))
 
     def slots(self, f1:Tensor, f2:Tensor)->tuple:
-        "Slots `[B, K, D]` and the teachers' slot attention KIS1, KIS2 `[B, K, T]` (T = the student's token count); updates the memory in training."
+        ("Slots `[B, K, D]` and the teachers' slot attention KIS1, KIS2 `[B, K, T]` (T = the student's token count); "
+         "updates the memory in training.")
         f1 = self._prep(f1, self.pos1, self.tok1, self.ln1, self.pi_shape, 'teacher 1 (persistence image)')
         f2 = self._prep(f2, self.pos2, self.tok2, self.ln2, self.sig_shape, 'teacher 2 (raw signal)')
-        if f1.shape[0] != f2.shape[0]: raise ValueError(f"the teachers gave {f1.shape[0]} and {f2.shape[0]} samples; give both the same batch")
+        if f1.shape[0] != f2.shape[0]: raise ValueError(f"the teachers gave {f1.shape[0]} and {f2.shape[0]} samples; "
+                                                        "give both the same batch")
         s, a1, a2 = self.slot_attn(f1, f2, self.sigma if self.training else 0.)
         if self.training:
             with torch.no_grad():
@@ -228,11 +249,14 @@ class GlobalWorkspace(nn.Module):
                 f1:Tensor|None=None, f2:Tensor|None=None, # teacher tokens; None: use the memory slots (no teacher)
                )->tuple: # (student tokens + attended slots `[B, T, D]`, KTS `[B, T, K]`, KIS1, KIS2 `[B, K, T]` or None)
         if s.ndim != 3 or tuple(s.shape[1:]) != tuple(self.student_shape):
-            raise ValueError(f"student features are {tuple(s.shape)}, but the workspace was built for [B, {self.student_shape[0]}, "
+            raise ValueError(f"student features are {tuple(s.shape)}, but the workspace was built for [B, "
+                             f"{self.student_shape[0]}, "
                              f"{self.student_shape[1]}]; build GlobalWorkspace with the student's feature_shape")
-        if (f1 is None) != (f2 is None): raise ValueError("give the features of both teachers, or of neither (memory slots)")
+        if (f1 is None) != (f2 is None): raise ValueError("give the features of both teachers, or of neither (memory "
+                                                          "slots)")
         if f1 is None:
-            if not self.memory_set: raise RuntimeError("the workspace memory is empty: train with the teachers first, or pass their features")
+            if not self.memory_set: raise RuntimeError("the workspace memory is empty: train with the teachers first, "
+                                                       "or pass their features")
             slots, a1, a2 = self.memory.expand(len(s), -1, -1), None, None
         else: slots, a1, a2 = self.slots(f1, f2)
         out, attn = self.cross(s, slots)
@@ -240,7 +264,8 @@ class GlobalWorkspace(nn.Module):
 
 # %% ../nbs/05_gwt_kd.ipynb #46b2e941
 class TwoTeacherKD(nn.Module):
-    "The student with its frozen teachers and (optionally) the workspace; teachers run only in training mode, so `model(x)` in eval mode is the student alone."
+    ("The student with its frozen teachers and (optionally) the workspace; teachers run only in training mode, so "
+     "`model(x)` in eval mode is the student alone.")
     def __init__(self, student:WRN1d, teacher_pi:WRN2d|None=None, teacher_sig:WRN1d|None=None,
                  workspace:GlobalWorkspace|None=None,
                  infer:str='memory', # at test time: 'memory' (cross-attend to the memory slots) or 'skip' (leave the workspace out)
@@ -250,18 +275,24 @@ class TwoTeacherKD(nn.Module):
                 ):
         super().__init__()
         if infer not in ('memory', 'skip'): raise ValueError(f"infer={infer!r} must be 'memory' or 'skip'")
-        if logits not in ('slots', 'memory', 'student'): raise ValueError(f"logits={logits!r} must be 'slots', 'memory' or 'student'")
+        if logits not in ('slots', 'memory', 'student'): raise ValueError(f"logits={logits!r} must be 'slots', "
+                                                                          "'memory' or 'student'")
         if logits == 'student' and infer != 'skip':
-            raise ValueError("logits='student' trains the head on the student's own features: use infer='skip' at test time")
+            raise ValueError("logits='student' trains the head on the student's own features: use infer='skip' at "
+                             "test time")
         if not 0 <= slot_drop <= 1: raise ValueError(f"slot_drop={slot_drop} must lie in [0, 1]")
-        if slot_drop and logits != 'slots': raise ValueError(f"slot_drop={slot_drop} needs logits='slots' (the teacher slots are what it drops)")
+        if slot_drop and logits != 'slots': raise ValueError(f"slot_drop={slot_drop} needs logits='slots' (the "
+                                                             "teacher slots are what it drops)")
         if workspace is not None:
             if teacher_pi is None or teacher_sig is None: raise ValueError("the workspace needs both teachers")
-            for name, m, want in (('student', student, workspace.student_shape), ('teacher_pi', teacher_pi, workspace.pi_shape),
+            for name, m, want in (('student', student, workspace.student_shape),
+                                  ('teacher_pi', teacher_pi, workspace.pi_shape),
                                   ('teacher_sig', teacher_sig, workspace.sig_shape)):
                 if tuple(m.feature_shape) != tuple(want):
-                    raise ValueError(f"{name} gives features {m.feature_shape} (tokens, width), the workspace expects {tuple(want)}; "
-                                     f"build GlobalWorkspace(student.feature_shape, teacher_pi.feature_shape, teacher_sig.feature_shape)")
+                    raise ValueError(f"{name} gives features {m.feature_shape} (tokens, width), the workspace expects "
+                                     f"{tuple(want)}; "
+                                     "build GlobalWorkspace(student.feature_shape, teacher_pi.feature_shape, "
+                                     "teacher_sig.feature_shape)")
         for t in (teacher_pi, teacher_sig):
             if t is not None and t.n_classes != student.n_classes:
                 raise ValueError(f"a teacher has {t.n_classes} classes, the student {student.n_classes}")
@@ -270,19 +301,23 @@ class TwoTeacherKD(nn.Module):
         self.aux = {}
 
     def forward(self, x:Tensor, pi:Tensor|None=None)->Tensor:
-        "Student logits; in training mode also fills `self.aux` with teacher logits (and KIS1, KIS2, KTS with the workspace)."
+        ("Student logits; in training mode also fills `self.aux` with teacher logits (and KIS1, KIS2, KTS with the "
+         "workspace).")
         self.aux = {}
         teach = self.training and (self.teacher_pi is not None or self.teacher_sig is not None)
         f1 = f2 = None
         if teach:
-            if self.teacher_pi is not None and pi is None: raise ValueError("training with the persistence-image teacher needs the images: batches (x, pi, y)")
+            if self.teacher_pi is not None and pi is None: raise ValueError("training with the persistence-image "
+                                                                            "teacher needs the images: batches (x, "
+                                                                            "pi, y)")
             with torch.no_grad():
                 if self.teacher_pi is not None: f1 = self.teacher_pi.encode(pi); self.aux['t_pi'] = self.teacher_pi.decode(f1)
                 if self.teacher_sig is not None: f2 = self.teacher_sig.encode(x); self.aux['t_sig'] = self.teacher_sig.decode(f2)
         f = self.student.encode(x)
         if self.workspace is not None:
             if teach:
-                g, kts, kis1, kis2 = self.workspace(f, f1, f2)  # teacher slots: KTS, KIS1, KIS2 for the alignment loss and c
+                # teacher slots: KTS, KIS1, KIS2 for the alignment loss and c
+                g, kts, kis1, kis2 = self.workspace(f, f1, f2)
                 self.aux.update(kts=kts, kis1=kis1, kis2=kis2)
                 if self.logits == 'memory': g = self.workspace(f)[0]
                 elif self.logits == 'student': g = f
@@ -310,7 +345,8 @@ class GWTLoss:
                  standardize:bool=True, # z-score logits before the softmax, as the lab's earlier code does
                 ):
         if not 0 <= lam <= 1: raise ValueError(f"lam={lam} must lie in [0, 1]")
-        if w_pi is not None and not 0 <= w_pi <= 1: raise ValueError(f"w_pi={w_pi} must lie in [0, 1] (or None for the dynamic weight)")
+        if w_pi is not None and not 0 <= w_pi <= 1: raise ValueError(f"w_pi={w_pi} must lie in [0, 1] (or None for "
+                                                                     "the dynamic weight)")
         if lam_align < 0: raise ValueError(f"lam_align={lam_align} must be >= 0")
         store_attr('lam,T,w_pi,lam_align,standardize')
         self.aux, self.last = {}, {}
@@ -328,11 +364,13 @@ class GWTLoss:
             align = d1 + d2
             self.last.update(d1=d1.detach(), d2=d2.detach())
         if self.w_pi is None:
-            if 'kts' not in aux: raise ValueError("w_pi=None (the dynamic weight c) needs the workspace's attention maps; build the model with a GlobalWorkspace or give w_pi")
+            if 'kts' not in aux: raise ValueError("w_pi=None (the dynamic weight c) needs the workspace's attention "
+                                                  "maps; build the model with a GlobalWorkspace or give w_pi")
             c = (d1 / (d1 + d2)).detach()
         else: c = torch.tensor(float(self.w_pi))
         for k, w in (('kd_pi', c), ('kd_sig', 1 - c)):
-            if k not in kd and float(w) > 0: raise ValueError(f"the loss weighs {k} by {float(w):.2f}, but the model has no such teacher")
+            if k not in kd and float(w) > 0: raise ValueError(f"the loss weighs {k} by {float(w):.2f}, but the model "
+                                                              "has no such teacher")
         kd_term = sum(w * kd[k] for k, w in (('kd_pi', c), ('kd_sig', 1 - c)) if k in kd)
         loss = (1 - self.lam) * ce + self.lam * kd_term + self.lam_align * align
         self.last.update({k: v.detach() for k, v in kd.items()}, align=align.detach(), c=c, loss=loss.detach())
@@ -343,17 +381,20 @@ class GWTLoss:
 def _plain(model:nn.Module)->nn.Module: return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 class GWTCallback(Callback):
-    "Hands the model's teacher outputs to the `GWTLoss` after each forward pass; records every loss term (and `c`) of every training batch in `learn.terms`."
+    ("Hands the model's teacher outputs to the `GWTLoss` after each forward pass; records every loss term (and `c`) of "
+     "every training batch in `learn.terms`.")
     order = 2
     def __init__(self): pass
     def before_fit(self):
         if not isinstance(self.learn.loss_func, GWTLoss):
-            raise TypeError(f"GWTCallback feeds a GWTLoss, but the Learner's loss is {type(self.learn.loss_func).__name__}")
+            raise TypeError("GWTCallback feeds a GWTLoss, but the Learner's loss is "
+                            f"{type(self.learn.loss_func).__name__}")
         if not hasattr(self.learn, 'terms'): self.learn.terms = []
     def after_pred(self): self.learn.loss_func.aux = getattr(_plain(self.learn.model), 'aux', {})
     def after_loss(self):
         if self.training:
-            self.learn.terms.append({'epoch': self.epoch, 'step': len(self.learn.terms), **{k: float(v) for k, v in self.learn.loss_func.last.items()}})
+            self.learn.terms.append({'epoch': self.epoch, 'step': len(self.learn.terms),
+                                     **{k: float(v) for k, v in self.learn.loss_func.last.items()}})
 
 # %% ../nbs/05_gwt_kd.ipynb #2cc6955e
 def terms_frame(learn:Learner)->pd.DataFrame:
@@ -371,7 +412,8 @@ def _all_ranks_value(metric)->float:
     return float(t[0] / t[1])
 
 class BestEpoch(Callback):
-    "Keep the weights of the epoch with the best validation accuracy, ties broken by the lower validation loss (in memory), and restore them after the fit; under torchrun over all ranks' validation shards."
+    ("Keep the weights of the epoch with the best validation accuracy, ties broken by the lower validation loss (in "
+     "memory), and restore them after the fit; under torchrun over all ranks' validation shards.")
     order = 60  # after the Recorder
     def __init__(self): self.acc, self.vloss, self.state, self.kept, self.trained, self.fitting = -1., float('inf'), None, -1, False, False
     def before_fit(self): self.fitting = False  # `learn.validate()` also sends before_fit / after_fit, but never before_train
@@ -392,7 +434,8 @@ class BestEpoch(Callback):
 
 # %% ../nbs/05_gwt_kd.ipynb #d5d70b17
 class _FrozenTeachers(FrozenTeacher):
-    "`FrozenTeacher` that freezes at `before_fit`, before DDP wraps the model (DDP would wait for the teachers' gradients), and looks through the wrapper."
+    ("`FrozenTeacher` that freezes at `before_fit`, before DDP wraps the model (DDP would wait for the teachers' "
+     "gradients), and looks through the wrapper.")
     def before_fit(self):
         super().before_fit()
         if self.start_epoch == 0: freeze_modules(self.learn.model, self.names)
@@ -403,8 +446,10 @@ class _FrozenTeachers(FrozenTeacher):
     def before_epoch(self): self._on_plain(super().before_epoch)
     def after_epoch(self): self._on_plain(super().after_epoch)
 
-def kd_learner(dls:DataLoaders, model:TwoTeacherKD, loss:GWTLoss|None=None, best:bool=True, cbs:list|None=None, **kwargs)->Learner:
-    "A `Learner` for the student: `GWTLoss`, accuracy, `GWTCallback`, `FrozenTeacher` on the teachers it has, and `BestEpoch` (validation accuracy)."
+def kd_learner(dls:DataLoaders, model:TwoTeacherKD, loss:GWTLoss|None=None, best:bool=True, cbs:list|None=None,
+               **kwargs)->Learner:
+    ("A `Learner` for the student: `GWTLoss`, accuracy, `GWTCallback`, `FrozenTeacher` on the teachers it has, and "
+     "`BestEpoch` (validation accuracy).")
     teachers = [n for n in ('teacher_pi', 'teacher_sig') if getattr(model, n) is not None]
     cbs = [GWTCallback()] + ([_FrozenTeachers(teachers)] if teachers else []) + ([BestEpoch()] if best else []) + list(L(cbs))
     return Learner(dls, model, loss_func=loss if loss is not None else GWTLoss(), metrics=accuracy, cbs=cbs, **kwargs)
@@ -412,13 +457,15 @@ def kd_learner(dls:DataLoaders, model:TwoTeacherKD, loss:GWTLoss|None=None, best
 # %% ../nbs/05_gwt_kd.ipynb #3b784a11
 def teacher_learner(dls:DataLoaders, model:nn.Module, best:bool=True, **kwargs)->Learner:
     "A plain cross-entropy `Learner` for a teacher (dls of `(pi, y)` or `(x, y)`), keeping its best validation epoch."
-    return Learner(dls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy, cbs=[BestEpoch()] if best else [], **kwargs)
+    return Learner(dls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy, cbs=[BestEpoch()] if best else [],
+                   **kwargs)
 
 # %% ../nbs/05_gwt_kd.ipynb #67f3f3ab
 class GWTDataset(Dataset):
     "Items `(*inputs, y)` with inputs picked from the series `x [L, N]` and the persistence images `pi [N, R, R]`."
     def __init__(self, X:np.ndarray, P:np.ndarray, y:np.ndarray, inputs:tuple=('x', 'pi')):
-        if not len(X) == len(P) == len(y): raise ValueError(f"{len(X)} series, {len(P)} image stacks and {len(y)} labels: give one of each per sample")
+        if not len(X) == len(P) == len(y): raise ValueError(f"{len(X)} series, {len(P)} image stacks and {len(y)} "
+                                                            "labels: give one of each per sample")
         bad = [i for i in inputs if i not in ('x', 'pi')]
         if bad or not inputs: raise ValueError(f"inputs={inputs}: pick from 'x' and 'pi'")
         self.t = dict(x=torch.as_tensor(X, dtype=torch.float32), pi=torch.as_tensor(P, dtype=torch.float32))
@@ -429,7 +476,8 @@ class GWTDataset(Dataset):
 # %% ../nbs/05_gwt_kd.ipynb #d072924b
 def gwt_dls(data:ClassificationData, pis:dict, bs:int=16, inputs:tuple=('x', 'pi'), device=None)->DataLoaders:
     "fastai `DataLoaders` of `(*inputs, y)` for train and valid, with the test split on `dls.test`."
-    ds = {s: GWTDataset(getattr(data, f'X_{s}'), pis[s], getattr(data, f'y_{s}'), inputs) for s in ('train', 'valid', 'test')}
+    ds = {s: GWTDataset(getattr(data, f'X_{s}'), pis[s], getattr(data, f'y_{s}'),
+                        inputs) for s in ('train', 'valid', 'test')}
     dls = DataLoaders.from_dsets(ds['train'], ds['valid'], bs=bs, device=device, num_workers=0)
     dls.test = DataLoader(ds['test'], bs=bs, shuffle=False, device=dls.device, num_workers=0)
     return dls
@@ -453,7 +501,8 @@ def load_teacher(path, arch:str, # the architecture the caller expects: 'WRN1d' 
     cfg = dict(ck['config'])
     if cfg.get('arch') != arch:
         raise CheckpointError(f"{path} holds a {cfg.get('arch') or ck.get('model')} checkpoint, not a {arch}: the "
-                              f"{'persistence-image' if arch == 'WRN2d' else 'raw-signal'} teacher must be a {arch} (did you swap the two teachers?)")
+                              f"{'persistence-image' if arch == 'WRN2d' else 'raw-signal'} teacher must be a {arch} "
+                              "(did you swap the two teachers?)")
     bad = {k: (cfg.get(k), v) for k, v in expect.items() if cfg.get(k) != v}
     if bad: raise CheckpointError(f"{path} does not fit: " + ', '.join(f"{k}={a!r} in the checkpoint, {b!r} wanted" for k, (a, b) in bad.items()))
     cls = WRN1d if arch == 'WRN1d' else WRN2d
@@ -473,15 +522,18 @@ ROWS = {  # name: (teachers used, workspace, loss settings), the rows of the com
     'gwt_slots':    dict(teachers=('pi', 'sig'), workspace=True, loss=dict(), logits='slots'),
 }
 ROW_TEXT = {'student': 'student alone', 'kd_pi': 'KD from the PI teacher', 'kd_sig': 'KD from the signal teacher',
-            'kd_fixed': 'two teachers, fixed 0.3 PI / 0.7 signal', 'gwt': 'workspace (mGLW-KD), head on the memory slots',
-            'gwt_no_align': 'workspace without alignment loss', 'gwt_one_iter': 'workspace, one slot round (no GRU iterations)',
+            'kd_fixed': 'two teachers, fixed 0.3 PI / 0.7 signal', 'gwt': 'workspace (mGLW-KD), head on the memory '
+                                                                          'slots',
+            'gwt_no_align': 'workspace without alignment loss', 'gwt_one_iter': 'workspace, one slot round (no GRU '
+                                                                                'iterations)',
             'gwt_slots': "workspace, head on this sample's teacher slots in training"}
 
 # %% ../nbs/05_gwt_kd.ipynb #7a632618
 def _rank()->int: return int(os.environ.get('RANK', 0)) if int(os.environ.get('WORLD_SIZE', 1)) > 1 else 0
 
 def _fit(learn:Learner, epochs:int, lr:float, seed:int, bar:bool=False)->bool:
-    "One-cycle fit; under torchrun data-parallel through `fit_distributed`, the process group kept for the next fit. True on rank 0."
+    ("One-cycle fit; under torchrun data-parallel through `fit_distributed`, the process group kept for the next fit. "
+     "True on rank 0.")
     with (contextlib.nullcontext() if bar else learn.no_bar()), learn.no_logging():
         if int(os.environ.get('WORLD_SIZE', 1)) == 1:
             learn.fit_one_cycle(epochs, lr); return True
@@ -492,8 +544,10 @@ def _fit(learn:Learner, epochs:int, lr:float, seed:int, bar:bool=False)->bool:
 def train_teacher(kind:str, # 'pi': the persistence-image teacher (`WRN2d`); 'sig': the raw-signal teacher (`WRN1d`)
                   data:ClassificationData, pis:dict, depth:int=10, width:int=2, epochs:int=30, lr:float=3e-3, bs:int=16,
                   seed:int=0, bar:bool=False)->WideResNet:
-    "Train one teacher from the seed `seed` (its own start: the same teacher whether or not the other was trained first), keeping its best validation epoch."
-    if kind not in ('pi', 'sig'): raise ValueError(f"kind={kind!r}: 'pi' (persistence-image teacher) or 'sig' (raw-signal teacher)")
+    ("Train one teacher from the seed `seed` (its own start: the same teacher whether or not the other was trained "
+     "first), keeping its best validation epoch.")
+    if kind not in ('pi', 'sig'): raise ValueError(f"kind={kind!r}: 'pi' (persistence-image teacher) or 'sig' "
+                                                   "(raw-signal teacher)")
     seed_everything(seed)
     R = pis['train'].shape[-1]
     m = (WRN2d(data.n_vars, R, data.n_classes, depth, width) if kind == 'pi' else
@@ -503,9 +557,11 @@ def train_teacher(kind:str, # 'pi': the persistence-image teacher (`WRN2d`); 'si
     return m.eval()
 
 # %% ../nbs/05_gwt_kd.ipynb #dc54f22f
-def train_teachers(data:ClassificationData, pis:dict, depth:int=10, width:int=2, epochs:int=30, lr:float=3e-3, bs:int=16,
+def train_teachers(data:ClassificationData, pis:dict, depth:int=10, width:int=2, epochs:int=30, lr:float=3e-3,
+                   bs:int=16,
                    seed:int=0, bar:bool=False)->tuple:
-    "Train the persistence-image teacher (`WRN2d`) and the raw-signal teacher (`WRN1d`) with `train_teacher`, each keeping its best validation epoch (data-parallel under torchrun)."
+    ("Train the persistence-image teacher (`WRN2d`) and the raw-signal teacher (`WRN1d`) with `train_teacher`, each "
+     "keeping its best validation epoch (data-parallel under torchrun).")
     return tuple(train_teacher(k, data, pis, depth, width, epochs, lr, bs, seed, bar) for k in ('pi', 'sig'))
 
 # %% ../nbs/05_gwt_kd.ipynb #4f26dda3
@@ -520,13 +576,16 @@ def build_student(row:str, data:ClassificationData, teacher_pi:WRN2d, teacher_si
     tp, ts = (teacher_pi if 'pi' in spec['teachers'] else None), (teacher_sig if 'sig' in spec['teachers'] else None)
     ws = GlobalWorkspace(s.feature_shape, teacher_pi.feature_shape, teacher_sig.feature_shape, n_slots, n_heads,
                          spec.get('n_iters', n_iters)) if spec['workspace'] else None
-    return TwoTeacherKD(s, tp, ts, ws, spec.get('infer', infer), spec.get('logits', logits), spec.get('slot_drop', slot_drop))
+    return TwoTeacherKD(s, tp, ts, ws, spec.get('infer', infer), spec.get('logits', logits),
+                        spec.get('slot_drop', slot_drop))
 
 # %% ../nbs/05_gwt_kd.ipynb #ca29b6f9
-def train_student(row:str, data:ClassificationData, pis:dict, teacher_pi:WRN2d, teacher_sig:WRN1d, epochs:int=30, lr:float=3e-3,
+def train_student(row:str, data:ClassificationData, pis:dict, teacher_pi:WRN2d, teacher_sig:WRN1d, epochs:int=30,
+                  lr:float=3e-3,
                   bs:int=16, seed:int=0, lam:float=0.9, T:float=2., # lam, T chosen on the validation parts (bench/gwt_kd_tune.py); the lab's code: 0.99, 4
                   lam_align:float=1., bar:bool=False, **kwargs)->Learner:
-    "Train the student of row `row` (same random start for every row with the same `seed`; data-parallel under torchrun); the `Learner`, its model at the best validation epoch."
+    ("Train the student of row `row` (same random start for every row with the same `seed`; data-parallel under "
+     "torchrun); the `Learner`, its model at the best validation epoch.")
     seed_everything(seed)
     model = build_student(row, data, teacher_pi, teacher_sig, **kwargs)
     loss = GWTLoss(**{**dict(lam=lam, T=T, lam_align=lam_align), **ROWS[row]['loss']})
@@ -562,7 +621,8 @@ def compare(data:ClassificationData, pis:dict, rows:list|None=None, seed:int=0, 
             bar:bool=False, # progress bars (rank 0)
             **kwargs, # `train_student` settings (lam, T, lam_align, n_slots, ...) and `spread` of the images
            )->tuple: # (DataFrame of rows (None on ranks > 0 under torchrun), {row: Learner}, (teacher_pi, teacher_sig))
-    "Train the teachers, then every student row (`compare_rows`); test accuracy, parameters and time per sample of each."
+    ("Train the teachers, then every student row (`compare_rows`); test accuracy, parameters and time per sample of "
+     "each.")
     rows = list(ROWS) if rows is None else list(rows)
     bad = [r for r in rows if r not in ROWS]
     if bad: raise ValueError(f"unknown rows {bad}; choose from {list(ROWS)}")
@@ -584,7 +644,9 @@ def compare(data:ClassificationData, pis:dict, rows:list|None=None, seed:int=0, 
 
 # %% ../nbs/05_gwt_kd.ipynb #723a74b9
 GWT_KD_OPTS = [
-    Opt('data', str, 'BasicMotions', f"a bundled set ({', '.join(GWT_SETS)}) or a .npz file of your own labelled series (X_train [n, L, N], y_train, X_test, y_test, optional X_valid/y_valid)", 'data'),
+    Opt('data', str, 'BasicMotions', f"a bundled set ({', '.join(GWT_SETS)}) or a .npz file of your own "
+                                     "labelled series (X_train [n, L, N], y_train, X_test, y_test, optional "
+                                     "X_valid/y_valid)", 'data'),
     Opt('valid_pct', float, 0.2, 'fraction of the UEA train split held out for validation (epoch choice)', 'data', min=0, max=1, min_exclusive=True, max_exclusive=True),
     Opt('resolution', int, 32, 'persistence image pixels per side', 'data', min=8),
     Opt('spread', float, 0.05, 'standard deviation of the Gaussian on each diagram point', 'data', min=0, min_exclusive=True),
@@ -594,7 +656,8 @@ GWT_KD_OPTS = [
     Opt('s_depth', int, 10, 'student: wide-ResNet depth (6n+4)', 'model', min=10),
     Opt('s_width', int, 1, 'student: width factor', 'model', min=1),
     Opt('n_slots', int, 5, 'workspace slots K', 'model', min=2),
-    Opt('n_heads', int, 0, 'heads of the student-to-slot attention (0: the largest divisor of the feature width up to 5)', 'model', min=0),
+    Opt('n_heads', int, 0, 'heads of the student-to-slot attention (0: the largest divisor of the '
+                           'feature width up to 5)', 'model', min=0),
     Opt('n_iters', int, 3, 'slot-attention rounds', 'model', min=1),
     Opt('lam', float, 0.9, 'weight of distillation against cross-entropy (chosen on validation; the lab used 0.99)', 'distill', min=0, max=1),
     Opt('T', float, 2., 'distillation temperature (chosen on validation; the lab used 4)', 'distill', min=0, min_exclusive=True),
@@ -607,8 +670,10 @@ GWT_KD_OPTS = [
     Opt('seed', int, 0, 'random seed (validation split, initialisation, shuffling)', 'train', min=0),
     Opt('threads', int, 1, 'torch CPU threads (per process under torchrun)', 'train', min=1),
     Opt('bar', bool, True, 'progress bar of every fit (rank 0)', 'train'),
-    Opt('resume', bool, False, 'continue an interrupted run in --out: the teachers and student rows it finished (each saved when trained) are loaded, '
-        'the rest trained; give the options of that run (under torchrun: the same torchrun command, --out a folder every process reads)', ''),
+    Opt('resume', bool, False, 'continue an interrupted run in --out: the teachers and student rows it finished (each '
+                               'saved when trained) are loaded, '
+        'the rest trained; give the options of that run (under torchrun: the same torchrun command, --out a '
+        'folder every process reads)', ''),
     Opt('out', str, 'gwt_kd_run', 'output folder', ''),
 ]
 
@@ -616,24 +681,31 @@ GWT_KD_OPTS = [
 def _rows(text:str)->list:
     rows = [r.strip() for r in text.split(',') if r.strip()]
     bad = [r for r in rows if r not in ROWS]
-    if bad or not rows: raise OptionError(f"rows={text!r}: {'unknown ' + ', '.join(bad) if bad else 'no row given'}; choose from {', '.join(ROWS)}")
+    if bad or not rows: raise OptionError(f"rows={text!r}: {'unknown ' + ', '.join(bad) if bad else 'no row given'}; "
+                                          f"choose from {', '.join(ROWS)}")
     return rows
 
 def gwt_kd_data(o:dict)->ClassificationData:
-    "The standardised set of `--data`: a bundled set of `GWT_SETS`, or a user's .npz file checked by `load_series_npz`; every input problem an `OptionError` naming the fix."
+    ("The standardised set of `--data`: a bundled set of `GWT_SETS`, or a user's .npz file checked by "
+     "`load_series_npz`; every input problem an `OptionError` naming the fix.")
     from patchssl.cli import load_series_npz
     if o['data'].endswith('.npz'):
-        return standardize_data(load_series_npz(o['data'], min_steps=4, short_fix='the wide-ResNets and persistence images need longer series',
-                                                labels=True, same_length=True, valid_pct=o['valid_pct'], seed=o['seed']))
-    if o['data'] not in GWT_SETS: raise OptionError(f"data={o['data']!r}: give one of {', '.join(GWT_SETS)}, or a .npz file of your own series")
+        return standardize_data(load_series_npz(o['data'], min_steps=4, short_fix='the wide-ResNets and persistence '
+                                                                                  'images need longer series',
+                                                labels=True, same_length=True, valid_pct=o['valid_pct'],
+                                                seed=o['seed']))
+    if o['data'] not in GWT_SETS: raise OptionError(f"data={o['data']!r}: give one of {', '.join(GWT_SETS)}, or a "
+                                                    ".npz file of your own series")
     try: return gwt_data(o['data'], o['valid_pct'], o['seed'])
     except ValueError as e: raise OptionError(f"--data {o['data']}: {e}") from None
 
 # %% ../nbs/05_gwt_kd.ipynb #349a8ba9
-_NOT_RUN_OPTS = ('out', 'resume', 'threads', 'bar', 'cache', 'rows')  # where and how a run is done, not what a model of it trains
+# where and how a run is done, not what a model of it trains
+_NOT_RUN_OPTS = ('out', 'resume', 'threads', 'bar', 'cache', 'rows')
 
 class _Deployed(nn.Module):
-    "What a student row predicts with (the student, and the workspace if the row has one), with a config: the row's checkpoint."
+    ("What a student row predicts with (the student, and the workspace if the row has one), with a config: the row's "
+     "checkpoint.")
     def __init__(self, model:TwoTeacherKD, row:str):
         super().__init__()
         self.student, self.workspace = model.student, model.workspace
@@ -652,12 +724,14 @@ def _resume_state(out:Path, o:dict, rows:list, data:ClassificationData)->dict:
     def opts_of(path, ck):
         old = ck['extra'].get('options', {})
         diff = [f"{k}={old[k]!r} in the checkpoint's run, {o[k]!r} now" for k in o if k not in _NOT_RUN_OPTS and k in old and old[k] != o[k]]
-        if diff: raise OptionError(f"--resume: {path} was written by another run ({'; '.join(diff[:6])}): give the options of that run, or start afresh without --resume")
+        if diff: raise OptionError(f"--resume: {path} was written by another run ({'; '.join(diff[:6])}): give the "
+                                   "options of that run, or start afresh without --resume")
     for kind, arch, name in (('pi', 'WRN2d', 'teacher_pi.pt'), ('sig', 'WRN1d', 'teacher_sig.pt')):
         p = out/name
         if not p.exists(): continue
         found.append(name)
-        want = dict(n_classes=data.n_classes, depth=o['t_depth'], width=o['t_width']) | (dict(in_chans=data.n_vars, img_size=o['resolution']) if kind == 'pi'
+        want = dict(n_classes=data.n_classes, depth=o['t_depth'],
+                    width=o['t_width']) | (dict(in_chans=data.n_vars, img_size=o['resolution']) if kind == 'pi'
                                                                                          else dict(n_vars=data.n_vars, seq_len=data.seq_len))
         try: done[kind] = load_teacher(p, arch, **want); opts_of(p, load_checkpoint(p))
         except CheckpointError as e: raise OptionError(f"--resume: {e}") from None
@@ -668,24 +742,31 @@ def _resume_state(out:Path, o:dict, rows:list, data:ClassificationData)->dict:
         try: ck = load_checkpoint(p)
         except CheckpointError as e: raise OptionError(f"--resume: {e}") from None
         if ck['config'].get('arch') != 'GWTStudent' or ck['config'].get('row') != r:
-            raise OptionError(f"--resume: {p} holds a {ck['config'].get('arch') or ck['model']} checkpoint, not the student of row {r!r}: remove it, or start afresh")
+            raise OptionError(f"--resume: {p} holds a {ck['config'].get('arch') or ck['model']} checkpoint, not the "
+                              f"student of row {r!r}: remove it, or start afresh")
         opts_of(p, ck)
         done[r] = (ck['extra']['record'], ck['extra']['terms'], ck['extra']['timing'])
-    if not found: raise OptionError(f"--resume: {out} holds no teacher or student checkpoint to continue from; run without --resume")
+    if not found: raise OptionError(f"--resume: {out} holds no teacher or student checkpoint to continue from; run "
+                                    "without --resume")
     if any(r in done for r in rows) and len({'pi', 'sig'} & set(done)) < 2:
-        raise OptionError(f"--resume: {out} holds student rows but not both teachers they were distilled from; start afresh without --resume")
+        raise OptionError(f"--resume: {out} holds student rows but not both teachers they were distilled from; start "
+                          "afresh without --resume")
     return done
 
 # %% ../nbs/05_gwt_kd.ipynb #cac8d64c
 def gwt_kd_run(o:dict)->pd.DataFrame|None:
-    "`patchssl gwt-kd`: check the input, persistence images, the two teachers and every student row, each saved when trained (`--resume` loads those an interrupted run finished); prints the comparison, writes results.json (and timing.json). Data-parallel under torchrun (None on ranks > 0)."
+    ("`patchssl gwt-kd`: check the input, persistence images, the two teachers and every student row, each saved when "
+     "trained (`--resume` loads those an interrupted run finished); prints the comparison, writes results.json (and "
+     "timing.json). Data-parallel under torchrun (None on ranks > 0).")
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     rows, out = _rows(o['rows']), Path(o['out'])
     rank, world = _rank(), int(os.environ.get('WORLD_SIZE', 1))
     data = gwt_kd_data(o)
     if len(data.y_train) < o['bs'] * world:
-        raise OptionError(f"bs={o['bs']} (x {world} process(es)) is larger than the {len(data.y_train)} training series: no full batch, no training step; lower --bs")
-    opts = {k: v for k, v in o.items() if k not in ('out', 'resume')}  # what the run computes, not where: the result file does not depend on --out
+        raise OptionError(f"bs={o['bs']} (x {world} process(es)) is larger than the {len(data.y_train)} training "
+                          "series: no full batch, no training step; lower --bs")
+    # what the run computes, not where: the result file does not depend on --out
+    opts = {k: v for k, v in o.items() if k not in ('out', 'resume')}
     # before any training; under torchrun every rank reads the checkpoints rank 0 wrote (one folder all ranks see),
     # so all skip the same models and load the same weights: the same state as the uninterrupted run on every rank
     done = _resume_state(out, o, rows, data) if o['resume'] else {}
@@ -695,40 +776,50 @@ def gwt_kd_run(o:dict)->pd.DataFrame|None:
     teachers = {}
     for kind, name in (('pi', 'teacher_pi.pt'), ('sig', 'teacher_sig.pt')):
         if kind in done: teachers[kind] = done[kind]; continue
-        teachers[kind] = train_teacher(kind, data, pis, o['t_depth'], o['t_width'], o['teacher_epochs'], o['lr'], o['bs'], o['seed'], o['bar'])
+        teachers[kind] = train_teacher(kind, data, pis, o['t_depth'], o['t_width'], o['teacher_epochs'], o['lr'],
+                                       o['bs'], o['seed'], o['bar'])
         if rank == 0:  # the PI teacher's images are divided by pis['scale']: a user of the checkpoint needs it
-            save_teacher(out / name, teachers[kind], options=opts, **(dict(pi_scale=pis['scale'].tolist()) if kind == 'pi' else {}))
+            save_teacher(out / name, teachers[kind], options=opts,
+                         **(dict(pi_scale=pis['scale'].tolist()) if kind == 'pi' else {}))
     tp, ts = teachers['pi'], teachers['sig']
     recs, terms, timing = [], {}, {}
     split = lambda rec: (rec, {k: rec.pop(k) for k in ('s_per_sample', 'pi_s_per_sample')})  # (record, timing)
     if rank == 0:
         pi_s = _pi_seconds(data, pis, o['spread'])
         for kind, m in (('pi', tp), ('sig', ts)):
-            rec, timing[f'teacher_{kind}'] = split(dict(row=f'teacher_{kind}', **_teacher_record(kind, m, data, pis, pi_s)))
+            rec, timing[f'teacher_{kind}'] = split(dict(row=f'teacher_{kind}',
+                                                        **_teacher_record(kind, m, data, pis, pi_s)))
             recs.append(rec)
     for r in rows:
         if r in done: rec, terms[r], timing[r] = done[r]; recs.append(rec); continue
-        learn = train_student(r, data, pis, tp, ts, o['epochs'], o['lr'], o['bs'], o['seed'], o['lam'], o['T'], o['lam_align'], o['bar'],
-                              depth=o['s_depth'], width=o['s_width'], n_slots=o['n_slots'], n_heads=o['n_heads'] or None, n_iters=o['n_iters'])
+        learn = train_student(r, data, pis, tp, ts, o['epochs'], o['lr'], o['bs'], o['seed'], o['lam'], o['T'],
+                              o['lam_align'], o['bar'],
+                              depth=o['s_depth'], width=o['s_width'], n_slots=o['n_slots'],
+                              n_heads=o['n_heads'] or None, n_iters=o['n_iters'])
         if rank: continue
         m = learn.model.eval()
         rec, timing[r] = split(dict(row=r, **_student_record(r, m, data)))
         terms[r] = _plain_floats(terms_frame(learn).groupby('epoch').mean().reset_index().to_dict('records'))
-        save_checkpoint(out / f'student_{r}.pt', _Deployed(m, r), extra=dict(options=opts, record=rec, terms=terms[r], timing=timing[r]))
+        save_checkpoint(out / f'student_{r}.pt', _Deployed(m, r),
+                        extra=dict(options=opts, record=rec, terms=terms[r], timing=timing[r]))
         recs.append(rec)
     if world > 1:
         from patchssl.distributed import end_distributed
         if not end_distributed(): return None  # ranks > 0 end here; rank 0 reports
     df = pd.DataFrame([rec | timing[rec['row']] for rec in recs])
-    print(df.to_string(index=False, formatters={'acc': '{:.3f}'.format, 's_per_sample': '{:.2e}'.format, 'pi_s_per_sample': '{:.2e}'.format}))
+    print(df.to_string(index=False,
+                       formatters={'acc': '{:.3f}'.format, 's_per_sample': '{:.2e}'.format,
+                                   'pi_s_per_sample': '{:.2e}'.format}))
     res = dict(options=opts, world_size=world, data=str(data), table=recs, terms=terms)
     (out / 'results.json').write_text(json.dumps(res, indent=1))  # no timings: the same options and threads give the same file
     (out / 'timing.json').write_text(json.dumps(timing, indent=1))
     return df
 
 # %% ../nbs/05_gwt_kd.ipynb #bb74a74c
-GWT_KD = Command('gwt-kd', "Two-teacher distillation through a global workspace (mGLW-KD): persistence images, a PI teacher and a signal\n"
+GWT_KD = Command('gwt-kd', "Two-teacher distillation through a global workspace (mGLW-KD): persistence images, a PI "
+                           "teacher and a signal\n"
                  "teacher, then the student rows; prints test accuracy, parameters and inference time of each.\n\n"
                  "Every teacher and student row is saved when trained; --resume continues an interrupted run.\n"
-                 "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli gwt-kd --threads 1",
+                 "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli gwt-kd "
+                 "--threads 1",
                  GWT_KD_OPTS, gwt_kd_run, check=expect_files('results.json', 'teacher_pi.pt', 'teacher_sig.pt'))

@@ -48,20 +48,24 @@ def sincos_2d(h:int, # grid rows
              )->Tensor: # `[h*w, d]`, row-major like `patchify_2d`
     "2-d sin-cos codes of a grid: the first half of the channels codes the row, the second half the column."
     if d % 4: raise ValueError(f"the 2-d sin-cos code needs a width divisible by 4, got d={d}")
-    rows, cols = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing='ij')
+    rows, cols = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
+                                indexing='ij')
     return torch.cat([sincos_encode(rows.flatten() * scale, d // 2), sincos_encode(cols.flatten() * scale, d // 2)], 1)
 
 # %% ../nbs/00b_layers.ipynb #fp000002
 EXPLICIT_KEYS_MAX = None  # int: force the explicit product for CPU fp32 attention over at most this many keys (0: never); None: the decision below
 DROPOUT_MASK = None  # 'bytes' or 'bernoulli': force how CPU dropout draws its keep mask; None: the rule's ('bytes')
 FAST_PATHS = None  # 'auto' (the default, also via $PATCHSSL_FAST_PATHS): the rule, and this machine's measurement over 33-64 keys; 'rule': the rule alone
-RULE_FAST_PATHS = dict(explicit_keys_max=(32, 32), dropout_mask='bytes')  # keys for heads <= 8 and <= 16 wide: right on both CPU kinds measured
+# keys for heads <= 8 and <= 16 wide: right on both CPU kinds measured
+RULE_FAST_PATHS = dict(explicit_keys_max=(32, 32), dropout_mask='bytes')
 MEASURED_KEYS = (48, 64)  # key limits above the rule's that this machine's measurement may choose
 HEAD_WIDTHS = (8, 16)  # the two head-width classes decided apart (the last is the widest taking the explicit product)
 EXPLICIT_CHUNK = 2 ** 22  # the explicit product runs in batch chunks of at most this many scores (16 MB in fp32)
 EXPLICIT_LIMIT = 2 ** 26  # and never above this many scores per call (it keeps them for the backward pass: 256 MB)
-CALIBRATION_SHAPES = ((16, 42, 8), (8, 42, 16), (16, 63, 8), (8, 63, 16))  # (heads, tokens, head width) timed on this machine
-FAST_PATH_VERSION = 5  # part of the cache key: a change to the paths or to how they are measured invalidates old entries
+# (heads, tokens, head width) timed on this machine
+CALIBRATION_SHAPES = ((16, 42, 8), (8, 42, 16), (16, 63, 8), (8, 63, 16))
+# part of the cache key: a change to the paths or to how they are measured invalidates old entries
+FAST_PATH_VERSION = 5
 _FAST = {}  # torch thread count -> this process's decision
 
 # %% ../nbs/00b_layers.ipynb #fp00000b
@@ -74,12 +78,15 @@ def _cpu_name()->str:
     return platform.processor() or platform.machine() or 'unknown CPU'
 
 def fast_path_key()->str:
-    "What a measured decision depends on: the CPU model, torch's version, torch's thread count and the version of the measurement."
-    return f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads | fast paths v{FAST_PATH_VERSION}"
+    ("What a measured decision depends on: the CPU model, torch's version, torch's thread count and the version of the "
+     "measurement.")
+    return (f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads | fast paths "
+            f"v{FAST_PATH_VERSION}")
 
 # %% ../nbs/00b_layers.ipynb #fp00000d
 def fast_path_cache()->Path:
-    "The cache file: `cpu_fast_paths.json` in `$PATCHSSL_CACHE_DIR`, else `$XDG_CACHE_HOME/patchssl`, else `~/.cache/patchssl`."
+    ("The cache file: `cpu_fast_paths.json` in `$PATCHSSL_CACHE_DIR`, else `$XDG_CACHE_HOME/patchssl`, else "
+     "`~/.cache/patchssl`.")
     d = os.environ.get('PATCHSSL_CACHE_DIR') or Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'patchssl'
     return Path(d)/'cpu_fast_paths.json'
 
@@ -87,9 +94,11 @@ def fast_path_cache()->Path:
 _RNG_LEVELS = 256  # each dropout draw is one random byte in [0, 256)
 
 def _random8(shape:tuple, device=None)->Tensor:
-    "Uniform integers in [0, 256) as uint8 `shape`: eight per 64-bit draw (all 64 bits of int64 `random_` over its full range)."
+    ("Uniform integers in [0, 256) as uint8 `shape`: eight per 64-bit draw (all 64 bits of int64 `random_` over its "
+     "full range).")
     n = math.prod(shape)
-    return torch.empty((n + 7) // 8, dtype=torch.int64, device=device).random_(-2**63, 2**63 - 1).view(torch.uint8)[:n].view(shape)
+    return torch.empty((n + 7) // 8, dtype=torch.int64,
+                       device=device).random_(-2**63, 2**63 - 1).view(torch.uint8)[:n].view(shape)
 
 def _keep_bytes(like:Tensor, thr:int)->Tensor:
     "Float 0/1 keep mask shaped like `like`, 0 with probability `thr/256`: one random byte per element, one comparison."
@@ -110,7 +119,8 @@ def _explicit_attention(q:Tensor, k:Tensor, v:Tensor, scale:float)->Tensor:
 
 # %% ../nbs/00b_layers.ipynb #fp000004
 def _best_ms(fns:dict, reps:int)->dict:
-    "Interleaved timing (A, B, A, B, ...) of argument-free functions: name -> the fastest of `reps` rounds after one warm-up round, in ms."
+    ("Interleaved timing (A, B, A, B, ...) of argument-free functions: name -> the fastest of `reps` rounds after one "
+     "warm-up round, in ms.")
     ts = {n: [] for n in fns}
     for r in range(reps + 1):
         for n, f in fns.items():
@@ -119,7 +129,8 @@ def _best_ms(fns:dict, reps:int)->dict:
     return {n: 1e3 * min(v) for n, v in ts.items()}
 
 def _calibration_step(H:int, T:int, d:int, explicit:bool):
-    "One forward + backward of attention over `T` tokens, two chunks large, `q`, `k`, `v` cut from one projection as `Attention` cuts them."
+    ("One forward + backward of attention over `T` tokens, two chunks large, `q`, `k`, `v` cut from one projection as "
+     "`Attention` cuts them.")
     B = max(1, 2 * EXPLICIT_CHUNK // (H * T * T))
     qkv, g = torch.randn(B, T, 3 * H * d, requires_grad=True), torch.randn(B, H, T, d)
     def step():
@@ -130,28 +141,34 @@ def _calibration_step(H:int, T:int, d:int, explicit:bool):
 
 def measure_cpu_fast_paths(reps:int=3, # timed rounds (the fastest counts); one warm-up round before them
                           )->dict: # the decision (`explicit_keys_max` for heads <= 8 and <= 16 wide, `dropout_mask`) and the timings it comes from
-    "Time chunked explicit against fused attention (forward + backward) at `CALIBRATION_SHAPES` on this CPU with torch's current thread count."
+    ("Time chunked explicit against fused attention (forward + backward) at `CALIBRATION_SHAPES` on this CPU with "
+     "torch's current thread count.")
     with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad(), torch.autocast('cpu', enabled=False):
         torch.manual_seed(0)  # the caller's random state is restored on exit: measuring never changes a seeded run
         rows = []
         for H, T, d in CALIBRATION_SHAPES:
             (scores, fused), (_, explicit) = _calibration_step(H, T, d, False), _calibration_step(H, T, d, True)
             ms = _best_ms({'fused': fused, 'explicit': explicit}, reps)
-            rows.append(dict(heads=H, tokens=T, head_width=d, scores=scores, fused_ms=ms['fused'], explicit_ms=ms['explicit']))
+            rows.append(dict(heads=H, tokens=T, head_width=d, scores=scores, fused_ms=ms['fused'],
+                             explicit_ms=ms['explicit']))
     limits = []
-    for w, rule in zip(HEAD_WIDTHS, RULE_FAST_PATHS['explicit_keys_max']):  # for each head width: each limit only if every shape up to it was faster explicit
+    for w, rule in zip(HEAD_WIDTHS,
+                       RULE_FAST_PATHS['explicit_keys_max']):  # for each head width: each limit only if every shape up to it was faster explicit
         limit = rule
         for keys in MEASURED_KEYS:
             if not all(r['explicit_ms'] < r['fused_ms'] for r in rows if r['head_width'] == w and r['tokens'] <= keys): break
             limit = keys
         limits.append(limit)
-    return dict(key=fast_path_key(), explicit_keys_max=limits, dropout_mask=RULE_FAST_PATHS['dropout_mask'], attention=rows,
-                source='measured', load_avg=os.getloadavg()[0], cores=os.cpu_count(), date=time.strftime('%Y-%m-%d %H:%M:%S'))
+    return dict(key=fast_path_key(), explicit_keys_max=limits, dropout_mask=RULE_FAST_PATHS['dropout_mask'],
+                attention=rows,
+                source='measured', load_avg=os.getloadavg()[0], cores=os.cpu_count(), date=time.strftime('%Y-%m-%d '
+                                                                                                         '%H:%M:%S'))
 
 # %% ../nbs/00b_layers.ipynb #fp000006
 @contextlib.contextmanager
 def _cache_lock(path:Path):
-    "Hold an exclusive lock on `path`'s `.lock` file (where `fcntl` exists), so that processes starting together make one decision."
+    ("Hold an exclusive lock on `path`'s `.lock` file (where `fcntl` exists), so that processes starting together make "
+     "one decision.")
     path.parent.mkdir(parents=True, exist_ok=True)
     try: import fcntl
     except ImportError: yield; return
@@ -163,7 +180,8 @@ def _cache_lock(path:Path):
 def _valid(rec)->bool:
     ks = rec.get('explicit_keys_max') if isinstance(rec, dict) else None
     return (rec.get('dropout_mask') in ('bytes', 'bernoulli') and isinstance(ks, (list, tuple)) and len(ks) == len(HEAD_WIDTHS)
-            and all(k in (RULE_FAST_PATHS['explicit_keys_max'][0], *MEASURED_KEYS) for k in ks)) if ks is not None else False
+            and all(k in (RULE_FAST_PATHS['explicit_keys_max'][0],
+                          *MEASURED_KEYS) for k in ks)) if ks is not None else False
 
 def cpu_fast_paths(remeasure:bool=False, # measure again (and rewrite the cache entry) instead of using the decision made before
                   )->dict: # `explicit_keys_max`, `dropout_mask`, and the timings they come from
@@ -182,7 +200,8 @@ def cpu_fast_paths(remeasure:bool=False, # measure again (and rewrite the cache 
                 load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else 0.
                 if load > (os.cpu_count() or 1):  # timings on a busy machine mislead: the rule, kept like a measurement
                     rec = dict(RULE_FAST_PATHS, key=key, load_avg=load, date=time.strftime('%Y-%m-%d %H:%M:%S'),
-                               source=f'rule: the machine was busy (load {load:.1f}) when first asked; PATCHSSL_REMEASURE=1 on a quiet one measures')
+                               source=f'rule: the machine was busy (load {load:.1f}) when first asked; '
+                                      'PATCHSSL_REMEASURE=1 on a quiet one measures')
                 else: rec = measure_cpu_fast_paths()
                 tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
                 tmp.write_text(json.dumps({**cache, key: rec}, indent=1)); tmp.replace(path)  # atomic
@@ -193,11 +212,13 @@ def cpu_fast_paths(remeasure:bool=False, # measure again (and rewrite the cache 
 
 # %% ../nbs/00b_layers.ipynb #fp000006b
 def fast_path_decision()->dict:
-    "The fast paths in force when nothing is forced: `cpu_fast_paths()` (`FAST_PATHS` / `$PATCHSSL_FAST_PATHS` = 'auto', the default) or `RULE_FAST_PATHS` ('rule')."
+    ("The fast paths in force when nothing is forced: `cpu_fast_paths()` (`FAST_PATHS` / `$PATCHSSL_FAST_PATHS` = "
+     "'auto', the default) or `RULE_FAST_PATHS` ('rule').")
     mode = FAST_PATHS or os.environ.get('PATCHSSL_FAST_PATHS') or 'auto'
     if mode == 'rule': return RULE_FAST_PATHS
     if mode == 'auto': return cpu_fast_paths()
-    raise ValueError(f"the fast paths are chosen by 'auto' or 'rule', got {mode!r} (patchssl.layers.FAST_PATHS or $PATCHSSL_FAST_PATHS)")
+    raise ValueError(f"the fast paths are chosen by 'auto' or 'rule', got {mode!r} (patchssl.layers.FAST_PATHS or "
+                     "$PATCHSSL_FAST_PATHS)")
 
 def _forced_keys_max()->int|None:
     "`EXPLICIT_KEYS_MAX`, else `$PATCHSSL_EXPLICIT_KEYS_MAX`, else None."
@@ -205,7 +226,8 @@ def _forced_keys_max()->int|None:
     env = os.environ.get('PATCHSSL_EXPLICIT_KEYS_MAX', '')
     if not env: return None
     try: return int(env)
-    except ValueError: raise ValueError(f"PATCHSSL_EXPLICIT_KEYS_MAX={env!r} is not an integer key count (0: always the fused kernel)") from None
+    except ValueError: raise ValueError(f"PATCHSSL_EXPLICIT_KEYS_MAX={env!r} is not an integer key count "
+                                        "(0: always the fused kernel)") from None
 
 def _explicit_keys(S:int, d:int)->bool:
     "Whether CPU fp32 attention over `S` keys in heads of width `d` takes the explicit product: forced, else the rule, else this machine's decision."
@@ -221,7 +243,8 @@ def _dropout_mask_kind()->str:
     "The CPU dropout mask in force: `DROPOUT_MASK`, else `$PATCHSSL_DROPOUT_MASK`, else the rule's."
     kind = DROPOUT_MASK or os.environ.get('PATCHSSL_DROPOUT_MASK') or RULE_FAST_PATHS['dropout_mask']
     if kind not in ('bytes', 'bernoulli'):
-        raise ValueError(f"the dropout mask is 'bytes' or 'bernoulli', got {kind!r} (patchssl.layers.DROPOUT_MASK or $PATCHSSL_DROPOUT_MASK)")
+        raise ValueError(f"the dropout mask is 'bytes' or 'bernoulli', got {kind!r} (patchssl.layers.DROPOUT_MASK or "
+                         "$PATCHSSL_DROPOUT_MASK)")
     return kind
 
 # %% ../nbs/00b_layers.ipynb #1f351f47
@@ -233,7 +256,8 @@ def _check_padding(key_padding_mask:Tensor|None, B:int, S:int, what:str='context
                          f"got {key_padding_mask.dtype} {tuple(key_padding_mask.shape)}")
     empty = key_padding_mask.all(1)
     if empty.any():
-        raise ValueError(f"samples {empty.nonzero().flatten().tolist()[:10]} have no {what} token to attend to (all padded); "
+        raise ValueError(f"samples {empty.nonzero().flatten().tolist()[:10]} have no {what} token to attend to (all "
+                         "padded); "
                          f"drop them or keep at least one token per sample")
     return ~key_padding_mask[:, None, None, :]
 
@@ -241,12 +265,16 @@ def _fold_qk_bias(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, 
                   qb:Tensor, # `[H, T, E]` or `[B, H, T, E]`
                   kb:Tensor, # `[S, E]`, `[B, S, E]` or `[B, H, S, E]`
                  )->tuple: # q, k, v `[B, H, ., d + E]`; SDPA with scale `d**-.5` then adds `qb @ kb^T` to the logits
-    "Fold a low-rank attention bias into the queries and keys (v is zero-padded to the same width, for the fast kernel)."
+    ("Fold a low-rank attention bias into the queries and keys (v is zero-padded to the same width, for the fast "
+     "kernel).")
     B, H, T, d = q.shape; S = k.shape[2]
-    if qb.ndim not in (3, 4) or qb.shape[-3:-1] != (H, T): raise ValueError(f"qk_bias: qb must be [H, T, E] or [B, H, T, E] = [.., {H}, {T}, E], got {tuple(qb.shape)}")
+    if qb.ndim not in (3, 4) or qb.shape[-3:-1] != (H, T): raise ValueError("qk_bias: qb must be [H, T, E] or [B, H, "
+                                                                            f"T, E] = [.., {H}, {T}, E], got "
+                                                                            f"{tuple(qb.shape)}")
     if kb.ndim == 3: kb = kb[:, None]
     if kb.ndim not in (2, 4) or kb.shape[-2] != S or kb.shape[-1] != qb.shape[-1]:
-        raise ValueError(f"qk_bias: kb must be [S, E], [B, S, E] or [B, H, S, E] with S = {S} keys and E = {qb.shape[-1]} like qb, got {tuple(kb.shape)}")
+        raise ValueError(f"qk_bias: kb must be [S, E], [B, S, E] or [B, H, S, E] with S = {S} keys and E = "
+                         f"{qb.shape[-1]} like qb, got {tuple(kb.shape)}")
     E, s = qb.shape[-1], d ** .5  # SDPA divides q.k by sqrt(d): multiply qb by it
     q = torch.cat([q, (qb.to(q.dtype) * s).expand(B, H, T, E)], -1)
     k = torch.cat([k, kb.to(k.dtype).expand(B, H, S, E)], -1)
@@ -254,7 +282,8 @@ def _fold_qk_bias(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, 
 
 def _attend(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, S, d]`, `[B, H, S, dv]`
             mask:Tensor|None, dropout_p:float, scale:float)->Tensor: # `[B, H, T, dv]`
-    "`scaled_dot_product_attention`; on CPU in fp32 with small heads, without mask or dropout and over few keys, the explicit product (see *Fast paths on this CPU*)."
+    ("`scaled_dot_product_attention`; on CPU in fp32 with small heads, without mask or dropout and over few keys, the "
+     "explicit product (see *Fast paths on this CPU*).")
     if (mask is None and not dropout_p and q.device.type == 'cpu' and q.dtype == torch.float32
             and q.shape[0] * q.shape[1] * q.shape[2] * k.shape[2] <= EXPLICIT_LIMIT and _explicit_keys(k.shape[2], q.shape[-1])):
         return _explicit_attention(q, k, v, scale)
@@ -295,10 +324,12 @@ class Attention(nn.Module):
         if self.cross:
             if context is None: raise ValueError("cross-attention needs a context [B, S, d_context]")
             if context.shape[0] != x.shape[0]:
-                raise ValueError(f"queries have batch size {x.shape[0]}, the context {context.shape[0]}: they must match")
+                raise ValueError(f"queries have batch size {x.shape[0]}, the context {context.shape[0]}: they must "
+                                 "match")
             q, (k, v) = self.q(x), self.kv(context).chunk(2, -1)
         else:
-            if context is not None: raise ValueError("this is a self-attention module; build it with cross=True to attend to a context")
+            if context is not None: raise ValueError("this is a self-attention module; build it with cross=True to "
+                                                     "attend to a context")
             q, k, v = self.qkv(x).chunk(3, -1)
         mask = _check_padding(key_padding_mask, k.shape[0], k.shape[1])
         if attn_bias is not None:  # one float mask: the bias, with -inf at padded keys
@@ -313,7 +344,8 @@ class Attention(nn.Module):
 
 # %% ../nbs/00b_layers.ipynb #ac8f92b7
 def _keep_mask(like:Tensor, p:float)->tuple: # (mask shaped like `like`, 0. or 1., in its dtype; the scale 1/(1-p))
-    "Inverted-dropout mask: 0 with probability `p` (rounded to a multiple of 1/256), else 1; multiply the kept elements by the scale."
+    ("Inverted-dropout mask: 0 with probability `p` (rounded to a multiple of 1/256), else 1; multiply the kept "
+     "elements by the scale.")
     thr = round(p * _RNG_LEVELS)
     if thr >= _RNG_LEVELS: raise ValueError(f"dropout p={p} drops everything; use p < {1 - .5 / _RNG_LEVELS}")
     draw = _keep_bytes if like.device.type == 'cpu' and _dropout_mask_kind() == 'bytes' else _keep_bernoulli
@@ -328,7 +360,8 @@ class Mlp(nn.Module):
         h, p = self.act(self.fc1(x)), self.drop.p if self.training else 0.
         if not p: return self.fc2(h)
         keep, scale = _keep_mask(h, p)  # in place below: GELU's backward needs its input, not its output
-        return F.linear(h.mul_(keep), self.fc2.weight * scale, self.fc2.bias)  # fc2(h * keep * scale), the scale on the small weight
+        # fc2(h * keep * scale), the scale on the small weight
+        return F.linear(h.mul_(keep), self.fc2.weight * scale, self.fc2.bias)
 
 # %% ../nbs/00b_layers.ipynb #ad918251
 class EncoderBlock(nn.Module):
@@ -339,7 +372,8 @@ class EncoderBlock(nn.Module):
         self.norm2, self.mlp = nn.LayerNorm(d_model), Mlp(d_model, d_ff, dropout)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x:Tensor, key_padding_mask:Tensor|None=None, attn_bias:Tensor|None=None, qk_bias:tuple|None=None)->Tensor:
+    def forward(self, x:Tensor, key_padding_mask:Tensor|None=None, attn_bias:Tensor|None=None,
+                qk_bias:tuple|None=None)->Tensor:
         p = self.drop.p if self.training else 0.
         y = self.attn(self.norm1(x), key_padding_mask=key_padding_mask, attn_bias=attn_bias, qk_bias=qk_bias)
         x = self._add(x, y, p)
@@ -373,7 +407,8 @@ class TransformerEncoder(nn.Module):
                 ):
         super().__init__()
         if n_layers < 1: raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-        self.layers = nn.ModuleList(EncoderBlock(d_model, n_heads, d_ff or 4 * d_model, dropout, attn_dropout) for _ in range(n_layers))
+        self.layers = nn.ModuleList(EncoderBlock(d_model, n_heads, d_ff or 4 * d_model, dropout,
+                                                 attn_dropout) for _ in range(n_layers))
         self.norm = nn.LayerNorm(d_model)
         self.apply(init_weights)
 
@@ -393,7 +428,8 @@ class TransformerEncoder(nn.Module):
 
 # %% ../nbs/00b_layers.ipynb #f22a0002
 def _grid_padding(pad:Tensor|None, rows:int, cols:int)->Tensor|None:
-    "Key padding `[rows, cols]` (True = ignore) from a grid pad mask; a row that is all padding attends to itself instead (its outputs are padding too, never read)."
+    ("Key padding `[rows, cols]` (True = ignore) from a grid pad mask; a row that is all padding attends to itself "
+     "instead (its outputs are padding too, never read).")
     if pad is None: return None
     kpm = pad.reshape(rows, cols)
     full = kpm.all(1, keepdim=True)
@@ -403,12 +439,14 @@ def _grid_padding(pad:Tensor|None, rows:int, cols:int)->Tensor|None:
 
 # %% ../nbs/00b_layers.ipynb #f22a0003
 class FactorisedBlock(nn.Module):
-    "Two-stage pre-norm block on a patch x variable grid `[B, P, N, D]`: attention over time within each variable, then over the variables within each patch (all of them, or through `n_hubs` learned hub tokens), then the MLP."
+    ("Two-stage pre-norm block on a patch x variable grid `[B, P, N, D]`: attention over time within each variable, "
+     "then over the variables within each patch (all of them, or through `n_hubs` learned hub tokens), then the MLP.")
     def __init__(self, d_model:int, n_heads:int, d_ff:int, dropout:float=0., attn_dropout:float=0.,
                  n_hubs:int|None=None, # None: every variable attends to every variable of its patch; k: variables exchange through k hub tokens
                 ):
         super().__init__()
-        if n_hubs is not None and n_hubs < 1: raise ValueError(f"n_hubs must be >= 1 (or None for full attention over the variables), got {n_hubs}")
+        if n_hubs is not None and n_hubs < 1: raise ValueError("n_hubs must be >= 1 (or None for full attention over "
+                                                               f"the variables), got {n_hubs}")
         self.n_hubs = n_hubs
         self.norm1, self.attn = nn.LayerNorm(d_model), Attention(d_model, n_heads, attn_dropout)
         self.norm_var = nn.LayerNorm(d_model)
@@ -445,12 +483,14 @@ class FactorisedBlock(nn.Module):
 # %% ../nbs/00b_layers.ipynb #f22a0008
 class FactorisedEncoder(nn.Module):
     "`TransformerEncoder`'s counterpart on a grid: `n_layers` `FactorisedBlock`s and a final LayerNorm; `forward(x [B, P, N, D], pad)` -> `[B, P, N, D]`."
-    def __init__(self, d_model:int, n_heads:int, n_layers:int, d_ff:int|None=None, dropout:float=0., attn_dropout:float=0.,
+    def __init__(self, d_model:int, n_heads:int, n_layers:int, d_ff:int|None=None, dropout:float=0.,
+                 attn_dropout:float=0.,
                  n_hubs:int|None=None, # see `FactorisedBlock`
                 ):
         super().__init__()
         if n_layers < 1: raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-        self.layers = nn.ModuleList(FactorisedBlock(d_model, n_heads, d_ff or 4 * d_model, dropout, attn_dropout, n_hubs) for _ in range(n_layers))
+        self.layers = nn.ModuleList(FactorisedBlock(d_model, n_heads, d_ff or 4 * d_model, dropout, attn_dropout,
+                                                    n_hubs) for _ in range(n_layers))
         self.norm = nn.LayerNorm(d_model)
         self.apply(init_weights)
 
@@ -458,10 +498,13 @@ class FactorisedEncoder(nn.Module):
                 pad:Tensor|None=None, # bool `[B, P, N]`, True = padding
                 return_layers:bool=False,
                ):
-        if x.ndim != 4: raise ValueError(f"FactorisedEncoder reads a patch x variable grid [B, P, N, D], got {tuple(x.shape)}")
+        if x.ndim != 4: raise ValueError("FactorisedEncoder reads a patch x variable grid [B, P, N, D], got "
+                                         f"{tuple(x.shape)}")
         if pad is not None and (pad.dtype != torch.bool or pad.shape != x.shape[:3]):
-            raise ValueError(f"pad must be a bool grid mask [B, P, N] = {tuple(x.shape[:3])} (True = padding), got {pad.dtype} {tuple(pad.shape)}")
-        if pad is not None and pad.all((1, 2)).any(): raise ValueError("a sample is padding everywhere: nothing to encode; drop it")
+            raise ValueError(f"pad must be a bool grid mask [B, P, N] = {tuple(x.shape[:3])} (True = padding), got "
+                             f"{pad.dtype} {tuple(pad.shape)}")
+        if pad is not None and pad.all((1, 2)).any(): raise ValueError("a sample is padding everywhere: nothing to "
+                                                                       "encode; drop it")
         outs = []
         for blk in self.layers:
             x = blk(x, pad)
@@ -472,7 +515,8 @@ class FactorisedEncoder(nn.Module):
 
 # %% ../nbs/00b_layers.ipynb #95ca6bee
 class MAEDecoder(nn.Module):
-    "MAE decoder: visible tokens + shared mask tokens at the hidden positions + position codes, then self-attention over all."
+    ("MAE decoder: visible tokens + shared mask tokens at the hidden positions + position codes, then self-attention "
+     "over all.")
     def __init__(self,
                  d_encoder:int, # width of the encoder's tokens
                  d_model:int, # decoder width
@@ -498,22 +542,28 @@ class MAEDecoder(nn.Module):
         e, mtok = self.embed(visible), self.mask_token.to(visible.dtype)
         if padding_mask is not None:
             if padding_mask.dtype != torch.bool or tuple(padding_mask.shape) != (B, K):
-                raise ValueError(f"padding_mask must be the encoder's bool padding mask [B, n_keep] = {(B, K)} (True = padding slot), "
-                                 f"got {padding_mask.dtype} {tuple(padding_mask.shape)}; for positions of the full grid pass valid=")
-            e = torch.where(padding_mask[..., None], mtok, e)  # a padding slot holds no token: its position is a hidden one
+                raise ValueError(f"padding_mask must be the encoder's bool padding mask [B, n_keep] = {(B, K)} (True = "
+                                 "padding slot), "
+                                 f"got {padding_mask.dtype} {tuple(padding_mask.shape)}; for positions of the full "
+                                 "grid pass valid=")
+            # a padding slot holds no token: its position is a hidden one
+            e = torch.where(padding_mask[..., None], mtok, e)
         z = restore_tokens(e, mtok, ids_restore)
         if pos.shape[-2:] != z.shape[-2:]:
-            raise ValueError(f"pos has shape {tuple(pos.shape)}; the decoder needs codes for all {z.shape[1]} positions of width {z.shape[2]}")
+            raise ValueError(f"pos has shape {tuple(pos.shape)}; the decoder needs codes for all {z.shape[1]} "
+                             f"positions of width {z.shape[2]}")
         if valid is None: return self.blocks(z + pos)
         if valid.dtype != torch.bool or tuple(valid.shape) != tuple(z.shape[:2]):
-            raise ValueError(f"valid must be a bool tensor [B, T] = {tuple(z.shape[:2])} (False = the position does not exist), "
+            raise ValueError(f"valid must be a bool tensor [B, T] = {tuple(z.shape[:2])} (False = the position does "
+                             "not exist), "
                              f"got {valid.dtype} {tuple(valid.shape)}")
         out = self.blocks(z + pos, None if valid.all() else ~valid)
         return out.masked_fill(~valid[..., None], 0.)
 
 # %% ../nbs/00b_layers.ipynb #c4af2638
 class WeightedFeatureMaps(nn.Module):
-    "Learned mixes of `n_in` feature maps: `[B, S, D]` x n_in -> `[B, S, D, n_out]` (bias-free Linear over the layer axis)."
+    ("Learned mixes of `n_in` feature maps: `[B, S, D]` x n_in -> `[B, S, D, n_out]` (bias-free Linear over the layer "
+     "axis).")
     def __init__(self, n_in:int, n_out:int):
         super().__init__()
         self.linear = nn.Linear(n_in, n_out, bias=False)
@@ -521,14 +571,16 @@ class WeightedFeatureMaps(nn.Module):
 
     def forward(self, feats:list)->Tensor:
         if len(feats) != self.linear.in_features:
-            raise ValueError(f"weighted feature maps were built for {self.linear.in_features} encoder layers, got {len(feats)}; "
+            raise ValueError(f"weighted feature maps were built for {self.linear.in_features} encoder layers, got "
+                             f"{len(feats)}; "
                              f"pass the encoder's per-layer outputs (TransformerEncoder(..., return_layers=True))")
         return self.linear(torch.stack(feats, -1))
 
 # %% ../nbs/00b_layers.ipynb #56a008e6
 class CrossBlock(nn.Module):
     "Decoder block: optional self-attention among the queries, cross-attention to the context, MLP (all pre-norm)."
-    def __init__(self, d_model:int, n_heads:int, d_ff:int, self_attn:bool=False, dropout:float=0., attn_dropout:float=0.):
+    def __init__(self, d_model:int, n_heads:int, d_ff:int, self_attn:bool=False, dropout:float=0.,
+                 attn_dropout:float=0.):
         super().__init__()
         if self_attn: self.norm_sa, self.self_attn = nn.LayerNorm(d_model), Attention(d_model, n_heads, attn_dropout)
         self.has_self_attn = self_attn
@@ -546,7 +598,8 @@ class CrossBlock(nn.Module):
 
 # %% ../nbs/00b_layers.ipynb #73766c03
 class CrossAttentionDecoder(nn.Module):
-    "CrossMAE decoder: a query per position to predict (position code + shared mask token) attends to the encoder's tokens."
+    ("CrossMAE decoder: a query per position to predict (position code + shared mask token) attends to the encoder's "
+     "tokens.")
     def __init__(self,
                  d_encoder:int, # width of the encoder's tokens
                  d_model:int, # decoder width
@@ -575,10 +628,12 @@ class CrossAttentionDecoder(nn.Module):
         "The keys/values each decoder layer reads: the projected encoder output, or its own mix of encoder layers."
         if not self.n_feature_maps:
             if isinstance(context, (list, tuple)):
-                raise ValueError("this decoder reads one context tensor; build it with n_feature_maps=k to mix k encoder layers")
+                raise ValueError("this decoder reads one context tensor; build it with n_feature_maps=k to mix k "
+                                 "encoder layers")
             return [self.context_norm(self.embed(context))] * len(self.blocks)
         if not isinstance(context, (list, tuple)):
-            raise ValueError(f"with n_feature_maps={self.n_feature_maps} the context is the list of encoder layer outputs "
+            raise ValueError(f"with n_feature_maps={self.n_feature_maps} the context is the list of encoder layer "
+                             "outputs "
                              f"(TransformerEncoder(..., return_layers=True))")
         mixed = self.wfm(list(context))  # [B, S, De, n_layers]
         return [norm(self.embed(mixed[..., i])) for i, norm in enumerate(self.context_norms)]

@@ -27,7 +27,8 @@ def check_series(x:Tensor, # the tensor to check
                  layout:str='[B, L, N]', # expected layout, for the error message
                 ):
     "Raise a `ValueError` unless `x` is a tensor with `ndim` dimensions and only finite values."
-    if not isinstance(x, Tensor): raise TypeError(f"{name} must be a torch.Tensor of shape {layout}, got {type(x).__name__}")
+    if not isinstance(x, Tensor): raise TypeError(f"{name} must be a torch.Tensor of shape {layout}, got "
+                                                  f"{type(x).__name__}")
     if x.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions {layout}, got shape {tuple(x.shape)}; "
                          f"add or remove a dimension (e.g. x[None] for a single window, x[..., None] for one variable)")
@@ -60,15 +61,19 @@ def n_patches(seq_len:int, # L, steps in the window
     seq_len, patch_len = _check_size(seq_len, 'seq_len'), _check_size(patch_len, 'patch_len')
     stride = patch_len if stride is None else _check_size(stride, 'stride')
     if stride > patch_len:
-        raise ValueError(f"stride={stride} > patch_len={patch_len} would skip the steps between patches; use stride <= patch_len")
+        raise ValueError(f"stride={stride} > patch_len={patch_len} would skip the steps between patches; use stride "
+                         "<= patch_len")
     if seq_len < patch_len:
-        raise ValueError(f"the series has L={seq_len} steps, fewer than patch_len={patch_len}; use a longer window or a smaller patch_len")
+        raise ValueError(f"the series has L={seq_len} steps, fewer than patch_len={patch_len}; use a longer window or "
+                         "a smaller patch_len")
     r = (seq_len - patch_len) % stride
     P = (seq_len - patch_len) // stride + 1
     if r == 0: return P
     if remainder is None:
-        raise ValueError(f"L={seq_len} does not fit patches of patch_len={patch_len} with stride={stride}: {r} step(s) left over. "
-                         f"Pass remainder='drop_start' (PatchTST: keep the most recent steps), 'drop_end', or 'pad_end' "
+        raise ValueError(f"L={seq_len} does not fit patches of patch_len={patch_len} with stride={stride}: {r} step(s) "
+                         "left over. "
+                         "Pass remainder='drop_start' (PatchTST: keep the most recent steps), 'drop_end', or "
+                         "'pad_end' "
                          f"(repeat the last value), or choose a seq_len with (L - patch_len) % stride == 0")
     if remainder not in REMAINDER_POLICIES:
         raise ValueError(f"remainder={remainder!r} is not one of {REMAINDER_POLICIES}")
@@ -174,7 +179,8 @@ def patchify_2d(img:Tensor, # raster `[B, C, H, W]`
     patch_size = _check_size(patch_size, 'patch_size')
     B, C, H, W = img.shape
     if H % patch_size or W % patch_size:
-        raise ValueError(f"image {H}x{W} is not divisible by patch_size={patch_size}; crop or pad it to a multiple of {patch_size} first")
+        raise ValueError(f"image {H}x{W} is not divisible by patch_size={patch_size}; crop or pad it to a multiple of "
+                         f"{patch_size} first")
     h, w = H // patch_size, W // patch_size
     t = img.reshape(B, C, h, patch_size, w, patch_size).permute(0, 2, 4, 1, 3, 5)  # [B, h, w, C, ps, ps]
     return t.reshape(B, h * w, C * patch_size * patch_size)
@@ -209,14 +215,16 @@ def _check_ratio(mask_ratio)->float:
                         f"got {mask_ratio!r} ({type(mask_ratio).__name__})")
     r = float(r)
     if not 0 <= r < 1:
-        raise ValueError(f"mask_ratio must be in [0, 1), got {r}; 1.0 would hide everything and leave the encoder nothing to see")
+        raise ValueError(f"mask_ratio must be in [0, 1), got {r}; 1.0 would hide everything and leave the encoder "
+                         "nothing to see")
     return r
 
 # %% ../nbs/00_patching.ipynb #2ba45628
 def n_masked(n:int, # units the mask counts over (patches, steps or variables of one row)
              mask_ratio:float, # fraction to hide, in [0, 1)
             )->int:
-    "How many of `n` units a mask with `mask_ratio` hides: `n - round(n * (1 - mask_ratio))`, refused if that is all `n`."
+    ("How many of `n` units a mask with `mask_ratio` hides: `n - round(n * (1 - mask_ratio))`, refused if that is all "
+     "`n`.")
     n, r = _check_size(n, 'n'), _check_ratio(mask_ratio)
     k = n - round(n * (1 - r))
     if k == n:
@@ -313,12 +321,16 @@ def mask_ids(mask:Tensor, # token mask `[B, T]`, True = masked; an equal count p
             )->tuple: # (ids_keep `[B, n_keep]`, ids_restore `[B, T]`, n_keep); with equal=False (ids_shuffle `[B, T]`, ids_restore, counts `[B]`)
     "Indices to gather the visible tokens and to restore the original order (MAE's ids_keep / ids_restore)."
     if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-        raise TypeError(f"mask must be a bool tensor (True = masked), got {getattr(mask, 'dtype', type(mask).__name__)}")
-    if mask.ndim != 2: raise ValueError(f"mask must be a token mask [B, T], got shape {tuple(mask.shape)}; flatten the grid with mask.reshape(B, -1)")
+        raise TypeError("mask must be a bool tensor (True = masked), got "
+                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if mask.ndim != 2: raise ValueError(f"mask must be a token mask [B, T], got shape {tuple(mask.shape)}; flatten "
+                                        "the grid with mask.reshape(B, -1)")
     counts = (~mask).sum(1)
     if equal and (counts != counts[0]).any():
-        raise ValueError(f"visible-token counts differ across the batch ({counts.min().item()}..{counts.max().item()}); "
-                         f"the encoder needs an equal count per sample: use a 'patch' or 'patch_var' mask (or equal=False for padded rows)")
+        raise ValueError("visible-token counts differ across the batch "
+                         f"({counts.min().item()}..{counts.max().item()}); "
+                         "the encoder needs an equal count per sample: use a 'patch' or 'patch_var' mask (or "
+                         "equal=False for padded rows)")
     ids_shuffle = torch.argsort(mask.to(torch.uint8), dim=1, stable=True)  # visible first, each group in original order
     ids_restore = torch.argsort(ids_shuffle, dim=1)
     if not equal: return ids_shuffle, ids_restore, counts
@@ -331,7 +343,8 @@ def gather_tokens(x:Tensor, # tokens `[B, T, D]`
                  )->Tensor: # `[B, K, D]`
     "Pick tokens `x[b, ids[b]]`: `[B, T, D]`, `[B, K]` -> `[B, K, D]`."
     if x.ndim != 3 or ids.ndim != 2 or ids.shape[0] != x.shape[0]:
-        raise ValueError(f"gather_tokens wants x [B, T, D] and ids [B, K] with the same B, got {tuple(x.shape)} and {tuple(ids.shape)}")
+        raise ValueError(f"gather_tokens wants x [B, T, D] and ids [B, K] with the same B, got {tuple(x.shape)} and "
+                         f"{tuple(ids.shape)}")
     return torch.gather(x, 1, ids[..., None].expand(-1, -1, x.shape[-1]))
 
 # %% ../nbs/00_patching.ipynb #e83b0e02
@@ -358,13 +371,15 @@ def masked_loss(pred:Tensor, # prediction, e.g. `[B, P, N, patch_len]`
                )->Tensor:
     "Mean squared / absolute error over the masked cells only."
     if kind not in ('mse', 'mae'): raise ValueError(f"kind must be 'mse' or 'mae', got {kind!r}")
-    if pred.shape != target.shape: raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} differ in shape")
+    if pred.shape != target.shape: raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} "
+                                                    "differ in shape")
     if mask.shape != pred.shape[:mask.ndim]:
         raise ValueError(f"mask {tuple(mask.shape)} must match the leading dimensions of pred {tuple(pred.shape)}")
     err = (pred - target) ** 2 if kind == 'mse' else (pred - target).abs()
     err = err.reshape(*mask.shape, -1).mean(-1)  # per-cell error
     n = mask.sum()
-    if n == 0: raise ValueError("the mask hides nothing, so a loss on masked cells is undefined; raise mask_ratio or use more patches")
+    if n == 0: raise ValueError("the mask hides nothing, so a loss on masked cells is undefined; raise mask_ratio or "
+                                "use more patches")
     return (err * mask).sum() / n
 
 # %% ../nbs/00_patching.ipynb #bbfc7dfb
@@ -400,7 +415,8 @@ def make_padded_mask(pad:Tensor, # bool `[B, P, N]` from `pad_cells`, True = pad
     r = _check_ratio(mask_ratio)
     if strategy not in PATCH_STRATEGIES:
         raise ValueError(f"padded batches need a patch-level strategy {PATCH_STRATEGIES}, got {strategy!r}")
-    if pad.dtype != torch.bool or pad.ndim != 3: raise ValueError(f"pad must be a bool patch grid [B, P, N], got {pad.dtype} {tuple(pad.shape)}")
+    if pad.dtype != torch.bool or pad.ndim != 3: raise ValueError("pad must be a bool patch grid [B, P, N], got "
+                                                                  f"{pad.dtype} {tuple(pad.shape)}")
     B, P, N = pad.shape
     pd = pad if strategy == 'patch_var' else pad.any(-1, keepdim=True)  # 'patch': a patch is padding if any variable is
     noise = torch.rand(pd.shape, generator=generator).to(pad.device).masked_fill(pd, -1.)  # padded cells rank last
@@ -411,7 +427,8 @@ def make_padded_mask(pad:Tensor, # bool `[B, P, N]` from `pad_cells`, True = pad
 
 # %% ../nbs/00_patching.ipynb #977586eb
 class MaskingCallback(Callback):
-    "Draw a mask per batch; pass `(x, mask)` to the model and `(target, mask)` to the loss (`(x, mask, pad)` / `(target, mask, pad)` for padded batches)."
+    ("Draw a mask per batch; pass `(x, mask)` to the model and `(target, mask)` to the loss (`(x, mask, pad)` / "
+     "`(target, mask, pad)` for padded batches).")
     order = 5
     def __init__(self,
                  mask_ratio:float=0.4, # fraction of units to hide
@@ -422,30 +439,36 @@ class MaskingCallback(Callback):
                  valid_seed:int=0, # validation batch i uses the seed `valid_seed + i`
                  **mask_kwargs, # passed to `make_mask` (`n_last`, `mean_span`)
                 ):
-        if strategy not in MASK_STRATEGIES: raise ValueError(f"unknown mask strategy {strategy!r}; choose one of {MASK_STRATEGIES}")
+        if strategy not in MASK_STRATEGIES: raise ValueError(f"unknown mask strategy {strategy!r}; choose one of "
+                                                             f"{MASK_STRATEGIES}")
         mask_ratio = _check_ratio(mask_ratio)
         if patch_len is not None: patch_len = _check_size(patch_len, 'patch_len')
         if stride is not None: stride = _check_size(stride, 'stride')
         if strategy in PATCH_STRATEGIES and patch_len is None:
             raise ValueError(f"strategy {strategy!r} masks patches: pass patch_len")
         if strategy in STEP_STRATEGIES and patch_len is not None:
-            raise ValueError(f"strategy {strategy!r} masks time steps, not patches: drop patch_len, or use 'patch'/'patch_var'")
+            raise ValueError(f"strategy {strategy!r} masks time steps, not patches: drop patch_len, or use "
+                             "'patch'/'patch_var'")
         store_attr(but='mask_kwargs')
         self.mask_kwargs = mask_kwargs
 
     def grid(self, x:Tensor)->tuple:
         "Shape of the mask for a batch `x [B, L, N]`."
         B, L, N = x.shape
-        return (B, L, N) if self.patch_len is None else (B, n_patches(L, self.patch_len, self.stride, self.remainder), N)
+        return (B, L, N) if self.patch_len is None else (B, n_patches(L, self.patch_len, self.stride, self.remainder),
+                                                         N)
 
     def before_batch(self):
         x = check_series(self.xb[0])  # once per batch: a NaN in the data stops training here, naming the index
         g = None if self.training else torch.Generator().manual_seed(self.valid_seed + self.iter)
-        pad = self.xb[1] if len(self.xb) > 1 else None  # a step pad mask, e.g. from classification_dls(..., pad_mask=True)
+        # a step pad mask, e.g. from classification_dls(..., pad_mask=True)
+        pad = self.xb[1] if len(self.xb) > 1 else None
         if pad is not None:
-            if self.patch_len is None: raise ValueError("padded batches need a patch-level strategy ('patch' or 'patch_var') with patch_len")
+            if self.patch_len is None: raise ValueError("padded batches need a patch-level strategy ('patch' or "
+                                                        "'patch_var') with patch_len")
             if not isinstance(pad, Tensor) or pad.dtype != torch.bool or tuple(pad.shape[:2]) != tuple(x.shape[:2]):
-                raise ValueError(f"the second input must be a bool pad mask [B, L] = {tuple(x.shape[:2])} (True = padding), "
+                raise ValueError(f"the second input must be a bool pad mask [B, L] = {tuple(x.shape[:2])} (True = "
+                                 "padding), "
                                  f"got {getattr(pad, 'dtype', type(pad).__name__)} {tuple(getattr(pad, 'shape', ()))}")
             pad = pad_cells(pad, self.patch_len, self.stride, self.remainder, x.shape[2])
             mask = make_padded_mask(pad, self.mask_ratio, self.strategy, g)
@@ -469,7 +492,8 @@ def plot_masked_window(x:Tensor, # one window `[L, N]`
     x = check_series(torch.as_tensor(x)[None], 'x', 3, '[L, N]')[0].cpu()
     L, N = x.shape
     mask = torch.as_tensor(mask).cpu()
-    if mask.ndim != 2 or mask.shape[1] != N: raise ValueError(f"mask must be [P, N] or [L, N] with N={N}, got {tuple(mask.shape)}")
+    if mask.ndim != 2 or mask.shape[1] != N: raise ValueError(f"mask must be [P, N] or [L, N] with N={N}, got "
+                                                              f"{tuple(mask.shape)}")
     if patch_len is not None: step = expand_mask(mask[None], patch_len, stride)[0]
     elif mask.shape[0] == L: step = mask.bool()
     else: raise ValueError(f"mask has {mask.shape[0]} rows for L={L} steps: pass patch_len for a patch mask")
@@ -480,7 +504,8 @@ def plot_masked_window(x:Tensor, # one window `[L, N]`
         ax.plot(x[:, i], lw=1, color='k')
         if recon is not None: ax.plot(torch.as_tensor(recon)[:, i].detach().cpu(), lw=1, ls='--', color='C3')
         s = step[:, i].int()
-        edges = torch.diff(torch.cat([torch.zeros(1, dtype=torch.int), s, torch.zeros(1, dtype=torch.int)])).nonzero().flatten().tolist()
+        edges = torch.diff(torch.cat([torch.zeros(1, dtype=torch.int), s,
+                                      torch.zeros(1, dtype=torch.int)])).nonzero().flatten().tolist()
         for a, b in zip(edges[::2], edges[1::2]): ax.axvspan(a - .5, b - .5, color='C0', alpha=.25, lw=0)
         ax.set_ylabel(names[i], rotation=0, ha='right', va='center', fontsize=8); ax.tick_params(labelsize=7)
     axs[-1, 0].set_xlabel('time step')

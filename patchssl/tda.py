@@ -25,12 +25,14 @@ def standardize_data(data:ClassificationData)->ClassificationData:
     for nm in ('X_train', 'X_valid', 'X_test'):
         a, pad = getattr(data, nm), getattr(data, 'pad_' + nm[2:])
         bad = ~np.isfinite(a) & ~pad[..., None]
-        if bad.any(): raise ValueError(f"{data.name}: {nm} holds {int(bad.sum())} NaN/inf values; fill or drop them first")
+        if bad.any(): raise ValueError(f"{data.name}: {nm} holds {int(bad.sum())} NaN/inf values; fill or drop them "
+                                       "first")
     real = data.X_train[~data.pad_train]  # [steps, N]
     mu, sd = real.mean(0), real.std(0) + 1e-8
     out = {nm: np.where(getattr(data, 'pad_' + nm[2:])[..., None], 0, (getattr(data, nm) - mu) / sd).astype(np.float32)
            for nm in ('X_train', 'X_valid', 'X_test')}
-    return ClassificationData(data.name, out['X_train'], data.y_train, out['X_valid'], data.y_valid, out['X_test'], data.y_test,
+    return ClassificationData(data.name, out['X_train'], data.y_train, out['X_valid'], data.y_valid, out['X_test'],
+                              data.y_test,
                               data.classes, data.pad_train, data.pad_valid, data.pad_test)
 
 # %% ../nbs/00i_tda.ipynb #365d0097
@@ -54,7 +56,10 @@ def load_daphnet_windows(window:int=128, # steps per window (64 Hz: 2 s)
         raise ValueError(f"axes={axes}: give distinct axes from {DAPHNET_AXES}")
     df = pd.read_csv(f)
     T = len(df)
-    if window < 8 or stride < 1 or window > T * min(fractions): raise ValueError(f"window={window}, stride={stride}: need 8 <= window <= the smallest block ({int(T * min(fractions))} steps) and stride >= 1")
+    if window < 8 or stride < 1 or window > T * min(fractions): raise ValueError(f"window={window}, stride={stride}: "
+                                                                                 "need 8 <= window <= the smallest "
+                                                                                 f"block ({int(T * min(fractions))} "
+                                                                                 "steps) and stride >= 1")
     edges = np.r_[0, np.cumsum(np.array(fractions) * T)].astype(int)
     sensors = [df[[f'{name}_{ax}' for ax in axes]].values.astype(np.float32) for name in DAPHNET_SENSORS]
     parts = []
@@ -63,11 +68,13 @@ def load_daphnet_windows(window:int=128, # steps per window (64 Hz: 2 s)
         for s in range(lo, hi - window + 1, stride):
             for c, a in enumerate(sensors):
                 w = a[s:s + window]
-                X.append(w - w.mean(0)); y.append(c)  # each window minus its own mean: the gravity offset would give the placement away
+                # each window minus its own mean: the gravity offset would give the placement away
+                X.append(w - w.mean(0)); y.append(c)
         parts.append((np.stack(X), np.array(y)))
     (Xtr, ytr), (Xva, yva), (Xte, yte) = parts
     pad = lambda X: np.zeros(X.shape[:2], bool)
-    return ClassificationData('Daphnet_S06R02E0', Xtr, ytr, Xva, yva, Xte, yte, list(DAPHNET_SENSORS), pad(Xtr), pad(Xva), pad(Xte))
+    return ClassificationData('Daphnet_S06R02E0', Xtr, ytr, Xva, yva, Xte, yte, list(DAPHNET_SENSORS), pad(Xtr),
+                              pad(Xva), pad(Xte))
 
 # %% ../nbs/00i_tda.ipynb #f94b6da2
 def _need_tda():
@@ -77,13 +84,15 @@ def _need_tda():
 
 def sublevel_diagram(x:np.ndarray, # one channel `[L]`, finite values
                     )->np.ndarray: # `[n, 2]` (birth, death) of the finite H0 classes, zero-length bars removed
-    "H0 persistence diagram of the sublevel-set (lower-star) filtration of a 1-D signal, computed by ripser on a sparse path graph."
+    ("H0 persistence diagram of the sublevel-set (lower-star) filtration of a 1-D signal, computed by ripser on a "
+     "sparse path graph.")
     _need_tda()
     from ripser import ripser
     from scipy import sparse
     x = np.asarray(x, np.float64)
     if x.ndim != 1 or len(x) < 2: raise ValueError(f"a diagram needs one channel of >= 2 steps, got shape {x.shape}")
-    if not np.isfinite(x).all(): raise ValueError(f"the signal holds {int((~np.isfinite(x)).sum())} NaN/inf values; fill or drop them first")
+    if not np.isfinite(x).all(): raise ValueError(f"the signal holds {int((~np.isfinite(x)).sum())} NaN/inf values; "
+                                                  "fill or drop them first")
     off = 1. - x.min()  # ripser reads a 0 in a sparse matrix as 'no edge': shift every value to >= 1, shift back after
     v = x + off
     n = len(v); i = np.arange(n - 1)
@@ -112,7 +121,8 @@ def scale_signal(x:np.ndarray, # one channel `[L]`
 def persistence_imager(resolution:int=32, # pixels per side
                        spread:float=0.05, # standard deviation of the Gaussian put on each point
                       ):
-    "A `persim.PersistenceImager` on births in [-1, 1] and persistences in [0, 2] (the range of a [-1, 1]-scaled signal), `resolution` pixels a side."
+    ("A `persim.PersistenceImager` on births in [-1, 1] and persistences in [0, 2] (the range of a [-1, 1]-scaled "
+     "signal), `resolution` pixels a side.")
     _need_tda()
     from persim import PersistenceImager
     if resolution < 8: raise ValueError(f"resolution={resolution}: use >= 8 pixels (the image network halves it twice)")
@@ -134,11 +144,13 @@ def persistence_images(X:np.ndarray, # `[n, L, N]` series
                        scale:str='global', # how each channel is mapped into [-1, 1] (see `scale_signal`)
                        cache_dir:str|Path|None=None, # folder for a `.npy` cache, keyed by the data and the settings
                       )->np.ndarray: # `[n, N, resolution, resolution]` float32
-    "One persistence image per channel: map into [-1, 1], H0 sublevel-set diagram (ripser), image (persim); cached when `cache_dir` is given."
+    ("One persistence image per channel: map into [-1, 1], H0 sublevel-set diagram (ripser), image (persim); cached "
+     "when `cache_dir` is given.")
     X = np.asarray(X)
     if X.ndim != 3: raise ValueError(f"X must be [n, L, N], got shape {X.shape}")
     bad = ~np.isfinite(X) if pad is None else ~np.isfinite(X) & ~pad[..., None]
-    if bad.any(): raise ValueError(f"X holds {int(bad.sum())} NaN/inf values (first in series {int(np.argwhere(bad)[0][0])}); "
+    if bad.any(): raise ValueError(f"X holds {int(bad.sum())} NaN/inf values (first in series "
+                                   f"{int(np.argwhere(bad)[0][0])}); "
                                    f"fill or drop them before computing persistence images")
     if cache_dir is not None:
         f = Path(cache_dir) / f"pi_{_pi_key(X, pad, resolution, spread, scale)}.npy"
@@ -150,7 +162,8 @@ def persistence_images(X:np.ndarray, # `[n, L, N]` series
         for c in range(a.shape[1]):
             dgm = sublevel_diagram(scale_signal(a[keep, c], scale))
             if len(dgm):
-                out[i, c] = pim.transform(np.c_[dgm[:, 0], dgm[:, 1]], skew=True).T  # rows = persistence, columns = birth
+                # rows = persistence, columns = birth
+                out[i, c] = pim.transform(np.c_[dgm[:, 0], dgm[:, 1]], skew=True).T
     if cache_dir is not None:  # written under a private name, then renamed: ranks under torchrun never read a half-written file
         f.parent.mkdir(parents=True, exist_ok=True)
         tmp = f.with_name(f"{f.stem}.{os.getpid()}.tmp.npy"); np.save(tmp, out); os.replace(tmp, f)
@@ -158,11 +171,13 @@ def persistence_images(X:np.ndarray, # `[n, L, N]` series
 
 # %% ../nbs/00i_tda.ipynb #6603070b
 GWT_SETS = ('BasicMotions', 'PickupGestureWiimoteZ', 'Daphnet')
-DAPHNET_TASK = dict(window=32, stride=16, axes=('vert',))  # chosen on the student alone's validation accuracy (bench/gwt_kd_daphnet.py)
+# chosen on the student alone's validation accuracy (bench/gwt_kd_daphnet.py)
+DAPHNET_TASK = dict(window=32, stride=16, axes=('vert',))
 
 # %% ../nbs/00i_tda.ipynb #af8a895e
 def gwt_data(name:str, valid_pct:float=0.2, seed:int=0)->ClassificationData:
-    "One of `GWT_SETS`, standardised: a UEA set with a stratified validation part of its train split (fixed by `seed`), or the Daphnet windows of `DAPHNET_TASK`."
+    ("One of `GWT_SETS`, standardised: a UEA set with a stratified validation part of its train split (fixed by "
+     "`seed`), or the Daphnet windows of `DAPHNET_TASK`.")
     if name not in GWT_SETS: raise ValueError(f"unknown set {name!r}; choose one of {GWT_SETS}")
     data = load_daphnet_windows(**DAPHNET_TASK) if name == 'Daphnet' else load_uea(name, valid_pct=valid_pct, seed=seed)
     return standardize_data(data)
@@ -172,7 +187,8 @@ def data_pis(data:ClassificationData, resolution:int=32, spread:float=0.05, cach
              normalize:bool=True, # divide every channel's images by the std of that channel's training pixels
             )->dict:
     "Persistence images of the train, valid and test series of `data` (padding left out), `{'train': [n, N, R, R], ..., 'scale': [N]}`; with `normalize`, each channel divided by `scale`, its pixel std on the training split (else `scale` is 1)."
-    pis = {s: persistence_images(getattr(data, f'X_{s}'), getattr(data, f'pad_{s}'), resolution, spread, scale, cache_dir)
+    pis = {s: persistence_images(getattr(data, f'X_{s}'), getattr(data, f'pad_{s}'), resolution, spread, scale,
+                                 cache_dir)
            for s in ('train', 'valid', 'test')}
     sd = _pi_scale(pis['train']) if normalize else np.ones((1, data.n_vars, 1, 1), np.float32)
     return {**{s: (p / sd).astype(np.float32) for s, p in pis.items()}, 'scale': sd.ravel()}
@@ -192,7 +208,8 @@ def plot_persistence(x:np.ndarray, # one channel `[L]`
     fig, ax = plt.subplots(1, 3, figsize=(12, 3.2), gridspec_kw=dict(width_ratios=[2, 1, 1]))
     ax[0].plot(s, lw=1); ax[0].set(title=title or 'signal scaled to [-1, 1]', xlabel='step')
     ax[1].scatter(dgm[:, 0], dgm[:, 1], s=10); ax[1].plot([-1, 1], [-1, 1], 'k--', lw=.8)
-    ax[1].set(title=f'H0 diagram ({len(dgm)} finite points)', xlabel='birth', ylabel='death', xlim=(-1.05, 1.05), ylim=(-1.05, 1.05))
+    ax[1].set(title=f'H0 diagram ({len(dgm)} finite points)', xlabel='birth', ylabel='death', xlim=(-1.05, 1.05),
+              ylim=(-1.05, 1.05))
     ax[2].imshow(img, origin='lower', extent=(-1, 1, 0, 2), aspect='auto', cmap='magma')
     ax[2].set(title=f'persistence image {resolution}x{resolution}', xlabel='birth', ylabel='persistence')
     fig.tight_layout()

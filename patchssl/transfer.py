@@ -72,10 +72,12 @@ def _py_state(st): return [st[0], list(st[1]), st[2]]  # random.getstate() as pl
 def _py_restore(st): return (st[0], tuple(st[1]), st[2])
 
 def _rng_state(dls=None)->dict:
-    "Random states of torch (CPU, and CUDA once used), numpy, Python `random`, and the shuffling of each loader of `dls`."
+    ("Random states of torch (CPU, and CUDA once used), numpy, Python `random`, and the shuffling of each loader of "
+     "`dls`.")
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     st = dict(torch=torch.get_rng_state(), python=_py_state(random.getstate()),
-              numpy=dict(kind=kind, keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)))
+              numpy=dict(kind=kind, keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos),
+                         has_gauss=int(has_gauss), gauss=float(gauss)))
     if torch.cuda.is_available() and torch.cuda.is_initialized(): st['cuda'] = torch.cuda.get_rng_state_all()
     if dls is not None:
         st['loaders'] = [_py_state(dl.rng.getstate()) if isinstance(getattr(dl, 'rng', None), random.Random) else None
@@ -102,7 +104,8 @@ def _leaves(v, name=''):
     else: yield name, v
 
 def _checksum(ckpt:dict)->str:
-    "sha256 over every tensor (name, dtype, shape, bytes) and every other value (name, repr) of `ckpt` but its checksum."
+    ("sha256 over every tensor (name, dtype, shape, bytes) and every other value (name, repr) of `ckpt` but its "
+     "checksum.")
     h = hashlib.sha256()
     for name, v in _leaves({k: o for k, o in ckpt.items() if k != 'checksum'}):
         if isinstance(v, Tensor):
@@ -139,14 +142,16 @@ def save_checkpoint(path:str|Path, # where to write (through a symlink to its ta
                     extra:dict|None=None, # any other plain data (metrics, command line, ...)
                     dls=None, # `DataLoaders` whose shuffling state is saved too (for an exact resume)
                    )->Path:
-    "Write `model`'s weights, config, optimizer state, epoch and random states atomically with a checksum; refuse non-finite weights."
+    ("Write `model`'s weights, config, optimizer state, epoch and random states atomically with a checksum; refuse "
+     "non-finite weights.")
     path = Path(path)
     sd = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     bad = _nonfinite(sd)
     if bad: raise FloatingPointError(f"refusing to save {path}: non-finite values in {_few(bad)}; "
                                      f"the previous checkpoint (if any) is left untouched")
     ckpt = dict(format=CKPT_FORMAT, model=type(model).__name__, config=_plain(model_config(model)), state_dict=sd,
-                opt=None if opt is None else _plain_state(opt.state_dict()), epoch=epoch, extra=_plain(extra or {}, 'extra'),
+                opt=None if opt is None else _plain_state(opt.state_dict()), epoch=epoch,
+                extra=_plain(extra or {}, 'extra'),
                 rng=_rng_state(dls))
     ckpt['checksum'] = _checksum(ckpt)
     target = Path(os.path.realpath(path))  # a symlink stays a link; its target gets the new contents
@@ -168,7 +173,8 @@ def _unreadable(path:Path, e:Exception)->str:
     if not path.is_file(): return "it is not a regular file"
     size = path.stat().st_size
     if size == 0: return "the file is empty (a copy or a write that never finished?)"
-    if not zipfile.is_zipfile(path): return f"it is not a complete torch.save archive ({size} bytes: truncated, or a text or other file)"
+    if not zipfile.is_zipfile(path): return (f"it is not a complete torch.save archive ({size} bytes: truncated, or a "
+                                             "text or other file)")
     msg = str(e)
     if 'Unsupported global:' in msg:
         what = msg.split('Unsupported global:')[1].split(' was not')[0].strip()
@@ -176,7 +182,8 @@ def _unreadable(path:Path, e:Exception)->str:
     return f"torch cannot read the archive ({type(e).__name__}): the file is damaged"
 
 def load_checkpoint(path:str|Path)->dict:
-    "Read a checkpoint written by `save_checkpoint` (`weights_only=True`); check its format, checksum and finite weights."
+    ("Read a checkpoint written by `save_checkpoint` (`weights_only=True`); check its format, checksum and finite "
+     "weights.")
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}; pretrain first or check the path")
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
@@ -189,32 +196,40 @@ def load_checkpoint(path:str|Path)->dict:
     fmt = ckpt['format']
     if fmt in _OLD_FORMATS: raise CheckpointError(f"{path} has the old format {fmt!r}: it was {_OLD_FORMATS[fmt]} "
                                                   f"(this version reads {CKPT_FORMAT!r})")
-    if fmt != CKPT_FORMAT: raise CheckpointError(f"{path} has format {fmt!r}; this version of patchssl reads {CKPT_FORMAT!r} "
+    if fmt != CKPT_FORMAT: raise CheckpointError(f"{path} has format {fmt!r}; this version of patchssl reads "
+                                                 f"{CKPT_FORMAT!r} "
                                                  f"(was it written by a newer patchssl?)")
-    if 'checksum' not in ckpt: raise CheckpointError(f"{path} records no checksum; it was not written by save_checkpoint")
+    if 'checksum' not in ckpt: raise CheckpointError(f"{path} records no checksum; it was not written by "
+                                                     "save_checkpoint")
     if _checksum(ckpt) != ckpt['checksum']:
-        raise CheckpointError(f"{path} is damaged: its contents no longer match the checksum written with them (the file "
-                              f"changed after it was saved, e.g. a bad disk or copy). Nothing was loaded; use another copy "
+        raise CheckpointError(f"{path} is damaged: its contents no longer match the checksum written with them (the "
+                              "file "
+                              "changed after it was saved, e.g. a bad disk or copy). Nothing was loaded; use another "
+                              "copy "
                               f"or re-run the training that produced it")
     bad = _nonfinite(ckpt['state_dict'])
-    if bad: raise CheckpointError(f"{path} holds non-finite weights in {_few(bad)}; save_checkpoint refuses those, so the "
+    if bad: raise CheckpointError(f"{path} holds non-finite weights in {_few(bad)}; save_checkpoint refuses those, so "
+                                  "the "
                                   f"file was written some other way. Nothing was loaded; use an earlier checkpoint")
     return ckpt
 
 # %% ../nbs/00c_transfer.ipynb #1ac2187b
-TRANSFER_KEYS = ('patch_len', 'stride', 'remainder', 'd_model', 'n_heads', 'n_layers', 'd_ff', 'token_mode', 'patch_mode', 'revin')
+TRANSFER_KEYS = ('patch_len', 'stride', 'remainder', 'd_model', 'n_heads', 'n_layers', 'd_ff', 'token_mode',
+                 'patch_mode', 'revin')
 
 # %% ../nbs/00c_transfer.ipynb #fd69976f
 @dataclass
 class TransferReport:
-    "What `load_pretrained` did: tensors matched (loaded), missing (left as initialised), unexpected (in the checkpoint only), skipped."
+    ("What `load_pretrained` did: tensors matched (loaded), missing (left as initialised), unexpected (in the "
+     "checkpoint only), skipped.")
     matched:list
     missing:list
     unexpected:list
     skipped:list = field(default_factory=list)
     source:str = ''
     def __repr__(self):
-        return (f"TransferReport({self.source}: {len(self.matched)} matched, {len(self.missing)} missing {self.missing[:6]}, "
+        return (f"TransferReport({self.source}: {len(self.matched)} matched, {len(self.missing)} missing "
+                f"{self.missing[:6]}, "
                 f"{len(self.unexpected)} unexpected {self.unexpected[:6]}, {len(self.skipped)} skipped)")
     def __str__(self): return self.__repr__()
 
@@ -240,7 +255,8 @@ def check_configs(src:dict, # config stored in the checkpoint
         if k not in dst: bad.append(f"checkpoint {k}={src[k]!r}, but the model's config has no {k!r}")
         elif k not in src: bad.append(f"model {k}={dst[k]!r}, but the checkpoint's config has no {k!r}")
         elif src[k] != dst[k]: bad.append(f"checkpoint {k}={src[k]!r}, model {k}={dst[k]!r}")
-    if bad: raise ValueError("the checkpoint does not fit this model: " + '; '.join(bad) + ". Build the downstream model "
+    if bad: raise ValueError("the checkpoint does not fit this model: " + '; '.join(bad) + ". Build the downstream "
+                                                                                           "model "
                              "with the pretraining values and record them in its config (or pass ignore=(...) for a "
                              "difference you accept)")
 
@@ -267,7 +283,8 @@ def load_pretrained(model:nn.Module, # downstream model with a `config` dict
     unexpected = [k for k in src if k not in own]
     for pre in require:
         under = [k for k in own if _under(k, (pre,))]
-        if not under: raise ValueError(f"{type(model).__name__} has no module {pre!r} to transfer into; pass require= the prefixes it has")
+        if not under: raise ValueError(f"{type(model).__name__} has no module {pre!r} to transfer into; pass require= "
+                                       "the prefixes it has")
         lost = [k for k in under if k not in src]
         if lost: raise ValueError(f"{pre!r} would not be transferred completely: {lost[:5]} not in the checkpoint "
                                   f"({'skipped on purpose' if any(_under(k, skip) for k in lost) else 'names differ'}). "
@@ -284,7 +301,9 @@ def strict_freeze(model:nn.Module, # the model to freeze
     train = _names(train)
     names = [n for n, _ in model.named_parameters()]
     for pre in train:
-        if not any(_under(n, (pre,)) for n in names): raise ValueError(f"no parameter under {pre!r} in {type(model).__name__}; trainable prefixes must exist")
+        if not any(_under(n, (pre,)) for n in names): raise ValueError(f"no parameter under {pre!r} in "
+                                                                       f"{type(model).__name__}; trainable prefixes "
+                                                                       "must exist")
     frozen = []
     for n, p in model.named_parameters():
         keep = _under(n, train)
@@ -312,7 +331,8 @@ class FrozenEval(Callback):
 # %% ../nbs/00c_transfer.ipynb #8747c589
 @patch
 @delegates(Learner.fit_one_cycle, but=['lr_max', 'reset_opt', 'start_epoch'])
-def linear_probe(self:Learner, epochs:int, lr:float=1e-3, head:str|tuple='head', train_patch_embed:bool=False, **kwargs):
+def linear_probe(self:Learner, epochs:int, lr:float=1e-3, head:str|tuple='head', train_patch_embed:bool=False,
+                 **kwargs):
     "Strict linear probe: only `head` (and `patch_embed` if asked) trains, frozen modules stay in eval mode."
     train = _names(head) + (('patch_embed',) if train_patch_embed else ())
     strict_freeze(self.model, train)
@@ -362,7 +382,8 @@ def ridge_cv_alpha(X:Tensor, y, # TRAINING features `[n, F]`; labels `[n]` (int)
     if len(y) != n: raise ValueError(f"features and targets differ in length: {n}/{len(y)}")
     if not 2 <= k <= n: raise ValueError(f"k must be between 2 and the number of rows ({n}), got {k}")
     alphas = tuple(float(al) for al in alphas)
-    if not alphas or min(alphas) < 0: raise ValueError(f"alphas must be a non-empty sequence of penalties >= 0, got {alphas}")
+    if not alphas or min(alphas) < 0: raise ValueError("alphas must be a non-empty sequence of penalties >= 0, got "
+                                                       f"{alphas}")
     classify, Y = _ridge_targets(y)
     folds = torch.arange(n) * k // n if blocks else torch.as_tensor(np.random.default_rng(0).permutation(n) % k)
     score = [0.] * len(alphas)
@@ -380,17 +401,20 @@ def ridge_probe(Xtr:Tensor, ytr, Xte:Tensor, yte, # features `[n, F]`; labels `[
                 alpha:float|tuple=1.0, # ridge penalty on standardised features, or penalties to choose from with `ridge_cv_alpha` on the training rows
                 blocks:bool=False, # with several penalties: contiguous cross-validation folds
                )->dict: # {'accuracy'} for labels, {'mse', 'mae'} for real targets, the test predictions and the penalty used
-    "Closed-form ridge regression (a linear probe) from training features to labels or targets, scored on the test features."
+    ("Closed-form ridge regression (a linear probe) from training features to labels or targets, scored on the test "
+     "features.")
     Xtr, Xte = torch.as_tensor(Xtr, dtype=torch.float64), torch.as_tensor(Xte, dtype=torch.float64)
     ytr, yte = torch.as_tensor(ytr), torch.as_tensor(yte)
-    if len(Xtr) != len(ytr) or len(Xte) != len(yte): raise ValueError(f"features and targets differ in length: {len(Xtr)}/{len(ytr)}, {len(Xte)}/{len(yte)}")
+    if len(Xtr) != len(ytr) or len(Xte) != len(yte): raise ValueError("features and targets differ in length: "
+                                                                      f"{len(Xtr)}/{len(ytr)}, {len(Xte)}/{len(yte)}")
     if not isinstance(alpha, (int, float)): alpha = ridge_cv_alpha(Xtr, ytr, alpha, blocks=blocks)  # training rows only
     classify, Y = _ridge_targets(ytr, int(max(ytr.max(), yte.max())) + 1 if not ytr.is_floating_point() else None)
     A, (W,) = _ridge_fit(Xtr, Y, (alpha,))
     P = A(Xte) @ W
     if classify: return dict(accuracy=(P.argmax(1) == yte).double().mean().item(), pred=P.argmax(1), alpha=alpha)
     P = P.reshape(yte.shape)
-    return dict(mse=F.mse_loss(P, yte.double()).item(), mae=F.l1_loss(P, yte.double()).item(), pred=P.float(), alpha=alpha)
+    return dict(mse=F.mse_loss(P, yte.double()).item(), mae=F.l1_loss(P, yte.double()).item(), pred=P.float(),
+                alpha=alpha)
 
 
 # %% ../nbs/00c_transfer.ipynb #e00bb295
@@ -402,7 +426,8 @@ def _all_finite(tensors:list)->bool:
     return bool(torch.isfinite(torch.stack([n.float().to(norms[0].device) for n in norms])).all())
 
 class TrainGuard(Callback):
-    "Stop on an epoch without a training step, a non-finite loss, non-finite weights or gradients, or an exploding loss."
+    ("Stop on an epoch without a training step, a non-finite loss, non-finite weights or gradients, or an exploding "
+     "loss.")
     order = -5  # before other callbacks see a bad loss or gradient (e.g. GradientClip at 0)
     def __init__(self, explode:float|None=1e6): # stop when the loss exceeds `explode` x the first batch's (None: never)
         store_attr()
@@ -414,7 +439,8 @@ class TrainGuard(Callback):
     def _diverged(self, what:str)->str:
         try: lr = f"{self.opt.hypers[-1]['lr']:.3g}"
         except Exception: lr = '?'
-        return (f"training diverged at {self._where()} ({'' if self.training else 'validation, '}lr {lr}): lower the learning "
+        return (f"training diverged at {self._where()} ({'' if self.training else 'validation, '}lr {lr}): lower the "
+                "learning "
                 f"rate or clip gradients. {what}. Checkpoints already written are untouched")
     def after_loss(self):
         v = self.learn.loss.detach().float().mean().item()
@@ -422,12 +448,14 @@ class TrainGuard(Callback):
         if not self.training: return
         if self.first is None: self.first = abs(v)
         elif self.explode and self.first > 0 and abs(v) > self.explode * self.first:
-            raise FloatingPointError(self._diverged(f"The loss {v:.3g} is more than {self.explode:g} x the first batch's {self.first:.3g}"))
+            raise FloatingPointError(self._diverged(f"The loss {v:.3g} is more than {self.explode:g} x the first "
+                                                    f"batch's {self.first:.3g}"))
     def _bad_loss(self, v)->str:
         phase = 'train' if self.training else 'valid'
         data = [w for w, t in [('input', o) for o in self.xb] + [('target', o) for o in self.yb]
                 if isinstance(t, Tensor) and t.is_floating_point() and not torch.isfinite(t).all()]
-        if data: return (f"loss is {v} at {self._where()} ({phase}): that batch's {' and '.join(dict.fromkeys(data))} holds NaN "
+        if data: return (f"loss is {v} at {self._where()} ({phase}): that batch's {' and '.join(dict.fromkeys(data))} "
+                         "holds NaN "
                          f"or inf; clean the data (fill or drop missing values). The weights were not updated with it; "
                          f"checkpoints already written are untouched")
         bad = _nonfinite(self.learn.model.state_dict())
@@ -436,7 +464,8 @@ class TrainGuard(Callback):
         return (f"loss is {v} at {self._where()} ({phase}), before any training step, with finite input and weights: "
                 f"check the loss function and the model's initialisation")
     def before_step(self):  # after the backward pass
-        if getattr(self.learn, 'mixed_precision', None) is not None: return  # the grad scaler skips inf-gradient steps itself
+        # the grad scaler skips inf-gradient steps itself
+        if getattr(self.learn, 'mixed_precision', None) is not None: return
         ps = list(self.learn.model.named_parameters())
         if not _all_finite([p.grad for _, p in ps]):
             bad = _nonfinite({n: p.grad for n, p in ps if p.grad is not None})
@@ -465,10 +494,12 @@ def _skip_to(learn)->int:
     return max([cb._skip_to for cb in learn.cbs if isinstance(cb, SkipToEpoch)], default=0)
 
 class SaveCheckpoint(Callback):
-    "After every `every` epochs (and the last) write model, optimizer, epoch and random states to `path` with `save_checkpoint`."
+    ("After every `every` epochs (and the last) write model, optimizer, epoch and random states to `path` with "
+     "`save_checkpoint`.")
     order = 70  # after the recorder has the epoch's losses
     def __init__(self, path:str|Path, every:int=1, extra:dict|None=None):
-        if not every >= 1 or int(every) != every: raise ValueError(f"every={every!r}: give a whole number of epochs >= 1 between checkpoints")
+        if not every >= 1 or int(every) != every: raise ValueError(f"every={every!r}: give a whole number of epochs "
+                                                                   ">= 1 between checkpoints")
         store_attr(); self.path = Path(path)
     def after_epoch(self):
         if self.epoch < _skip_to(self.learn): return  # skipped by fit(start_epoch=...): nothing new to write
@@ -488,14 +519,17 @@ class _SkippedEpochs(Callback):
 def resume(learn:Learner, # a learner built like the one that wrote `path`
            path:str|Path, # checkpoint written by `SaveCheckpoint`
           )->int: # epoch to pass as `start_epoch`
-    "Check that `path` fits `learn`, then load model, optimizer state and random states; return the epoch to restart from."
+    ("Check that `path` fits `learn`, then load model, optimizer state and random states; return the epoch to restart "
+     "from.")
     ck = load_checkpoint(path)
-    if ck['epoch'] is None: raise ValueError(f"{path} records no epoch; it was not written during training (use SaveCheckpoint)")
+    if ck['epoch'] is None: raise ValueError(f"{path} records no epoch; it was not written during training (use "
+                                             "SaveCheckpoint)")
     check_configs(ck['config'], model_config(learn.model))
     own, sd = learn.model.state_dict(), ck['state_dict']
     diff = ([f"missing {k}" for k in own if k not in sd] + [f"unexpected {k}" for k in sd if k not in own] +
             [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}" for k, v in sd.items() if k in own and v.shape != own[k].shape])
-    if diff: raise ValueError(f"{path} does not fit this model ({'; '.join(diff[:5])}); nothing was loaded: build the learner "
+    if diff: raise ValueError(f"{path} does not fit this model ({'; '.join(diff[:5])}); nothing was loaded: build the "
+                              "learner "
                               f"exactly as the run that wrote it")
     if ck['opt'] is not None:
         if learn.opt is None: learn.create_opt()
@@ -507,8 +541,10 @@ def resume(learn:Learner, # a learner built like the one that wrote `path`
             osd = dict(state=state, hypers=L(osd['hypers']))
         try: learn.opt.load_state_dict(osd)
         except (AssertionError, ValueError, KeyError) as e:
-            raise ValueError(f"the optimizer state in {path} does not fit this learner's optimizer (other parameter groups "
-                             f"or optimizer type); nothing was loaded: build the learner exactly as the run that wrote it") from e
+            raise ValueError(f"the optimizer state in {path} does not fit this learner's optimizer (other parameter "
+                             "groups "
+                             "or optimizer type); nothing was loaded: build the learner exactly as the run "
+                             "that wrote it") from e
     learn.model.load_state_dict(sd)
     _set_rng_state(ck['rng'], learn.dls)
     if not any(isinstance(cb, _SkippedEpochs) for cb in learn.cbs): learn.add_cb(_SkippedEpochs())
