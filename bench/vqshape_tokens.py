@@ -2,7 +2,8 @@
 """Classification from VQShape tokens with the library's default recipe (chapter 04), over pretraining seeds.
 
 For each checkpoint of `vqshape_pretrain_ckpt.py` (the benchmark model `vqshape_small`, 12 epochs on the train parts of
-the 8 bundled sets, labels unused; one checkpoint per pretraining seed), `classify_sets` with its defaults: every series
+the 8 bundled sets, labels unused; one checkpoint per pretraining seed), `classify_sets` with `combine='concat'` (the default
+until issue 24; the default `combine='select'` and the other rules are measured by `vqshape_stack.py`): every series
 tokenized whole and in windows (`window_scales(median length, min_steps=8)`), the feature families of
 `feature_families`, a standardised logistic regression in which every family holds the same share of the weight, C
 from (0.001 ... 100) chosen by 5-fold cross-validation over train + valid (the training split), refit, scored once on
@@ -40,7 +41,7 @@ def run(a):
     rows = []
     for d in datas:
         t = time.time()
-        r = classify_sets(model, [d], seed=a.seed, kinds=kinds)[0]
+        r = classify_sets(model, [d], seed=a.seed, kinds=kinds, combine='concat')[0]
         F = [resample_series(getattr(d, f'X_{s}'), d.seq_len, getattr(d, f'pad_{s}')).reshape(len(getattr(d, f'y_{s}')), -1)
              for s in ('train', 'valid', 'test')]
         clf, C, accs = logistic_probe(F[0], d.y_train, F[1], d.y_valid, seed=a.seed)
@@ -90,7 +91,7 @@ def combine(a):
                    sets_token_ge_input=wins['token'], sets_token_hist_ge_input=wins['token+histogram'],
                    sets_token_ge_input_narrow=wins_n['token'], sets_token_hist_ge_input_narrow=wins_n['token+histogram'],
                    gap_token_hist_to_minirocket=float(acc['token+histogram'].mean() - acc['minirocket'].mean()))
-    md = (f"Library defaults (`classify_sets`): {len(parts)} pretraining seeds ({', '.join(str(p['seed']) for p in parts)}), one "
+    md = (f"`classify_sets` with `combine='concat'` (one regression, families weighted alike): {len(parts)} pretraining seeds ({', '.join(str(p['seed']) for p in parts)}), one "
           f"`vqshape_small` checkpoint each (`bench/vqshape_pretrain_ckpt.py --threads 1 --epochs 12 --seed S`); per seed also the CV folds, "
           f"the linear classifier on the input and MiniRocket's kernels change. C chosen by 5-fold cross-validation over the training "
           f"split only. Test accuracy, mean ± sd over the seeds:\n\n" + md_table(tab) +

@@ -715,7 +715,7 @@ def _cv_splits(y, seed:int=0, folds:int=5)->list:
         return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros((len(y), 1)), y))
 
 class FamilyEnsemble:
-    "Feature families combined by a rule chosen by cross-validation over the training split: 'concat' (one `logistic_probe`, families weighted alike), 'vote' (per-family regressions, probabilities averaged with their CV accuracies as weights), 'stack' (a regression on their out-of-fold log-probabilities), or 'select' (the best of the three by CV accuracy)."
+    "Feature families combined by a rule chosen by cross-validation over the training split: 'concat' (one `logistic_probe`, families weighted alike), 'vote' (per-family regressions, probabilities averaged with their CV accuracies as weights), 'stack' (a regression on their out-of-fold log-probabilities), or 'select' (the best of the three by CV accuracy; the default of `classify_sets` and `patchssl vqshape`)."
     WAYS = ('concat', 'vote', 'stack')
     def __init__(self, way:str='select', Cs:tuple=(0.001, 0.01, 0.1, 1., 10., 100.), seed:int=0, folds:int=5):
         if way not in self.WAYS + ('select',): raise ValueError(f"way={way!r}: one of {', '.join(self.WAYS + ('select',))}")
@@ -780,10 +780,11 @@ def classify_sets(model:VQShape, datas:list, seed:int=0,
                   kinds:dict|None=None, # {row name: feature families}; default `FEATURE_KINDS`
                   code:str='z', # the code vector in 'slot' and 'mpool': 'z' or 'z_q'
                   min_steps:int=8, # windows keep at least this many steps of a set's median series (`window_scales`)
-                  folds:int|None=5, # k: C chosen by k-fold cross-validation over train + valid; None: on the valid part alone
-                  combine:str='concat', # how a kind's families are combined: 'concat' (one regression) or a `FamilyEnsemble` rule: 'vote', 'stack', 'select'
+                  folds:int|None=5, # k: C chosen by k-fold cross-validation over train + valid; None: on the valid part alone (then always 'concat')
+                  combine:str='select', # how a kind's families are combined: a `FamilyEnsemble` rule ('select': the best of 'concat', 'vote', 'stack' by CV on the training split), or 'concat' (one regression)
                  )->list:
-    "Per set: the feature families of its train / valid / test series, per kind a logistic regression (families weighted alike; or a `FamilyEnsemble` rule `combine`), C (and the rule) chosen on the training split, test accuracy."
+    "Per set: the feature families of its train / valid / test series; per kind the families combined by `combine` (by default the `FamilyEnsemble` rule with the best cross-validated accuracy on the training split; 'concat': one logistic regression, families weighted alike), every choice (C, the rule) made on the training split; test accuracy."
+    if combine not in FamilyEnsemble.WAYS + ('select',): raise ValueError(f"combine={combine!r}: one of {', '.join(FamilyEnsemble.WAYS + ('select',))}")
     kinds = FEATURE_KINDS if kinds is None else kinds
     need = tuple(dict.fromkeys(f for fams in kinds.values() for f in fams))
     rows = []
@@ -840,7 +841,7 @@ VQSHAPE_OPTS = [
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
     Opt('seed', int, 0, 'seed of torch, numpy and random (and of the validation split)', 'train', min=0),
     Opt('probe', bool, True, 'classify every set from its tokens and code histograms (logistic regression, C chosen by 5-fold cross-validation over the training split)', 'downstream'),
-    Opt('combine', str, 'concat', "how --probe combines the feature families: one regression ('concat'), or a FamilyEnsemble rule chosen on the training split ('vote', 'stack', 'select')", 'downstream', choices=('concat', 'vote', 'stack', 'select')),
+    Opt('combine', str, 'select', "how --probe combines the feature families: per set the rule with the best 5-fold CV accuracy on the training split ('select': of concat, vote, stack), or one of them: one regression ('concat'), a CV-weighted vote of per-family regressions ('vote'), a stack of them ('stack')", 'downstream', choices=('concat', 'vote', 'stack', 'select')),
     Opt('resume', bool, False, 'continue an interrupted run in --out from its last checkpoint (vqshape.pt, written after every epoch); give the options of that run', ''),
     Opt('out', str, 'vqshape_run', 'folder for vqshape.pt, results.json, gallery.png, tokens.png', ''),
 ]
@@ -952,7 +953,7 @@ def vqshape_run(o:dict)->dict|None:
     print(f"saved {path}; validation codes: {res['valid_codes']['used']:.0%} used, perplexity {res['valid_codes']['perplexity']:.1f}", flush=True)
     if o['probe']:
         res['classification'] = classify_sets(model, datas, o['seed'], combine=o['combine'])
-        print(f"{'set':<24}{'token':>8}{'hist':>8}  (test accuracy; C chosen by 5-fold CV on the training split)")
+        print(f"{'set':<24}{'token':>8}{'hist':>8}  (test accuracy; C and the --combine rule chosen by 5-fold CV on the training split)")
         for r in res['classification']: print(f"{r['dataset']:<24}{r['token']['test_acc']:>8.3f}{r['histogram']['test_acc']:>8.3f}")
     (out/'results.json').write_text(json.dumps(res, indent=1))  # no timings: the same options and threads give the same file
     (out/'timing.json').write_text(json.dumps(dict(pretrain_seconds=round(secs, 1), total_seconds=round(time.time() - t0, 1), resumed_after_epoch=start)))
