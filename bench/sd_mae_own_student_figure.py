@@ -26,18 +26,13 @@ p.add_argument('--steps', type=int, default=500)
 p.add_argument('--regime', default='own residual student, repairing teacher, whole window, longer stage 2')
 a = parse(p)
 import warnings; warnings.filterwarnings('ignore')
-import importlib.util
-spec = importlib.util.spec_from_file_location('own', Path(__file__).with_name('sd_mae_own_student.py'))
-src = Path(spec.origin).read_text()
-ns = {}
-exec(src[src.index('BASE = dict('):src.index('regimes = {')], ns)        # the regimes of bench/sd_mae_own_student.py, unchanged
-BASE, REG = ns['BASE'], dict(ns['REGIMES'][a.regime])
+from sd_mae_common import BASE, OWN_REGIMES, L, BS, STRIDE, etth1_epochs   # the regimes of bench/sd_mae_own_student.py
+REG = dict(OWN_REGIMES[a.regime])
 factor = REG.pop('steps_factor', 1)
-L, BS, STRIDE, seed = 100, 32, 4, a.seeds[0]
+seed = a.seeds[0]
 e = etth1_anomalies(seed=seed)
 tr, ref = e.splits.train, e.splits.train[-1700:]
-n_win = (len(tr) - int(len(tr) * .2) - L) // STRIDE + 1
-epochs = round(max(3, round(a.steps / -(-n_win // BS))) * factor)
+epochs = round(etth1_epochs(tr, a.steps) * factor)
 m = fit_sd_mae(tr, epochs=epochs, seq_len=L, stride=STRIDE, bs=BS, seed=seed, **{**BASE, **REG}).model.eval()
 sc, sr = sd_scores(m, e.test_x, ref, smooth=5)
 z = {k: standardize_scores(sc[k], sr[k]) for k in ('reconstruction', 'discrepancy')}

@@ -26,17 +26,13 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parser, parse, write, md_table
-from patchssl.anomaly import etth1_anomalies, anomaly_metrics, series_windows
-from patchssl.sd_mae import fit_sd_mae, repair_check, choose_fusion, fuse_scores
-from sd_mae_views import all_scores
+from sd_mae_common import BS, STRIDE, SMOOTH, BASE, run_etth1_regimes
 
 p = parser(__doc__, seeds=3)
 p.add_argument('--steps', type=int, default=500)
 p.add_argument('--regimes', nargs='*', default=None)
 a = parse(p)
 import warnings; warnings.filterwarnings('ignore')
-L, BS, STRIDE, SMOOTH = 100, 32, 4, 5
-BASE = dict(d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
 REPAIR = dict(schedule='two_stage_pseudo', stage1=0.85, pseudo_frac=0.5, repair_weight=4.)
 REGIMES = {
     'joint, stop-gradient student': dict(detach_student=True),
@@ -46,36 +42,8 @@ REGIMES = {
 }
 regimes = {k: v for k, v in REGIMES.items() if a.regimes is None or any(r in k for r in a.regimes)}
 
-rows, fus, t_all = [], [], time.time()
-for seed in a.seeds:
-    e = etth1_anomalies(seed=seed)
-    tr, ref = e.splits.train, e.splits.train[-1700:]
-    n_win = (len(tr) - int(len(tr) * .2) - L) // STRIDE + 1
-    epochs = max(3, round(a.steps / -(-n_win // BS)))
-    rw = series_windows(e.splits.valid[L:], L, 20)[0]
-    for nm, kw in regimes.items():
-        t0 = time.time()
-        m = fit_sd_mae(tr, epochs=epochs, seq_len=L, stride=STRIDE, bs=BS, seed=seed, **{**BASE, **kw}).model
-        fit_s = time.time() - t0
-        rc = repair_check(m, rw, seed=seed)
-        base = dict(regime=nm, seed=seed, fit_s=fit_s,
-                    teacher_err_changed=rc.loc['teacher - clean', 'changed cells'], input_err_changed=rc.loc['input - clean', 'changed cells'],
-                    gap_changed=rc.loc['teacher - student', 'changed cells'], gap_other=rc.loc['teacher - student', 'other cells'])
-        (sv, rv), (stt, _) = all_scores(m, e.valid_x, ref, SMOOTH), all_scores(m, e.test_x, ref, SMOOTH)
-        for s in sv:
-            mv, mt = anomaly_metrics(e.valid_y, sv[s], vus_buffer=100), anomaly_metrics(e.test_y, stt[s], vus_buffer=100)
-            rows.append(dict(base, score=s, valid_auc=mv['auc_roc'], valid_vus=mv['vus_pr'], test_auc=mt['auc_roc'], test_vus=mt['vus_pr']))
-        ch = choose_fusion(sv, rv, e.valid_y, partners=('discrepancy', 'cross-view discrepancy'))
-        best = ch.iloc[0]
-        ft, _ = fuse_scores(stt['reconstruction'], stt[best.partner], rv['reconstruction'], rv[best.partner], best.weight, best.method)
-        fv, _ = fuse_scores(sv['reconstruction'], sv[best.partner], rv['reconstruction'], rv[best.partner], best.weight, best.method)
-        mv, mt = anomaly_metrics(e.valid_y, fv, vus_buffer=100), anomaly_metrics(e.test_y, ft, vus_buffer=100)
-        rows.append(dict(base, score='fused (chosen on validation)', valid_auc=mv['auc_roc'], valid_vus=mv['vus_pr'], test_auc=mt['auc_roc'], test_vus=mt['vus_pr']))
-        fus.append(dict(regime=nm, seed=seed, partner=best.partner, method=best.method, weight=float(best.weight),
-                        grid=ch.to_dict('records')))
-        print(nm, seed, f'fit {fit_s:.0f}s', {r['score']: (round(r['valid_auc'], 3), round(r['test_auc'], 3)) for r in rows[-len(sv) - 1:]},
-              'fusion', fus[-1]['partner'], fus[-1]['method'], fus[-1]['weight'], 'repair', round(base['teacher_err_changed'], 2),
-              round(base['gap_changed'] / base['gap_other'], 2), flush=True)
+t_all = time.time()
+rows, fus, _ = run_etth1_regimes(regimes, a.seeds, a.steps)
 df = pd.DataFrame(rows)
 cols = ['valid_auc', 'valid_vus', 'test_auc', 'test_vus']
 g = df.groupby(['regime', 'score'], sort=False)[cols]

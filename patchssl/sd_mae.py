@@ -477,14 +477,15 @@ def point_scores(model:SDMAE, series, # long series `[T, N]` (or `[T]` for N=1)
                                                f"(got {stride or n_last}) or positions=None") from None
 
 # %% ../nbs/02_sd_mae.ipynb #f5e00002
-FUSIONS = ('z', 'rank')
+FUSIONS = ('z', 'rank', 'max')
 
 def fuse_scores(reconstruction, discrepancy, # scores of the series to score `[T]`
                 normal_reconstruction, normal_discrepancy, # the same detectors on data taken as normal (no labels)
-                weight:float=1., # weight of the discrepancy; 0 = the reconstruction alone
-                method:str='z', # 'z': robust z-scores summed; 'rank': percentiles in the pooled scores, averaged
+                weight:float=1., # weight of the discrepancy; 0 = the reconstruction alone, `np.inf` = the discrepancy alone
+                method:str='z', # 'z': robust z-scores summed; 'rank': percentiles in the pooled scores, averaged;
+                                # 'max': the larger of the two robust z-scores (an event that either score marks)
                )->tuple: # (fused scores of the series, fused scores of the normal data)
-    "Reconstruction + `weight` x discrepancy, made comparable by robust z-scores (`standardize_scores`) or by ranks."
+    "Reconstruction + `weight` x discrepancy (or the larger of the two), made comparable by robust z-scores (`standardize_scores`) or by ranks."
     if method not in FUSIONS: raise ValueError(f"unknown fusion {method!r}; choose one of {FUSIONS}")
     if not weight >= 0: raise ValueError(f"weight={weight} must be >= 0")
     r, d = np.asarray(reconstruction, float), np.asarray(discrepancy, float)
@@ -493,11 +494,18 @@ def fuse_scores(reconstruction, discrepancy, # scores of the series to score `[T
         raise ValueError(f"the two scores of a series must have one shape: {r.shape} / {d.shape}, normal {nr.shape} / {nd.shape}")
     if method == 'z':
         f = lambda a, ref: standardize_scores(a, ref)
+        if np.isinf(weight): return f(d, nd), f(nd, nd)
         return f(r, nr) + weight * f(d, nd), f(nr, nr) + weight * f(nd, nd)
+    if method == 'max':
+        zr, znr, zd, znd = standardize_scores(r, nr), standardize_scores(nr, nr), standardize_scores(d, nd), standardize_scores(nd, nd)
+        if weight == 0: return zr, znr
+        if np.isinf(weight): return zd, znd
+        return np.maximum(zr, weight * zd), np.maximum(znr, weight * znd)
     def pct(a, ref):   # percentile of each score among the series and the normal data together
         pool = np.sort(np.concatenate([a, ref]))
         return (np.searchsorted(pool, a, 'right') / len(pool), np.searchsorted(pool, ref, 'right') / len(pool))
     (pr, pnr), (pd_, pnd) = pct(r, nr), pct(d, nd)
+    if np.isinf(weight): return pd_, pnd
     return (pr + weight * pd_) / (1 + weight), (pnr + weight * pnd) / (1 + weight)
 
 
@@ -505,7 +513,8 @@ def fuse_scores(reconstruction, discrepancy, # scores of the series to score `[T
 def choose_fusion(scores:dict, # validation scores `{name: [T]}` holding 'reconstruction' and the `partners`
                   normal:dict, # the same scores on data taken as normal
                   labels, # step labels of the validation series
-                  weights:tuple=(0., .25, .5, 1., 2.), methods:tuple=FUSIONS,
+                  weights:tuple=(0., .25, .5, 1., 2., 4., 8., np.inf), # discrepancy weights; 0 and `inf`: the pure scores
+                  methods:tuple=FUSIONS,
                   partners:tuple=('discrepancy',), # scores that may be fused with the reconstruction
                  )->pd.DataFrame: # one row per (partner, method, weight), best AUC-ROC first
     "Every fusion of the reconstruction with a partner score, ranked by point AUC-ROC on a labelled validation series."
