@@ -28,7 +28,8 @@ _KIND = {bool: 'true or false', int: 'a whole number', float: 'a finite number',
 _BOOL_TEXT = {'true': True, 'yes': True, '1': True, 'false': False, 'no': False, '0': False}
 
 class Opt:
-    "One option of a command: its `name`, `type`, `default`, `help`, the config `section` it lives in, and what values it allows."
+    ("One option of a command: its `name`, `type`, `default`, `help`, the config `section` it lives in, and what "
+     "values it allows.")
     def __init__(self, name:str, type:type, default, help:str,
                  section:str='train', # dotted config section, e.g. 'model.patch'; '' = top level
                  also:tuple=(), # other sections that may give the same value, e.g. ('ssl',)
@@ -112,7 +113,8 @@ def load_config(path:str|Path)->dict:
 
 # %% ../nbs/00g_cli.ipynb #1ce63e18
 def config_values(config:dict, opts:list, source:str='config')->dict:
-    "`{name: (value, where)}` for the options `opts` found in the nested or flat `config`; unknown keys or disagreeing duplicates raise `OptionError`."
+    ("`{name: (value, where)}` for the options `opts` found in the nested or flat `config`; unknown keys or "
+     "disagreeing duplicates raise `OptionError`.")
     at = {p: o for o in opts for p in o.paths} | {o.name: o for o in opts}
     sections = {p.rsplit('.', 1)[0] for p in at if '.' in p}
     sections |= {s.rsplit('.', i)[0] for s in list(sections) for i in range(1, s.count('.') + 1)}
@@ -204,7 +206,8 @@ def prepare_out_dir(out:str|Path, overwrite:bool=False)->Path:
 # %% ../nbs/00g_cli.ipynb #6dc1f945
 @contextmanager
 def run_dir(out:str|Path, overwrite:bool=False):
-    "`prepare_out_dir(out, overwrite)` for a `with` block; when the block raises, the folders this created are removed if still empty."
+    ("`prepare_out_dir(out, overwrite)` for a `with` block; when the block raises, the folders this created are "
+     "removed if still empty.")
     created = _missing(out)
     path = prepare_out_dir(out, overwrite)
     try: yield path
@@ -216,7 +219,8 @@ def run_dir(out:str|Path, overwrite:bool=False):
 _METAVAR = {int: 'INT', float: 'FLOAT', str: 'TEXT'}
 
 class Command:
-    "A subcommand: `name`, `help`, its `opts` (list of `Opt`) and `run(o)` taking the checked options; `out` names the output-folder option."
+    ("A subcommand: `name`, `help`, its `opts` (list of `Opt`) and `run(o)` taking the checked options; `out` names "
+     "the output-folder option.")
     def __init__(self, name:str, help:str, opts:list, run:callable,
                  out:str|None='out', # the option holding the output folder (None: the command writes no folder)
                  check:callable|None=None): # `check(o, result)` after a run; raises if the run produced too little
@@ -307,7 +311,8 @@ COMMANDS = {'pretrain': 'patchssl.patch_mae:PRETRAIN',  # PatchMAE on ETTh1 (cha
 
 # %% ../nbs/00g_cli.ipynb #397d6929
 def register(name:str, target, commands:dict|None=None):
-    "Add `target` (a `Command`, or the import string 'module:NAME' of one) as subcommand `name` of `commands` (default `COMMANDS`)."
+    ("Add `target` (a `Command`, or the import string 'module:NAME' of one) as subcommand `name` of `commands` "
+     "(default `COMMANDS`).")
     (COMMANDS if commands is None else commands)[name] = target
     return target
 
@@ -361,7 +366,8 @@ def main(argv:list|None=None, commands:dict|None=None):
         name, rest = f"{name}-{rest[0]}", rest[1:]
     if name not in commands:
         close = difflib.get_close_matches(name, list(commands), n=1)
-        p.error(f"unknown command {name!r}" + (f" (did you mean {close[0]!r}?)" if close else '') + f"; known commands: {', '.join(commands)}")
+        p.error(f"unknown command {name!r}" + (f" (did you mean {close[0]!r}?)" if close else '')
+                + f"; known commands: {', '.join(commands)}")
     load_command(commands[name])(rest)
     if from_shell: _end_worker()
 

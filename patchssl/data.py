@@ -115,7 +115,8 @@ def load_csv_series(path:str|Path, # a CSV file with a header line
     X = X.astype(np.float64)
     bad = ~np.isfinite(X.to_numpy())
     if bad.any():
-        where = '; '.join(f"{c!r} at rows {_rows(np.where(bad[:, k])[0])}" for k, c in enumerate(columns) if bad[:, k].any())
+        where = '; '.join(f"{c!r} at rows {_rows(np.where(bad[:, k])[0])}" for k, c in enumerate(columns)
+                          if bad[:, k].any())
         raise ValueError(f"{path}: missing or infinite values in column {where}; fill or drop them in the file "
                          f"(patchssl never fills values silently)")
     X.index = pd.RangeIndex(len(X)) if date_col is None else _series_index(df[date_col], path, date_col)
@@ -429,7 +430,8 @@ def load_uea(name:str, # a set of `offline_uea_sets()`, or one held in `extract_
     root = _aeon_data() if extract_path is None else Path(extract_path)
     paths = _ts_files(root, name)
     if extract_path is None and name not in _AEON_OFFLINE or not all(f.is_file() for f in paths):
-        where = 'aeon does not ship it' if extract_path is None else f"{root / name} does not hold {paths[0].name} and {paths[1].name}"
+        where = 'aeon does not ship it' if extract_path is None else (f"{root / name} does not hold {paths[0].name} "
+                                                                      f"and {paths[1].name}")
         raise ValueError(f"cannot load {name!r}: {where}, and patchssl never downloads. Sets at hand: "
                          f"{offline_uea_sets()}; "
                          f"for another set pass extract_path= a folder holding {name}/{name}_TRAIN.ts and "

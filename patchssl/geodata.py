@@ -543,7 +543,8 @@ def synthetic_catchments(n:int, # catchments
 # %% ../nbs/00h_geodata.ipynb #3f2e52f8
 def catchment_dls(data:dict, # from `synthetic_catchments`
                   bs:int=64, valid_frac:float=0.2, seed:int=0)->DataLoaders:
-    "DataLoaders of `(image, series, static)`: images per channel, `log1p` streamflow and attributes z-scored with the train split's statistics."
+    ("DataLoaders of `(image, series, static)`: images per channel, `log1p` streamflow and attributes z-scored with "
+     "the train split's statistics.")
     n = len(data['series'])
     idx = np.random.default_rng(seed).permutation(n)
     n_val = max(1, int(n * valid_frac))

@@ -42,7 +42,8 @@ from .tda import (standardize_data, DAPHNET_SENSORS, DAPHNET_AXES, load_daphnet_
 
 # %% ../nbs/05_gwt_kd.ipynb #386d01a1
 class WideBlock(nn.Module):
-    "Pre-activation wide-ResNet block (BN, ReLU, conv 3, BN, ReLU, dropout, conv 3) in 1-D or 2-D, with a 1x1 shortcut when the shape changes."
+    ("Pre-activation wide-ResNet block (BN, ReLU, conv 3, BN, ReLU, dropout, conv 3) in 1-D or 2-D, with a 1x1 "
+     "shortcut when the shape changes.")
     def __init__(self, c_in:int, c_out:int, stride:int=1, dims:int=1, dropout:float=0.):
         super().__init__()
         Conv, BN = (nn.Conv1d, nn.BatchNorm1d) if dims == 1 else (nn.Conv2d, nn.BatchNorm2d)
@@ -330,14 +331,16 @@ class TwoTeacherKD(nn.Module):
 
     def deployed(self)->list:
         "The modules a prediction uses at test time (the student, and the workspace's cross-attention and memory)."
-        return [self.student] + ([self.workspace.cross] if self.workspace is not None and self.infer == 'memory' else [])
+        return [self.student] + ([self.workspace.cross] if self.workspace is not None
+                                 and self.infer == 'memory' else [])
 
     def n_deployed_params(self)->int:
         return sum(p.numel() for m in self.deployed() for p in m.parameters()) + (self.workspace.memory.numel() if self.deployed()[1:] else 0)
 
 # %% ../nbs/05_gwt_kd.ipynb #fbb6e54a
 class GWTLoss:
-    "`(1-lam) CE + lam [c KD(t_pi) + (1-c) KD(t_sig)] + lam_align (d1 + d2)`; `c = d1/(d1+d2)` from detached alignment distances (`w_pi=None`), else `c = w_pi`."
+    ("`(1-lam) CE + lam [c KD(t_pi) + (1-c) KD(t_sig)] + lam_align (d1 + d2)`; `c = d1/(d1+d2)` from detached "
+     "alignment distances (`w_pi=None`), else `c = w_pi`.")
     def __init__(self, lam:float=0.99, # weight of distillation (the lab's earlier code: 0.99)
                  T:float=4., # temperature; `kd_loss` carries the T² factor
                  w_pi:float|None=None, # fixed weight of the persistence-image teacher; None = dynamic c (needs the workspace)
@@ -403,7 +406,8 @@ def terms_frame(learn:Learner)->pd.DataFrame:
 
 # %% ../nbs/05_gwt_kd.ipynb #4fdb8e0d
 def _all_ranks_value(metric)->float:
-    "The value of an averaging fastai metric over the validation shards of every rank under torchrun (its own value in one process)."
+    ("The value of an averaging fastai metric over the validation shards of every rank under torchrun (its own value "
+     "in one process).")
     dist = torch.distributed
     if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1): return float(metric.value)
     t = torch.tensor([float(metric.total), float(metric.count)], dtype=torch.float64,
@@ -504,7 +508,8 @@ def load_teacher(path, arch:str, # the architecture the caller expects: 'WRN1d' 
                               f"{'persistence-image' if arch == 'WRN2d' else 'raw-signal'} teacher must be a {arch} "
                               "(did you swap the two teachers?)")
     bad = {k: (cfg.get(k), v) for k, v in expect.items() if cfg.get(k) != v}
-    if bad: raise CheckpointError(f"{path} does not fit: " + ', '.join(f"{k}={a!r} in the checkpoint, {b!r} wanted" for k, (a, b) in bad.items()))
+    if bad: raise CheckpointError(f"{path} does not fit: "
+                                  + ', '.join(f"{k}={a!r} in the checkpoint, {b!r} wanted" for k, (a, b) in bad.items()))
     cls = WRN1d if arch == 'WRN1d' else WRN2d
     m = cls(**{k: v for k, v in cfg.items() if k != 'arch'})
     m.load_state_dict(ck['state_dict'])
@@ -719,11 +724,13 @@ def _plain_floats(v):
     return float(v)
 
 def _resume_state(out:Path, o:dict, rows:list, data:ClassificationData)->dict:
-    "Every checkpoint `--resume` finds in `out`, checked against this run (before any training): {'pi'/'sig': teacher, row: (record, terms, timing)}."
+    ("Every checkpoint `--resume` finds in `out`, checked against this run (before any training): {'pi'/'sig': "
+     "teacher, row: (record, terms, timing)}.")
     found, done = [], {}
     def opts_of(path, ck):
         old = ck['extra'].get('options', {})
-        diff = [f"{k}={old[k]!r} in the checkpoint's run, {o[k]!r} now" for k in o if k not in _NOT_RUN_OPTS and k in old and old[k] != o[k]]
+        diff = [f"{k}={old[k]!r} in the checkpoint's run, {o[k]!r} now" for k in o
+                if k not in _NOT_RUN_OPTS and k in old and old[k] != o[k]]
         if diff: raise OptionError(f"--resume: {path} was written by another run ({'; '.join(diff[:6])}): give the "
                                    "options of that run, or start afresh without --resume")
     for kind, arch, name in (('pi', 'WRN2d', 'teacher_pi.pt'), ('sig', 'WRN1d', 'teacher_sig.pt')):
@@ -771,7 +778,8 @@ def gwt_kd_run(o:dict)->pd.DataFrame|None:
     # so all skip the same models and load the same weights: the same state as the uninterrupted run on every rank
     done = _resume_state(out, o, rows, data) if o['resume'] else {}
     pis = data_pis(data, o['resolution'], o['spread'], o['cache'] or out / 'pi_cache')
-    if rank == 0: print(f"{data}; persistence images {pis['train'].shape[1:]}" + (f"; {world} processes" if world > 1 else '') +
+    if rank == 0: print(f"{data}; persistence images {pis['train'].shape[1:]}"
+                        + (f"; {world} processes" if world > 1 else '') +
                         (f"; resuming: {', '.join(done)} already trained" if done else ''), flush=True)
     teachers = {}
     for kind, name in (('pi', 'teacher_pi.pt'), ('sig', 'teacher_sig.pt')):

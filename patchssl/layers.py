@@ -87,7 +87,8 @@ def fast_path_key()->str:
 def fast_path_cache()->Path:
     ("The cache file: `cpu_fast_paths.json` in `$PATCHSSL_CACHE_DIR`, else `$XDG_CACHE_HOME/patchssl`, else "
      "`~/.cache/patchssl`.")
-    d = os.environ.get('PATCHSSL_CACHE_DIR') or Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'patchssl'
+    d = os.environ.get('PATCHSSL_CACHE_DIR') or Path(os.environ.get('XDG_CACHE_HOME')
+                                                     or Path.home()/'.cache')/'patchssl'
     return Path(d)/'cpu_fast_paths.json'
 
 # %% ../nbs/00b_layers.ipynb #fp000003
@@ -156,7 +157,8 @@ def measure_cpu_fast_paths(reps:int=3, # timed rounds (the fastest counts); one 
                        RULE_FAST_PATHS['explicit_keys_max']):  # for each head width: each limit only if every shape up to it was faster explicit
         limit = rule
         for keys in MEASURED_KEYS:
-            if not all(r['explicit_ms'] < r['fused_ms'] for r in rows if r['head_width'] == w and r['tokens'] <= keys): break
+            if not all(r['explicit_ms'] < r['fused_ms'] for r in rows
+                       if r['head_width'] == w and r['tokens'] <= keys): break
             limit = keys
         limits.append(limit)
     return dict(key=fast_path_key(), explicit_keys_max=limits, dropout_mask=RULE_FAST_PATHS['dropout_mask'],
@@ -185,7 +187,8 @@ def _valid(rec)->bool:
 
 def cpu_fast_paths(remeasure:bool=False, # measure again (and rewrite the cache entry) instead of using the decision made before
                   )->dict: # `explicit_keys_max`, `dropout_mask`, and the timings they come from
-    "This machine's fast paths for torch's current thread count: measured once per CPU model, torch version and thread count, and cached."
+    ("This machine's fast paths for torch's current thread count: measured once per CPU model, torch version and "
+     "thread count, and cached.")
     th = torch.get_num_threads()
     if th in _FAST and not remeasure: return _FAST[th]
     key, path = fast_path_key(), fast_path_cache()
@@ -230,7 +233,8 @@ def _forced_keys_max()->int|None:
                                         "(0: always the fused kernel)") from None
 
 def _explicit_keys(S:int, d:int)->bool:
-    "Whether CPU fp32 attention over `S` keys in heads of width `d` takes the explicit product: forced, else the rule, else this machine's decision."
+    ("Whether CPU fp32 attention over `S` keys in heads of width `d` takes the explicit product: forced, else the "
+     "rule, else this machine's decision.")
     if d > HEAD_WIDTHS[-1]: return False
     forced = _forced_keys_max()
     if forced is not None: return S <= forced
@@ -482,7 +486,8 @@ class FactorisedBlock(nn.Module):
 
 # %% ../nbs/00b_layers.ipynb #f22a0008
 class FactorisedEncoder(nn.Module):
-    "`TransformerEncoder`'s counterpart on a grid: `n_layers` `FactorisedBlock`s and a final LayerNorm; `forward(x [B, P, N, D], pad)` -> `[B, P, N, D]`."
+    ("`TransformerEncoder`'s counterpart on a grid: `n_layers` `FactorisedBlock`s and a final LayerNorm; `forward(x "
+     "[B, P, N, D], pad)` -> `[B, P, N, D]`.")
     def __init__(self, d_model:int, n_heads:int, n_layers:int, d_ff:int|None=None, dropout:float=0.,
                  attn_dropout:float=0.,
                  n_hubs:int|None=None, # see `FactorisedBlock`

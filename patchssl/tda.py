@@ -45,7 +45,8 @@ def load_daphnet_windows(window:int=128, # steps per window (64 Hz: 2 s)
                          fractions:tuple=(0.56, 0.14, 0.30), # consecutive time blocks for train, valid, test
                          axes:tuple=DAPHNET_AXES, # accelerometer axes kept as channels, from `DAPHNET_AXES`
                         )->ClassificationData:
-    "Daphnet S06R02E0 (aeon's bundled file) as sensor-placement recognition: which body part (ankle, upper leg, trunk) a window of one accelerometer's `axes` comes from."
+    ("Daphnet S06R02E0 (aeon's bundled file) as sensor-placement recognition: which body part (ankle, upper leg, "
+     "trunk) a window of one accelerometer's `axes` comes from.")
     from patchssl.data import _aeon_data
     f = _aeon_data() / 'Daphnet_S06R02E0' / 'S06R02E0.csv'
     if not f.is_file(): raise FileNotFoundError(f"{f} is missing: the installed aeon does not ship Daphnet_S06R02E0")
@@ -186,7 +187,9 @@ def gwt_data(name:str, valid_pct:float=0.2, seed:int=0)->ClassificationData:
 def data_pis(data:ClassificationData, resolution:int=32, spread:float=0.05, cache_dir=None, scale:str='global',
              normalize:bool=True, # divide every channel's images by the std of that channel's training pixels
             )->dict:
-    "Persistence images of the train, valid and test series of `data` (padding left out), `{'train': [n, N, R, R], ..., 'scale': [N]}`; with `normalize`, each channel divided by `scale`, its pixel std on the training split (else `scale` is 1)."
+    ("Persistence images of the train, valid and test series of `data` (padding left out), `{'train': [n, N, R, R], "
+     "..., 'scale': [N]}`; with `normalize`, each channel divided by `scale`, its pixel std on the training split "
+     "(else `scale` is 1).")
     pis = {s: persistence_images(getattr(data, f'X_{s}'), getattr(data, f'pad_{s}'), resolution, spread, scale,
                                  cache_dir)
            for s in ('train', 'valid', 'test')}

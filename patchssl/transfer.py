@@ -275,7 +275,8 @@ def load_pretrained(model:nn.Module, # downstream model with a `config` dict
     src, own = ckpt['state_dict'], model.state_dict()
     skipped = [k for k in src if _under(k, skip)]
     src = {k: v for k, v in src.items() if not _under(k, skip)}
-    shape_bad = [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}" for k, v in src.items() if k in own and v.shape != own[k].shape]
+    shape_bad = [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}" for k, v in src.items()
+                 if k in own and v.shape != own[k].shape]
     if shape_bad: raise ValueError(f"shape mismatch in {len(shape_bad)} tensor(s): " + '; '.join(shape_bad[:5]) +
                                    ". Nothing was loaded; build the model with the pretraining sizes")
     matched = [k for k in own if k in src]
@@ -345,7 +346,8 @@ def linear_probe(self:Learner, epochs:int, lr:float=1e-3, head:str|tuple='head',
 @delegates(Learner.fit_one_cycle, but=['lr_max', 'reset_opt', 'start_epoch'])
 def fine_tune_pretrained(self:Learner, epochs:int, base_lr:float=1e-3, freeze_epochs:int=1, lr_div:float=2.,
                          head:str|tuple='head', **kwargs):
-    "Head first for `freeze_epochs` (strict), then every layer for `epochs` at `base_lr / lr_div` (PatchTST: 10 epochs head, then lr/2)."
+    ("Head first for `freeze_epochs` (strict), then every layer for `epochs` at `base_lr / lr_div` (PatchTST: 10 "
+     "epochs head, then lr/2).")
     if freeze_epochs: self.linear_probe(freeze_epochs, base_lr, head=head, **kwargs)
     unfreeze(self.model)
     self.opt = None
@@ -376,7 +378,8 @@ def ridge_cv_alpha(X:Tensor, y, # TRAINING features `[n, F]`; labels `[n]` (int)
                    k:int=5, # folds
                    blocks:bool=False, # contiguous folds (rows of overlapping windows), else a fixed random partition
                   )->float:
-    "The ridge penalty with the best `k`-fold cross-validated score on the training rows: accuracy for labels, MSE for targets (first of ties)."
+    ("The ridge penalty with the best `k`-fold cross-validated score on the training rows: accuracy for labels, MSE "
+     "for targets (first of ties).")
     X, y = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y)
     n = len(X)
     if len(y) != n: raise ValueError(f"features and targets differ in length: {n}/{len(y)}")
