@@ -32,7 +32,7 @@ __all__ = ['POOLS', 'CLAY_KEY_MAP', 'CLAY_TA_BUILD', 'CLAY_TA_TRAIN', 'CLAY_TA_P
            'clay_base', 'clay_key', 'load_clay_encoder', 'patchify_image', 'DINOHead', 'dino_loss', 'ClaySSL',
            'ssl_loss', 'DINOSchedule', 'ssl_learner', 'encode_images', 'ta_metadata', 'ClayTA', 'rmse_metrics',
            'SaveBest', 'EpochShuffle', 'ta_learner', 'evaluate_ta', 'check_chunks', 'ResumableCommand',
-           'probe_accuracy', 'band_stats']
+           'probe_accuracy']
 
 # %% ../nbs/06_clay_ta.ipynb #7879a7e1
 # data loaders of this chapter live in chapter 00h (patchssl.geodata); re-exported so old imports keep working
@@ -435,7 +435,7 @@ def ssl_learner(dls, model:ClaySSL, momentum:float=0.992, cbs=None, **kwargs)->L
 from .evaluate import in_batches, probe_accuracy
 
 # %% ../nbs/06_clay_ta.ipynb #c21e1abe
-_all_ = ['probe_accuracy', 'band_stats']
+_all_ = ['probe_accuracy']
 
 # %% ../nbs/06_clay_ta.ipynb #3f021d33
 @torch.no_grad()
