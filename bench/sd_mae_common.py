@@ -10,7 +10,7 @@ from patchssl.sd_mae import fit_sd_mae, repair_check, choose_fusion, fuse_scores
 from sd_mae_views import all_scores
 
 L, BS, STRIDE, SMOOTH = 100, 32, 4, 5
-BASE = dict(d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
+BASE = dict(recipe='reference', d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
 OWN = dict(student_encoder='own', n_student_enc_layers=1, schedule='two_stage', stage1=0.6)
 OWN_REPAIR = dict(OWN, schedule='two_stage_pseudo', pseudo_frac=0.5, repair_weight=4.)
 OWN_REGIMES = {   # bench/sd_mae_own_student.py; `steps_factor` scales the epochs

@@ -25,7 +25,7 @@ p.add_argument('--regimes', nargs='*', default=None)
 a = parse(p)
 import warnings; warnings.filterwarnings('ignore')
 L, BS, STRIDE = 100, 32, 4
-BASE = dict(d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
+BASE = dict(recipe='reference', d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
 REGIMES = {'joint, stop-gradient student': dict(detach_student=True),
            'repairing teacher': dict(schedule='two_stage_pseudo', stage1=0.85, pseudo_frac=0.5, repair_weight=4.)}
 regimes = {k: v for k, v in REGIMES.items() if a.regimes is None or any(r in k for r in a.regimes)}

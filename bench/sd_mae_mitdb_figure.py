@@ -25,7 +25,7 @@ p.add_argument('--steps', type=int, default=1400)
 a = parse(p)
 import warnings; warnings.filterwarnings('ignore')
 L, BS, seed = 100, 32, a.seeds[0]
-BASE = dict(d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
+BASE = dict(recipe='reference', d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
 x, y = load_sktime_anomaly('mitdb'); n = int(.3 * len(x)); tr, te = zscore(x[:n], x[n:]); y = y[n:]
 ref = tr[-max(L, int(len(tr) * .2)):]
 n_win = (len(tr) - len(ref) - L) + 1

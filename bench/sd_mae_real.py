@@ -41,10 +41,10 @@ rows, extra = [], {}
 for name, tr, te, y, how in datasets():
     stride = 1 if len(tr) < 3000 else 5
     scorers = {}
-    t0 = time.time(); sd = fit_sd_mae(tr, epochs=a.epochs, stride=stride, **TINY).model; t_sd = time.time() - t0
+    t0 = time.time(); sd = fit_sd_mae(tr, epochs=a.epochs, stride=stride, recipe='reference', **TINY).model; t_sd = time.time() - t0
     for sc in ('discrepancy', 'reconstruction', 'both'):
         scorers[f'SD-MAE {sc}'] = (lambda m=sd, sc=sc: (point_scores(m, te, sc), point_scores(m, tr, sc)), t_sd)
-    t0 = time.time(); mae = fit_sd_mae(tr, epochs=a.epochs, stride=stride, use_student=False, **TINY).model; t_mae = time.time() - t0
+    t0 = time.time(); mae = fit_sd_mae(tr, epochs=a.epochs, stride=stride, use_student=False, recipe='reference', **TINY).model; t_mae = time.time() - t0
     scorers['MAE (no student) reconstruction'] = (lambda: (point_scores(mae, te, 'reconstruction'), point_scores(mae, tr, 'reconstruction')), t_mae)
     scorers['IsolationForest windows'] = (lambda: (isolation_forest_scores(tr, te, 100, 1), isolation_forest_scores(tr, tr, 100, 1)), 0.)
     for sname, (f, t_fit) in scorers.items():

@@ -33,7 +33,7 @@ a = parse(p)
 partner, method, weight = a.fusion.split(':'); weight = float(weight)
 import warnings; warnings.filterwarnings('ignore')
 L, BS, SMOOTH = 100, 32, 5
-BASE = dict(d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
+BASE = dict(recipe='reference', d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
 REGIMES = {'SD-MAE joint, stop-gradient student': dict(detach_student=True),
            'SD-MAE repairing teacher': dict(schedule='two_stage_pseudo', stage1=0.85, pseudo_frac=0.5, repair_weight=4.),
            # bench/sd_mae_own_student.py: the student with its own encoder, a residual output, the whole window, taught by the teacher only

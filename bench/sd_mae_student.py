@@ -22,7 +22,7 @@ p.add_argument('--regimes', nargs='*', default=None)
 a = parse(p)
 import warnings; warnings.filterwarnings('ignore')
 L, BS = 100, 32
-BASE = dict(d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
+BASE = dict(recipe='reference', d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3)
 REGIMES = {
     'joint (default)': dict(),
     'joint, student on stop-gradient latent': dict(detach_student=True),

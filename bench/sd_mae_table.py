@@ -32,7 +32,7 @@ torch.set_num_threads(a.threads)
 import warnings; warnings.filterwarnings('ignore')
 
 L, BS = 100, 32
-MODEL = dict(d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3,
+MODEL = dict(recipe='reference', d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3,
              stage1=0.7, pseudo_frac=0.25)
 
 def datasets():

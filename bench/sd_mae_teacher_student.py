@@ -23,7 +23,7 @@ a = ap.parse_args()
 torch.set_num_threads(a.threads)
 import warnings; warnings.filterwarnings('ignore')
 
-MODEL = dict(d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3,
+MODEL = dict(recipe='reference', d_model=32, n_heads=2, n_layers=2, n_teacher_layers=2, n_student_layers=1, mask_ratio=0.3, visible_weight=1., lr=3e-3,
              stage1=0.7, pseudo_frac=0.25)
 e = etth1_anomalies(seed=0)
 tr = e.splits.train

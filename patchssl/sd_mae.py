@@ -668,7 +668,8 @@ def cross_view_scores(model:SDMAE, series, # long series `[T, N]`
 SD_RECIPES = {
     'reference': {},   # the defaults of `sd_mae_learner` / `SDMAE`: the original design's joint schedule, one shared encoder
     # a student with its own encoder and a residual output, taught only by a teacher that learns to repair pseudo-anomalies,
-    # the student's stage 62.5% of the epochs: the regime whose discrepancy won on the ETTh1 validation series (bench/sd_mae_own_student.py)
+    # the student's stage 62.5% of the epochs: the regime whose discrepancy won on the ETTh1 validation series (bench/sd_mae_own_student.py);
+    # the default of `fit_sd_mae`
     'own_student': dict(student_encoder='own', n_student_enc_layers=1, student_mask_ratio=0., student_residual=True,
                         schedule='two_stage_pseudo', stage1=0.375, pseudo_frac=0.5, repair_weight=4.),
 }
@@ -677,11 +678,14 @@ def fit_sd_mae(train, # normal training series `[T, N]`
                epochs:int=10, seq_len:int=100, stride:int=1, bs:int=32,
                valid_pct:float=0.2, # last part of `train` used for validation windows
                strategy:str='patch', seed:int=0,
-               recipe:str='reference', # one of `SD_RECIPES`: options that `kwargs` may override
+               recipe:str='own_student', # one of `SD_RECIPES`: options that `kwargs` may override
                **kwargs, # passed to `sd_mae_learner` / `SDMAE`
               )->Learner:
     "Train an SD-MAE on a plain `[T, N]` array (silently); returns the fitted `Learner`."
     if recipe not in SD_RECIPES: raise ValueError(f"unknown recipe {recipe!r}; choose one of {tuple(SD_RECIPES)}")
+    if SD_RECIPES[recipe] and (kwargs.get('use_student') is False or kwargs.get('use_teacher') is False):
+        raise ValueError(f"recipe={recipe!r} trains a teacher and then a student; with one decoder switched off "
+                         f"(use_student=False / use_teacher=False) pass recipe='reference'")
     kwargs = {**SD_RECIPES[recipe], **kwargs}
     if not (isinstance(epochs, (int, np.integer)) and epochs >= 1): raise ValueError(f"epochs={epochs!r}: train for at least 1 epoch")
     a = check_long_series(train, seq_len, 'train')
@@ -719,7 +723,8 @@ def run_ablation(train, # clean training series `[T, N]`
     for strat in strategies:
         for var in variants:
             t0 = time.time()
-            learn = fit_sd_mae(train, epochs, seq_len, stride, strategy=strat, seed=seed, **ABLATION_VARIANTS[var], **kwargs)
+            learn = fit_sd_mae(train, epochs, seq_len, stride, strategy=strat, seed=seed,   # the ablation is of the reference design
+                               **{'recipe': 'reference', **ABLATION_VARIANTS[var], **kwargs})
             m, t_fit = learn.model, time.time() - t0
             for sc in (SCORE_TYPES if var == 'both' else ('reconstruction',)):
                 t0 = time.time()
