@@ -65,7 +65,7 @@ EXPLICIT_LIMIT = 2 ** 26  # and never above this many scores per call (it keeps 
 # (heads, tokens, head width) timed on this machine
 CALIBRATION_SHAPES = ((16, 42, 8), (8, 42, 16), (16, 63, 8), (8, 63, 16))
 # part of the cache key: a change to the paths or to how they are measured invalidates old entries
-FAST_PATH_VERSION = 5
+FAST_PATH_VERSION = 6
 _FAST = {}  # torch thread count -> this process's decision
 
 # %% ../nbs/00b_layers.ipynb #fp00000b
@@ -119,14 +119,14 @@ def _explicit_attention(q:Tensor, k:Tensor, v:Tensor, scale:float)->Tensor:
     return torch.cat([torch.matmul(a * scale, b.transpose(-1, -2)).softmax(-1) @ c for a, b, c in zip(q.split(n), k.split(n), v.split(n))])
 
 # %% ../nbs/00b_layers.ipynb #fp000004
-def _best_ms(fns:dict, reps:int)->dict:
-    ("Interleaved timing (A, B, A, B, ...) of argument-free functions: name -> the fastest of `reps` rounds after one "
-     "warm-up round, in ms.")
+def _best_ms(fns:dict, reps:int, warmup:int=2)->dict:
+    ("Interleaved timing (A, B, A, B, ...) of argument-free functions: name -> the fastest of `reps` rounds after "
+     "`warmup` warm-up rounds, in ms.")
     ts = {n: [] for n in fns}
-    for r in range(reps + 1):
+    for r in range(warmup + reps):
         for n, f in fns.items():
             t0 = time.perf_counter(); f(); dt = time.perf_counter() - t0
-            if r: ts[n].append(dt)
+            if r >= warmup: ts[n].append(dt)
     return {n: 1e3 * min(v) for n, v in ts.items()}
 
 def _calibration_step(H:int, T:int, d:int, explicit:bool):
@@ -140,7 +140,7 @@ def _calibration_step(H:int, T:int, d:int, explicit:bool):
         return torch.autograd.grad(out, qkv, g)
     return B * H * T * T, step
 
-def measure_cpu_fast_paths(reps:int=3, # timed rounds (the fastest counts); one warm-up round before them
+def measure_cpu_fast_paths(reps:int=5, # timed rounds (the fastest counts), after two warm-up rounds
                           )->dict: # the decision (`explicit_keys_max` for heads <= 8 and <= 16 wide, `dropout_mask`) and the timings it comes from
     ("Time chunked explicit against fused attention (forward + backward) at `CALIBRATION_SHAPES` on this CPU with "
      "torch's current thread count.")
