@@ -1,0 +1,258 @@
+#!/usr/bin/env python
+"""Rewrap the code-cell lines of notebooks that are longer than the page width, and only those.
+
+Each code line longer than `--width` (default 120) is handed to black (`--line-ranges`, black's own
+"format only these lines") one at a time, bottom of the cell first; black reformats the statement that line
+belongs to and nothing else, so the fastai compact style of the short lines is kept. A rewrap is kept only if
+
+- the cell's `ast.dump` is unchanged (so behaviour, names, signatures and docstrings are the same), and so are the
+  parameter comments that fastcore's `docments` turns into show_doc's parameter table,
+- it lowers the number of long lines in the cell (black often splits a call around a long string that stays long:
+  then the original line is kept and listed);
+
+and blank lines black adds or removes around the statement (two before a top-level `def`, one between methods)
+are put back as they were. Not touched: `#|` directive lines, IPython magics (`%...`, `%%...`, `!...`, masked
+before formatting and restored after) and cells that do not parse (listed). Comments are handled before black
+(which would wrap the code around them): a trailing comment that makes its line long moves onto its own comment
+line(s) above the line, and long full-line comments are rewrapped at the width. What is left (long strings, URLs,
+words longer than the width) is listed with its cell and line, to split by hand (strings with implicit concatenation:
+`'abc' 'def'` is the same constant as `'abcdef'`).
+
+Notebooks are written back in nbdev's format (fastcore's `write_nb`), then `nbdev-clean` runs on them.
+
+    python tools/wrap_cells.py nbs/00_patching.ipynb nbs/00a_data.ipynb   # rewrap these notebooks
+    python tools/wrap_cells.py 00_patching 04_                          # notebooks whose name contains one of these
+    python tools/wrap_cells.py --check                                   # all notebooks: report only, write nothing
+    python tools/wrap_cells.py --check 06_ --width 100 -v                # report, listing every long line left
+    python tools/wrap_cells.py --check --diff 00j_                       # show what it would change
+
+Prints per notebook: long lines before -> after, and the lines it could not wrap (`-v`: all of them, else the
+first few). `--check` exits 1 if a notebook has lines this tool would rewrap. black is a dev tool only
+(`pip install black`); it is not a dependency of the library.
+"""
+import argparse, ast, difflib, io, re, subprocess, sys, textwrap, tokenize
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MAGIC_RE = re.compile(r'^(\s*)([%!].*)$')
+DIRECTIVE_RE = re.compile(r'^\s*#\|')
+
+def _mode(width, strings=False):
+    import black
+    if strings:  # black's unstable string splitting: only ever kept when the AST is unchanged
+        return black.Mode(line_length=width, string_normalization=False, magic_trailing_comma=False, preview=True,
+                          enabled_features={black.Preview.string_processing})
+    return black.Mode(line_length=width, string_normalization=False, magic_trailing_comma=False)
+
+def mask(lines):
+    "Magic lines replaced by a placeholder name (same indentation); returns the masked lines and the originals."
+    out, magics = [], {}
+    for i, l in enumerate(lines):
+        m = MAGIC_RE.match(l)
+        if m: magics[i] = l; out.append(f"{m.group(1)}__wrap_cells_magic_{i}__")
+        else: out.append(l)
+    return out, magics
+
+def unmask(lines, magics):
+    "The placeholders put back as the magic lines they stand for."
+    byname = {f"__wrap_cells_magic_{i}__": l for i, l in magics.items()}
+    return [byname.get(l.strip(), l) for l in lines]
+
+def is_long(l, width): return len(l) > width and not DIRECTIVE_RE.match(l)
+
+def long_idx(lines, width): return [i for i, l in enumerate(lines) if is_long(l, width)]
+
+def _docments(src, tree):
+    """The parameter comments fastcore's `docments` (and so `show_doc`) reads, for every def and class in the cell:
+    the comment on a parameter's (or return annotation's, or dataclass field's) line, else the comment lines just
+    above it. Comments are not in the AST, so this is checked beside it."""
+    try: toks = list(tokenize.generate_tokens(io.StringIO(src).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError): return None
+    com = {t.start[0]: t.string.lstrip('#') for t in toks if t.type == tokenize.COMMENT}
+    out = []
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = n.args
+            p = {x.lineno: x.arg for x in [*a.posonlyargs, *a.args, *([a.vararg] if a.vararg else []), *a.kwonlyargs,
+                                           *([a.kwarg] if a.kwarg else [])]}
+            if n.returns: p[n.returns.lineno] = 'return'
+        elif isinstance(n, ast.ClassDef):
+            p = {x.lineno: ast.unparse(x.target) for x in n.body if isinstance(x, ast.AnnAssign)}
+        else: continue
+        lo = min([n.lineno] + [d.lineno for d in n.decorator_list])   # inspect.getsource starts here
+        for row, name in p.items():
+            if row in com: doc = com[row].strip()
+            else:
+                r, res = row - 1, []
+                while r >= lo and r in com and r not in p: res.append(com[r]); r -= 1
+                doc = textwrap.dedent('\n'.join(reversed(res))) or None
+            out.append((n.name, name, row, doc))
+    return out
+
+def _dump(src):
+    "What a rewrap must keep: the AST, and the parameter comments show_doc renders (None if `src` does not parse)."
+    try: tree = ast.parse(src)
+    except SyntaxError: return None
+    return ast.dump(tree), [(n, p, d) for n, p, _, d in _docments(src + '\n', tree) or []]
+
+def doc_rows(src):
+    "Rows (0-based) of the lines whose comments show_doc reads as parameter docs."
+    try: tree = ast.parse(src)
+    except SyntaxError: return set()
+    return {r - 1 for _, _, r, d in _docments(src + '\n', tree) or [] if d}
+
+def _n_blank(ls):
+    "Number of blank lines at the start of `ls`."
+    return next((k for k, l in enumerate(ls) if l.strip()), len(ls))
+
+def _keep_blank_lines(old, new):
+    "`new` with the blank lines black added or removed around the changed statements put back as they were in `old`."
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        o, n = old[i1:i2], new[j1:j2]
+        if tag == 'equal': out += n; continue
+        body = [l for l in n if l.strip()]
+        if not body or _n_blank(o) == len(o): out += o + body; continue   # only blank lines changed: keep the old ones
+        out += [''] * _n_blank(o) + body + [''] * _n_blank(o[::-1])
+    return out
+
+def _black_one(lines, i, mode):
+    "black on the statement holding line `i` (0-based) of the cell, or None if black fails."
+    import black
+    src = '\n'.join(lines) + '\n'
+    try: res = black.format_str(src, mode=mode, lines=[(i + 1, i + 1)])
+    except Exception: return None
+    return _keep_blank_lines(lines, res.rstrip('\n').split('\n'))
+
+def _trailing_comments(lines):
+    "{row: column} of the comments that follow code on their line (0-based rows), rows inside strings excluded."
+    try: toks = list(tokenize.generate_tokens(io.StringIO('\n'.join(lines) + '\n').readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError): return {}
+    inside = {r for t in toks if t.end[0] > t.start[0] for r in range(t.start[0] + 1, t.end[0] + 1)}
+    return {t.start[0] - 1: t.start[1] for t in toks if t.type == tokenize.COMMENT and t.start[0] not in inside
+            and lines[t.start[0] - 1][:t.start[1]].strip()}
+
+def _wrap_comment(indent, text, width):
+    "A comment as comment lines of at most `width` characters (words longer than that stay whole)."
+    return [f"{indent}# {w}" for w in textwrap.wrap(text, max(width - len(indent) - 2, 20), break_long_words=False,
+                                                    break_on_hyphens=False)] or [f"{indent}#"]
+
+def _hoist_comment(lines, i, col, width):
+    "Line `i`'s trailing comment moved onto comment line(s) of its own above it, with the line's indentation."
+    l = lines[i]
+    indent = l[:len(l) - len(l.lstrip())]
+    text = l[col:].lstrip('#').strip()
+    return lines[:i] + _wrap_comment(indent, text, width) + [l[:col].rstrip()] + lines[i + 1:]
+
+def _split_comment(lines, i, width):
+    "The full-line comment at line `i` rewrapped to `width`."
+    l = lines[i]
+    indent = l[:len(l) - len(l.lstrip())]
+    return lines[:i] + _wrap_comment(indent, l.strip().lstrip('#').strip(), width) + lines[i + 1:]
+
+def why_left(l, width, docment=False):
+    "A short reason a long line was not wrapped."
+    if docment: return "parameter comment (show_doc's table)"
+    if DIRECTIVE_RE.match(l): return 'directive'
+    if MAGIC_RE.match(l): return 'magic'
+    if l.lstrip().startswith('#'): return 'comment'
+    try: toks = list(tokenize.generate_tokens(io.StringIO(l.strip() + '\n').readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError): toks = []
+    if any(t.type == tokenize.COMMENT and t.start[1] + len(l) - len(l.lstrip()) < width for t in toks): return 'trailing comment'
+    if re.search(r'https?://', l): return 'URL'
+    fstr = getattr(tokenize, 'FSTRING_START', None)
+    if any(t.type == tokenize.STRING and len(t.string) > width // 3 for t in toks) or (fstr and any(t.type == fstr for t in toks)): return 'string'
+    return 'not wrapped'
+
+def wrap_source(src, width, strings=False):
+    """`src` with its long lines rewrapped; returns (new_src, problem) where problem is None or why the cell was left
+    alone ('does not parse')."""
+    lines = src.split('\n')
+    if not long_idx(lines, width): return src, None
+    masked, magics = mask(lines)
+    ref = _dump('\n'.join(masked))
+    if ref is None: return src, 'does not parse'
+    ok = lambda new: _dump('\n'.join(new)) == ref
+    cur = masked
+    # 1. trailing comments that make a line long go onto their own line(s) above it (bottom first: rows stay valid)
+    for i, col in sorted(_trailing_comments(cur).items(), reverse=True):
+        if is_long(cur[i], width) and ok(new := _hoist_comment(cur, i, col, width)): cur = new
+    # 2. long full-line comments are rewrapped (directives are not comments to touch)
+    for i in reversed(long_idx(cur, width)):
+        if cur[i].lstrip().startswith('#') and ok(new := _split_comment(cur, i, width)): cur = new
+    # 3. black on each statement that still has a long line, bottom first; kept if it lowers the count of long lines
+    modes = [_mode(width)] + ([_mode(width, strings=True)] if strings else [])
+    failed = set()
+    while True:
+        todo = [i for i in long_idx(cur, width) if cur[i] not in failed and not cur[i].lstrip().startswith('#')
+                and not cur[i].strip().startswith('__wrap_cells_magic_')]
+        if not todo: break
+        i, n_long = todo[-1], len(long_idx(cur, width))
+        for mode in modes:
+            new = _black_one(cur, i, mode)
+            if new is not None and ok(new) and len(long_idx(new, width)) < n_long: cur = new; break
+        else: failed.add(cur[i])
+    return '\n'.join(unmask(cur, magics)), None
+
+def notebooks(pats):
+    "Paths given, or the notebooks in nbs/ whose name contains one of `pats` (all of them if none)."
+    nbs = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if p.name[0] not in '_.')
+    if not pats: return nbs
+    out = []
+    for p in pats:
+        if Path(p).is_file(): out.append(Path(p).resolve()); continue
+        hits = [n for n in nbs if p in n.name]
+        if not hits: sys.exit(f"wrap_cells: no notebook {p!r} (give a path or part of a name in nbs/)")
+        out += hits
+    return list(dict.fromkeys(out))
+
+def process(path, width, write, strings=False, verbose=False, diff=False, log=print):
+    "Rewrap one notebook; returns (before, after, changed)."
+    from fastcore.nbio import read_nb, write_nb
+    nb = read_nb(path)
+    before = after = 0; left = []; changed = False
+    for ci, c in enumerate(nb.cells):
+        if c.cell_type != 'code': continue
+        src = c.source
+        before += len(long_idx(src.split('\n'), width))
+        new, problem = wrap_source(src, width, strings=strings)
+        nl = new.split('\n')
+        drows = doc_rows('\n'.join(mask(nl)[0])) if problem is None else set()
+        for i in long_idx(nl, width):
+            why = problem or why_left(nl[i], width, i in drows)
+            left.append(f"cell {ci} line {i + 1} ({len(nl[i])} chars, {why}): {nl[i].strip()[:90]}")
+        after += len(long_idx(nl, width))
+        if new != src:
+            if diff: log(''.join(difflib.unified_diff(src.splitlines(True), new.splitlines(True), f'cell {ci}', f'cell {ci}', n=1)))
+            c.source = new; changed = True
+    try: name = path.relative_to(ROOT)
+    except ValueError: name = path
+    log(f"{name}: {before} -> {after} line(s) over {width}" + (' (rewrapped)' if changed and write else
+                                                                 ' (would rewrap)' if changed else ''))
+    for l in (left if verbose else left[:5]): log(f"    {l}")
+    if len(left) > 5 and not verbose: log(f"    ... {len(left) - 5} more (-v lists them all)")
+    if changed and write:
+        write_nb(nb, path)
+        subprocess.run(['nbdev-clean', '--fname', str(path)], check=True, cwd=ROOT)
+    return before, after, changed
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('notebooks', nargs='*', help='notebook paths, or parts of names in nbs/ (with --check: all if none)')
+    ap.add_argument('--width', type=int, default=120, help='page width in characters (default 120)')
+    ap.add_argument('--check', action='store_true', help='only report; exit 1 if some line would be rewrapped')
+    ap.add_argument('--strings', action='store_true', help="also let black's (unstable) string splitting try the "
+                    "lines left long; kept only where the AST is unchanged")
+    ap.add_argument('--diff', action='store_true', help='print the change to each cell')
+    ap.add_argument('-v', '--verbose', action='store_true', help='list every long line left')
+    a = ap.parse_args(argv)
+    if not a.check and not a.notebooks: ap.error('name the notebooks to rewrite (or use --check to report on all)')
+    tot_b = tot_a = n_changed = 0
+    for p in notebooks(a.notebooks):
+        b, af, ch = process(p, a.width, write=not a.check, strings=a.strings, verbose=a.verbose, diff=a.diff)
+        tot_b += b; tot_a += af; n_changed += ch
+    print(f"total: {tot_b} -> {tot_a} line(s) over {a.width}; {n_changed} notebook(s) "
+          + ('would change' if a.check else 'rewritten'))
+    if a.check and n_changed: sys.exit(1)
+
+if __name__ == '__main__': main()
