@@ -1,9 +1,16 @@
 #!/usr/bin/env python
 """Rewrap the code-cell lines of notebooks that are longer than the page width, and only those.
 
-Each code line longer than `--width` (default 120) is handed to black (`--line-ranges`, black's own
-"format only these lines") one at a time, bottom of the cell first; black reformats the statement that line
-belongs to and nothing else, so the fastai compact style of the short lines is kept. A rewrap is kept only if
+Each code line longer than `--width` (default 120) is rewrapped on its own, bottom of the cell first, by the first
+of these that works:
+
+1. a one-line compound statement (`if x: y`, `with a: y`) is split after its colon;
+2. fastai's compact style: break after the commas of the outermost brackets, as late as fits, continuation lines
+   aligned with the open bracket;
+3. black (`--line-ranges`, black's own "format only these lines"; if that fails, black on the statement alone):
+   black reformats the statement that line belongs to and nothing else.
+
+Short lines are never touched, so the fastai compact style of the rest is kept. A rewrap is kept only if
 
 - the cell's `ast.dump` is unchanged (so behaviour, names, signatures and docstrings are the same), and so are the
   parameter comments that fastcore's `docments` turns into show_doc's parameter table,
@@ -30,7 +37,7 @@ Prints per notebook: long lines before -> after, and the lines it could not wrap
 first few). `--check` exits 1 if a notebook has lines this tool would rewrap. black is a dev tool only
 (`pip install black`); it is not a dependency of the library.
 """
-import argparse, ast, difflib, io, re, subprocess, sys, textwrap, tokenize
+import argparse, ast, dataclasses, difflib, io, re, subprocess, sys, textwrap, tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,6 +157,85 @@ def _split_comment(lines, i, width):
     indent = l[:len(l) - len(l.lstrip())]
     return lines[:i] + _wrap_comment(indent, l.strip().lstrip('#').strip(), width) + lines[i + 1:]
 
+def _compact(lines, i, width):
+    """fastai's own wrapping of line `i`: break after commas inside brackets (the outermost brackets first), as late
+    as the width allows, each continuation aligned one column right of its open bracket. None if no comma gives a
+    line that fits, or the continuation would start beyond two thirds of the width."""
+    try: tree = ast.parse('\n'.join(lines))
+    except SyntaxError: return None
+    n = _stmt_at(tree, i + 1) or next((x for x in ast.walk(tree) if isinstance(x, ast.stmt) and x.lineno == i + 1), None)
+    if n is None: return None
+    lo, hi = n.lineno - 1, n.end_lineno                      # the statement's rows (0-based, hi exclusive)
+    try: toks = list(tokenize.generate_tokens(io.StringIO('\n'.join(lines[lo:hi]) + '\n').readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError): return None
+    fs = {getattr(tokenize, k) for k in ('FSTRING_START', 'TSTRING_START') if hasattr(tokenize, k)}
+    fe = {getattr(tokenize, k) for k in ('FSTRING_END', 'TSTRING_END') if hasattr(tokenize, k)}
+    stack, fdepth, commas = [], 0, []                         # commas on row i: (end col, open bracket (row, col))
+    for t in toks:
+        r = t.start[0] - 1 + lo
+        if t.type in fs: fdepth += 1
+        elif t.type in fe: fdepth -= 1
+        elif fdepth: continue
+        elif t.type == tokenize.OP and t.string in '([{': stack.append((r, t.start[1]))
+        elif t.type == tokenize.OP and t.string in ')]}': stack and stack.pop()
+        elif t.type == tokenize.OP and t.string == ',' and stack and r == i: commas.append((t.end[1], stack[-1], len(stack)))
+    line, out, st, shift, prefix = lines[i], [], 0, 0, ''
+    # shift: new column - old column for text after `st` on the current output line
+    newcol = {}
+    while len(prefix) + len(line) - st > width:
+        fits = [(c, ob, d) for c, ob, d in commas if c > st and len(prefix) + c - st <= width and c < len(line.rstrip())]
+        if not fits: return None
+        top = min(d for _, _, d in fits)                     # the outermost argument list first, as late as it fits
+        c = [c for c, _, d in fits if d == top][-1]
+        out.append(prefix + line[st:c].rstrip())
+        for cc, ob, _ in commas:                                  # brackets opened on this output line: their new column
+            if ob[0] == i and st <= ob[1] < c: newcol[ob] = len(prefix) + ob[1] - st
+        ob = next(o for cc, o, _ in commas if cc == c)
+        col = newcol.get(ob, ob[1] if ob[0] < i else None)
+        if col is None or col + 1 > width * 2 // 3: return None     # aligned far right: black's layout reads better
+        prefix = ' ' * (col + 1)
+        st = c + len(line[c:]) - len(line[c:].lstrip())
+    out.append(prefix + line[st:])
+    return lines[:i] + out + lines[i + 1:]
+
+def _stmt_at(tree, row):
+    "The innermost simple (non-compound) statement whose lines include `row` (1-based), or None."
+    best = None
+    for n in ast.walk(tree):
+        if isinstance(n, ast.stmt) and n.lineno <= row <= n.end_lineno and not hasattr(n, 'body'):
+            if best is None or n.lineno >= best.lineno: best = n
+    return best
+
+def _split_header(lines, i):
+    "A one-line compound statement at line `i` (`if x: y`, `else: y`, `with a: y`) split after its colon."
+    try: tree = ast.parse('\n'.join(lines))
+    except SyntaxError: return None
+    n = _stmt_at(tree, i + 1)
+    if n is None or n.lineno != i + 1: return None
+    l = lines[i]
+    indent = l[:len(l) - len(l.lstrip())]
+    head = l[:n.col_offset].rstrip()
+    if n.col_offset <= len(indent) or not head.endswith(':'): return None
+    return lines[:i] + [head, indent + '    ' + l[n.col_offset:]] + lines[i + 1:]
+
+def _isolated(lines, i, width, mode):
+    """black's line-ranges can produce invalid code (e.g. beside `if x: y` one-liners): then the statement holding
+    line `i` is formatted on its own, dedented, with the width less its indentation, and put back."""
+    import black
+    try: tree = ast.parse('\n'.join(lines))
+    except SyntaxError: return None
+    n = _stmt_at(tree, i + 1)
+    if n is None: return None
+    first, last = lines[n.lineno - 1], lines[n.end_lineno - 1]
+    indent = first[:len(first) - len(first.lstrip())]
+    if n.col_offset > len(indent): return None              # after a header or a `;`: see `_split_header`
+    rest = last[n.end_col_offset:].strip()
+    if rest and not rest.startswith('#'): return None                       # `a; b`: another statement follows
+    body = textwrap.dedent('\n'.join(lines[n.lineno - 1:n.end_lineno]))
+    try: res = black.format_str(body + '\n', mode=dataclasses.replace(mode, line_length=width - len(indent)))
+    except Exception: return None
+    return lines[:n.lineno - 1] + [indent + l if l else l for l in res.rstrip('\n').split('\n')] + lines[n.end_lineno:]
+
 def why_left(l, width, docment=False):
     "A short reason a long line was not wrapped."
     if docment: return "parameter comment (show_doc's table)"
@@ -188,9 +274,15 @@ def wrap_source(src, width, strings=False):
                 and not cur[i].strip().startswith('__wrap_cells_magic_')]
         if not todo: break
         i, n_long = todo[-1], len(long_idx(cur, width))
+        new = _split_header(cur, i)
+        if new is not None and ok(new): cur = new; continue
+        new = _compact(cur, i, width)
+        if new is not None and ok(new) and len(long_idx(new, width)) < n_long: cur = new; continue
         for mode in modes:
             new = _black_one(cur, i, mode)
             if new is not None and ok(new) and len(long_idx(new, width)) < n_long: cur = new; break
+            new = _isolated(cur, i, width, mode)
+            if new is not None and ok(new) and len(long_idx(new, width)) <= n_long and new != cur: cur = new; break
         else: failed.add(cur[i])
     return '\n'.join(unmask(cur, magics)), None
 
