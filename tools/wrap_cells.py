@@ -4,9 +4,10 @@
 Each code line longer than `--width` (default 120) is rewrapped on its own, bottom of the cell first, by the first
 of these that works:
 
-1. a one-line compound statement (`if x: y`, `with a: y`) is split after its colon;
+1. a one-line compound statement (`if x: y`, `with a: y`) is split after its colon; a line of several statements
+   (`a; b; c`) is split into lines of as many as fit;
 2. fastai's compact style: break after the commas of the outermost brackets, as late as fits, continuation lines
-   aligned with the open bracket;
+   aligned with the open bracket (not inside `for` targets or `lambda` arguments);
 3. black (`--line-ranges`, black's own "format only these lines"; if that fails, black on the statement alone):
    black reformats the statement that line belongs to and nothing else.
 
@@ -123,13 +124,31 @@ def _keep_blank_lines(old, new):
         out += [''] * _n_blank(o) + body + [''] * _n_blank(o[::-1])
     return out
 
+def _rows_of(lines, i):
+    "The rows (0-based, end exclusive) of the statement holding line `i`: a simple statement, or a compound header."
+    try: tree = ast.parse('\n'.join(lines))
+    except SyntaxError: return None
+    best = None
+    for n in ast.walk(tree):
+        if not isinstance(n, ast.stmt): continue
+        end = n.body[0].lineno - 1 if hasattr(n, 'body') and n.body and n.body[0].lineno > n.lineno else n.end_lineno
+        if hasattr(n, 'body') and n.body and n.body[0].lineno == n.lineno: end = n.lineno
+        if n.lineno <= i + 1 <= end and (best is None or n.lineno >= best[0]): best = (n.lineno, end)
+    return None if best is None else (best[0] - 1, best[1])
+
 def _black_one(lines, i, mode):
-    "black on the statement holding line `i` (0-based) of the cell, or None if black fails."
+    """black on the statement holding line `i` (0-based) of the cell; None if black fails or touches other lines
+    (its line-ranges mode sometimes does, e.g. `if x: y` elsewhere in the cell)."""
     import black
     src = '\n'.join(lines) + '\n'
     try: res = black.format_str(src, mode=mode, lines=[(i + 1, i + 1)])
     except Exception: return None
-    return _keep_blank_lines(lines, res.rstrip('\n').split('\n'))
+    new = _keep_blank_lines(lines, res.rstrip('\n').split('\n'))
+    rows = _rows_of(lines, i)
+    if rows is None: return None
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, lines, new, autojunk=False).get_opcodes():
+        if tag != 'equal' and (i1 < rows[0] or i2 > rows[1]): return None
+    return new
 
 def _trailing_comments(lines):
     "{row: column} of the comments that follow code on their line (0-based rows), rows inside strings excluded."
@@ -170,17 +189,23 @@ def _compact(lines, i, width):
     except (tokenize.TokenError, IndentationError, SyntaxError): return None
     fs = {getattr(tokenize, k) for k in ('FSTRING_START', 'TSTRING_START') if hasattr(tokenize, k)}
     fe = {getattr(tokenize, k) for k in ('FSTRING_END', 'TSTRING_END') if hasattr(tokenize, k)}
-    stack, fdepth, commas = [], 0, []                         # commas on row i: (end col, open bracket (row, col))
+    stack, fdepth, commas = [], 0, []       # commas on row i: (end col, open bracket (row, col), depth)
+    skip = []                               # per open bracket: inside a `for ... in` target or `lambda ...:` arguments
     for t in toks:
         r = t.start[0] - 1 + lo
         if t.type in fs: fdepth += 1
         elif t.type in fe: fdepth -= 1
         elif fdepth: continue
-        elif t.type == tokenize.OP and t.string in '([{': stack.append((r, t.start[1]))
-        elif t.type == tokenize.OP and t.string in ')]}': stack and stack.pop()
-        elif t.type == tokenize.OP and t.string == ',' and stack and r == i: commas.append((t.end[1], stack[-1], len(stack)))
-    line, out, st, shift, prefix = lines[i], [], 0, 0, ''
-    # shift: new column - old column for text after `st` on the current output line
+        elif t.type == tokenize.OP and t.string in '([{': stack.append((r, t.start[1])); skip.append(None)
+        elif t.type == tokenize.OP and t.string in ')]}':
+            if stack: stack.pop(); skip.pop()
+        elif not stack: continue
+        elif t.type == tokenize.NAME and t.string in ('for', 'lambda') and skip[-1] is None: skip[-1] = t.string
+        elif (t.type == tokenize.NAME and t.string == 'in' and skip[-1] == 'for') or (
+              t.type == tokenize.OP and t.string == ':' and skip[-1] == 'lambda'): skip[-1] = None
+        elif t.type == tokenize.OP and t.string == ',' and r == i and skip[-1] is None:
+            commas.append((t.end[1], stack[-1], len(stack)))
+    line, out, st, prefix = lines[i], [], 0, ''
     newcol = {}
     while len(prefix) + len(line) - st > width:
         fits = [(c, ob, d) for c, ob, d in commas if c > st and len(prefix) + c - st <= width and c < len(line.rstrip())]
@@ -196,6 +221,10 @@ def _compact(lines, i, width):
         prefix = ' ' * (col + 1)
         st = c + len(line[c:]) - len(line[c:].lstrip())
     out.append(prefix + line[st:])
+    nxt = lines[i + 1] if i + 1 < hi else None              # a short remainder joins the next continuation line
+    if (len(out) > 1 and nxt is not None and out[-1].endswith(',') and not nxt.lstrip().startswith('#')
+            and len(nxt) - len(nxt.lstrip()) == len(prefix) and len(out[-1]) + 1 + len(nxt.lstrip()) <= width):
+        return lines[:i] + out[:-1] + [out[-1] + ' ' + nxt.lstrip()] + lines[i + 2:]
     return lines[:i] + out + lines[i + 1:]
 
 def _stmt_at(tree, row):
@@ -217,6 +246,23 @@ def _split_header(lines, i):
     head = l[:n.col_offset].rstrip()
     if n.col_offset <= len(indent) or not head.endswith(':'): return None
     return lines[:i] + [head, indent + '    ' + l[n.col_offset:]] + lines[i + 1:]
+
+def _split_semicolons(lines, i, width):
+    "Line `i` holding several statements (`a; b; c`, alone on the line) as lines of as many as fit the width."
+    try: tree = ast.parse('\n'.join(lines))
+    except SyntaxError: return None
+    l = lines[i]
+    indent = l[:len(l) - len(l.lstrip())]
+    on = sorted((n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno <= i + 1 <= n.end_lineno),
+                key=lambda n: (n.lineno, n.col_offset))
+    on = [n for n in on if not hasattr(n, 'body') and n.lineno == n.end_lineno == i + 1]
+    if len(on) < 2 or on[0].col_offset != len(indent): return None
+    parts = [l[a.col_offset:b.col_offset].rstrip().rstrip(';').rstrip() for a, b in zip(on, on[1:])] + [l[on[-1].col_offset:]]
+    out = [indent + parts[0]]
+    for p in parts[1:]:
+        if len(out[-1]) + 2 + len(p) <= width: out[-1] += '; ' + p
+        else: out.append(indent + p)
+    return lines[:i] + out + lines[i + 1:]
 
 def _isolated(lines, i, width, mode):
     """black's line-ranges can produce invalid code (e.g. beside `if x: y` one-liners): then the statement holding
@@ -276,6 +322,8 @@ def wrap_source(src, width, strings=False):
         i, n_long = todo[-1], len(long_idx(cur, width))
         new = _split_header(cur, i)
         if new is not None and ok(new): cur = new; continue
+        new = _split_semicolons(cur, i, width)
+        if new is not None and ok(new) and new != cur: cur = new; continue
         new = _compact(cur, i, width)
         if new is not None and ok(new) and len(long_idx(new, width)) < n_long: cur = new; continue
         for mode in modes:
