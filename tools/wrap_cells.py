@@ -228,11 +228,11 @@ def _compact(lines, i, width):
     return lines[:i] + out + lines[i + 1:]
 
 def _stmt_at(tree, row):
-    "The innermost simple (non-compound) statement whose lines include `row` (1-based), or None."
+    "The innermost simple (non-compound) statement whose lines include `row` (1-based), the first of a `a; b`, or None."
     best = None
     for n in ast.walk(tree):
         if isinstance(n, ast.stmt) and n.lineno <= row <= n.end_lineno and not hasattr(n, 'body'):
-            if best is None or n.lineno >= best.lineno: best = n
+            if best is None or (n.lineno, -n.col_offset) > (best.lineno, -best.col_offset): best = n
     return best
 
 def _split_header(lines, i):
