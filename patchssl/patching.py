@@ -114,7 +114,9 @@ def unpatchify(patches:Tensor, # patch grid `[B, P, N, patch_len]`
     L = (P - 1) * stride + p
     if stride == p: out = patches.permute(0, 1, 3, 2).reshape(B, L, N)
     else:
-        idx = (torch.arange(P, device=patches.device)[:, None] * stride + torch.arange(p, device=patches.device)).flatten()
+        idx = (
+            torch.arange(P, device=patches.device)[:, None] * stride + torch.arange(p, device=patches.device)
+        ).flatten()
         vals = patches.permute(0, 1, 3, 2).reshape(B, P * p, N)
         out = torch.zeros(B, L, N, dtype=patches.dtype, device=patches.device).index_add_(1, idx, vals)
         out = out / torch.bincount(idx, minlength=L).to(patches.dtype)[None, :, None]
@@ -206,6 +208,7 @@ def unpatchify_2d(tokens:Tensor, # `[B, P, C*ps*ps]`
 MASK_STRATEGIES = ('patch', 'patch_var', 'temporal', 'feature', 'variable', 'last_n', 'span')
 PATCH_STRATEGIES, STEP_STRATEGIES = ('patch', 'patch_var'), ('temporal', 'feature', 'span')
 
+# %% ../nbs/00_patching.ipynb #3f82a643
 def _check_ratio(mask_ratio)->float:
     "`mask_ratio` as a float in [0, 1); numpy and one-element torch scalars are converted with `float()`."
     r = mask_ratio
@@ -317,7 +320,8 @@ def expand_mask(mask:Tensor, # patch-grid mask `[B, P, N]`
 
 # %% ../nbs/00_patching.ipynb #d5e8d945
 def mask_ids(mask:Tensor, # token mask `[B, T]`, True = masked; an equal count per row unless `equal=False`
-             equal:bool=True, # False: rows may keep different counts (e.g. padded slots); then ids_keep is the whole visible-first order
+             # False: rows may keep different counts (e.g. padded slots); then ids_keep is the whole visible-first order
+             equal:bool=True,
             )->tuple: # (ids_keep `[B, n_keep]`, ids_restore `[B, T]`, n_keep); with equal=False (ids_shuffle `[B, T]`, ids_restore, counts `[B]`)
     "Indices to gather the visible tokens and to restore the original order (MAE's ids_keep / ids_restore)."
     if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
@@ -475,7 +479,9 @@ class MaskingCallback(Callback):
         else: mask = make_mask(self.grid(x), self.mask_ratio, self.strategy, g, device=x.device, **self.mask_kwargs)
         target = x if self.patch_len is None else patchify(x, self.patch_len, self.stride, self.remainder, check=False)
         self.learn.mask, self.learn.pad = mask, pad
-        self.learn.xb, self.learn.yb = ((x, mask), (target, mask)) if pad is None else ((x, mask, pad), (target, mask, pad))
+        self.learn.xb, self.learn.yb = (
+            ((x, mask), (target, mask)) if pad is None else ((x, mask, pad), (target, mask, pad))
+        )
 
 # %% ../nbs/00_patching.ipynb #3e9e971b
 def plot_masked_window(x:Tensor, # one window `[L, N]`
