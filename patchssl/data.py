@@ -26,21 +26,25 @@ __all__ = ['ETTH1_COLUMNS', 'ETTH1_BORDERS', 'load_csv_series', 'etth1_path', 'l
 # %% ../nbs/00a_data.ipynb #65d35620
 _DATE_NAMES = ('date', 'time', 'timestamp', 'datetime')
 
+# %% ../nbs/00a_data.ipynb #71acf199
 def _rows(idx, k:int=5)->str:
     "At most `k` row numbers for an error message."
     idx = [int(i) for i in idx]
     return str(idx[:k])[:-1] + (f", ... ({len(idx)} rows)]" if len(idx) > k else ']')
 
+# %% ../nbs/00a_data.ipynb #fd63e5d4
 def _is_number(s:str)->bool:
     try: float(s); return True
     except ValueError: return False
 
+# %% ../nbs/00a_data.ipynb #2f8a7e99
 def _read_csv(path, **kwargs)->pd.DataFrame:
     "`pd.read_csv` with clear errors for a missing or empty file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path} does not exist or is not a file")
     try: return pd.read_csv(path, skipinitialspace=True, **kwargs)
-    except pd.errors.EmptyDataError: raise ValueError(f"{path} is empty: expected a header line and at least 2 rows") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path} is empty: expected a header line and at least 2 rows") from None
 
 # %% ../nbs/00a_data.ipynb #2c3a600a
 def _series_index(raw:pd.Series, # the date column as read
@@ -72,7 +76,8 @@ def _series_index(raw:pd.Series, # the date column as read
 # %% ../nbs/00a_data.ipynb #5f791e69
 def load_csv_series(path:str|Path, # a CSV file with a header line
                     columns:list|None=None, # variables to keep, in this order; default every column but the date
-                    date_col:str|None='auto', # 'auto': a column named date/time/timestamp/datetime (any case), if any; None: no date column
+                    # 'auto': a column named date/time/timestamp/datetime (any case), if any; None: no date column
+                    date_col:str|None='auto',
                    )->pd.DataFrame: # float64 columns, indexed by the timestamps (or `0..T-1` without a date column)
     "Read a multivariate series `[T, N]` from a numeric CSV; refuse non-numeric, missing or unordered data."
     df = _read_csv(path)
@@ -158,7 +163,9 @@ class SeriesSplits:
         "Undo the z-scoring of `a [..., N]` (or of the chosen `cols`)."
         idx = slice(None) if cols is None else [self.columns.index(c) if isinstance(c, str) else c for c in cols]
         m, s = self.mean[idx], self.std[idx]
-        if isinstance(a, torch.Tensor): m, s = torch.as_tensor(m, dtype=a.dtype, device=a.device), torch.as_tensor(s, dtype=a.dtype, device=a.device)
+        if isinstance(a, torch.Tensor):
+            m, s = (torch.as_tensor(m, dtype=a.dtype, device=a.device),
+                    torch.as_tensor(s, dtype=a.dtype, device=a.device))
         return a * s + m
 
 # %% ../nbs/00a_data.ipynb #180ea066
@@ -316,7 +323,8 @@ def factor_series(n_vars:int=321, # N, variables
                   n_steps:int=4000, # T, time steps (hourly from `start`)
                   n_factors:int=8, # shared factors; variable i has main factor i % n_factors
                   max_lag:int=12, # each variable sees its factors 0..max_lag steps late
-                  noise:float=0.3, # std of each variable's own noise, relative to its signal (times U(0.5, 1.5) per variable)
+                  # std of each variable's own noise, relative to its signal (times U(0.5, 1.5) per variable)
+                  noise:float=0.3,
                   seed:int=0, # the same seed, the same series
                   start:str='2024-01-01', # first timestamp (hourly steps)
                  )->pd.DataFrame: # `[n_steps, n_vars]` float64 indexed by `date`, columns `v000`, `v001`, ...
@@ -348,11 +356,14 @@ def factor_series(n_vars:int=321, # N, variables
 _AEON_OFFLINE = ('ACSF1', 'ArrowHead', 'BasicMotions', 'GunPoint', 'ItalyPowerDemand', 'JapaneseVowels', 'OSULeaf',
                  'PickupGestureWiimoteZ')  # classification sets whose .ts files have shipped inside the aeon wheel
 
+# %% ../nbs/00a_data.ipynb #0390c9a0
 def _aeon_data()->Path:
     "The folder of the data files inside the installed aeon package."
     try: return Path(str(files('aeon') / 'datasets' / 'data'))
-    except ModuleNotFoundError as e: raise ImportError("the UCR/UEA sets ship with aeon: pip install 'patchssl[data]'") from e
+    except ModuleNotFoundError as e:
+        raise ImportError("the UCR/UEA sets ship with aeon: pip install 'patchssl[data]'") from e
 
+# %% ../nbs/00a_data.ipynb #bad5ea31
 def _ts_files(root:Path, name:str)->tuple: return tuple(root / name / f"{name}_{s}.ts" for s in ('TRAIN', 'TEST'))
 
 # %% ../nbs/00a_data.ipynb #89013bda
@@ -421,7 +432,8 @@ def stratified_split(y:np.ndarray, # integer labels
 def load_uea(name:str, # a set of `offline_uea_sets()`, or one held in `extract_path`
              valid_pct:float=0.2, # fraction of the train split held out for validation
              seed:int=0, # seed of the validation split
-             extract_path:str|None=None, # a folder with `{name}/{name}_TRAIN.ts` and `_TEST.ts` for sets aeon does not ship
+             # a folder with `{name}/{name}_TRAIN.ts` and `_TEST.ts` for sets aeon does not ship
+             extract_path:str|None=None,
             )->ClassificationData:
     ("Load a UCR/UEA classification set as `[n, L, N]` float32 arrays with a validation split from train; never "
      "downloads.")
@@ -471,7 +483,8 @@ class ArrayDataset(Dataset):
 # %% ../nbs/00a_data.ipynb #6fa81cbf
 def classification_dls(data:ClassificationData, bs:int=32, device=None, num_workers:int=0,
                        labels:bool=True, # False: unlabelled `(x,)` items, for pretraining (`pretrain_learner`)
-                       pad_mask:bool=False, # True: items `(x, pad, ...)` with the step pad mask as a second input (`n_inp` 2)
+                       # True: items `(x, pad, ...)` with the step pad mask as a second input (`n_inp` 2)
+                       pad_mask:bool=False,
                        **kwargs)->DataLoaders:
     ("fastai `DataLoaders` (train, valid) of `(x, y)` (or `(x,)`), with the test split on `dls.test`; in-process "
      "loading by default.")
