@@ -8,6 +8,7 @@ A script holds only what is particular to its study:
     p.add_argument('--epochs', type=int, default=30)
     a = parse(p)                            # sets the torch threads, seeds everything with the first seed
     for seed in a.seeds: ...                # a list: `--seeds 3` is 0,1,2; `--seeds 2,5` and `--seeds 2-5` also work
+    # a script that runs one seed: parser(__doc__, seed=0) gives `--seed S` instead, and `a.seed`
     write(a.name, dict(args=vars(a), rows=rows), md_table(df))
 
 `write`, `machine`, `md_table` and `RESULTS` keep their signatures for the scripts that use only them.
@@ -82,22 +83,25 @@ def seed_list(s)->list:
 
 from patchssl.transfer import seed_everything  # the library's one seeding function (Python, numpy, torch)
 
-def parser(doc:str|None=None, *, name:str|None=None, seeds='1', threads:int=1)->argparse.ArgumentParser:
-    "An `ArgumentParser` with the standard options `--threads`, `--seeds`, `--name`, `--quick` and `--out`."
+def parser(doc:str|None=None, *, name:str|None=None, seeds='1', threads:int=1,
+           seed:int|None=None)->argparse.ArgumentParser:
+    ("An `ArgumentParser` with the standard options `--threads`, `--seeds`, `--name`, `--quick` and `--out`. A script that "
+     "runs one seed passes `seed` (its default): it gets `--seed S` (one integer) in place of `--seeds`.")
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--threads', type=int, default=threads, help='torch threads (default %(default)s)')
-    p.add_argument('--seeds', type=seed_list, default=seed_list(seeds),
-                   help='a count (3 = seeds 0,1,2), a list (2,5,7) or a range (2-5)')
+    if seed is None: p.add_argument('--seeds', type=seed_list, default=seed_list(seeds),
+                                    help='a count (3 = seeds 0,1,2), a list (2,5,7) or a range (2-5)')
+    else: p.add_argument('--seed', type=int, default=seed, help='the seed of this one run (default %(default)s)')
     p.add_argument('--name', default=name or Path(sys.argv[0]).stem, help='results file name (default %(default)s)')
     p.add_argument('--quick', action='store_true', help='a tiny run to check the script works (results not comparable)')
     p.add_argument('--out', default=None, help='results folder (default bench/results/)')
     return p
 
 def parse(p:argparse.ArgumentParser, argv=None)->argparse.Namespace:
-    "Parse the arguments, set the torch threads and seed everything with the first seed."
+    "Parse the arguments, set the torch threads and seed everything with the first seed (`--seed` where `parser(seed=...)`)."
     import torch
     a = p.parse_args(argv)
     if a.threads < 1: p.error(f'--threads {a.threads}: give at least 1')
     torch.set_num_threads(a.threads)
-    seed_everything(a.seeds[0])
+    seed_everything(a.seeds[0] if hasattr(a, 'seeds') else a.seed)
     return a
