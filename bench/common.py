@@ -85,8 +85,8 @@ from patchssl.transfer import seed_everything  # the library's one seeding funct
 
 def parser(doc:str|None=None, *, name:str|None=None, seeds='1', threads:int=1,
            seed:int|None=None)->argparse.ArgumentParser:
-    ("An `ArgumentParser` with the standard options `--threads`, `--seeds`, `--name`, `--quick` and `--out`. A script that "
-     "runs one seed passes `seed` (its default): it gets `--seed S` (one integer) in place of `--seeds`.")
+    ("An `ArgumentParser` with the standard options `--threads`, `--seeds`, `--name`, `--quick` and `--out`. "
+     "A script that runs one seed passes `seed` (its default): it gets `--seed S` (one integer) in place of `--seeds`.")
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--threads', type=int, default=threads, help='torch threads (default %(default)s)')
     if seed is None: p.add_argument('--seeds', type=seed_list, default=seed_list(seeds),
@@ -98,7 +98,7 @@ def parser(doc:str|None=None, *, name:str|None=None, seeds='1', threads:int=1,
     return p
 
 def parse(p:argparse.ArgumentParser, argv=None)->argparse.Namespace:
-    "Parse the arguments, set the torch threads and seed everything with the first seed (`--seed` where `parser(seed=...)`)."
+    "Parse the arguments, set the torch threads and seed everything with the first seed (or `--seed`, see `parser`)."
     import torch
     a = p.parse_args(argv)
     if a.threads < 1: p.error(f'--threads {a.threads}: give at least 1')
