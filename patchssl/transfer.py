@@ -90,7 +90,8 @@ def _set_rng_state(st:dict, dls=None):
     n = st['numpy']
     np.random.set_state((n['kind'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
     random.setstate(_py_restore(st['python']))
-    if 'cuda' in st and torch.cuda.is_available() and len(st['cuda']) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(st['cuda'])
+    if 'cuda' in st and torch.cuda.is_available() and len(st['cuda']) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(st['cuda'])
     for dl, s in zip(dls.loaders if dls is not None else [], st.get('loaders', [])):
         if s is not None and isinstance(getattr(dl, 'rng', None), random.Random): dl.rng.setstate(_py_restore(s))
 
@@ -117,14 +118,19 @@ def _checksum(ckpt:dict)->str:
 
 def _nonfinite(tensors:dict)->list:
     "Names of the floating-point tensors in `tensors` holding NaN or inf."
-    return [k for k, v in tensors.items() if isinstance(v, Tensor) and v.is_floating_point() and not torch.isfinite(v).all()]
+    return [
+        k for k, v in tensors.items() if isinstance(v, Tensor) and v.is_floating_point() and not torch.isfinite(v).all()
+    ]
 
 def _few(names:list)->str: return f"{names[:5]}{' ...' if len(names) > 5 else ''}"
 
 # %% ../nbs/00c_transfer.ipynb #7bb9b40a
 def _umask()->int:
     "The process umask: from /proc on Linux, elsewhere by setting it and putting it back."
-    try: return int(next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8)
+    try:
+        return int(
+            next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('Umask:')).split()[1], 8
+        )
     except (OSError, StopIteration, ValueError, IndexError): m = os.umask(0o022); os.umask(m); return m
 
 def _fsync_dir(d:Path):
@@ -287,10 +293,13 @@ def load_pretrained(model:nn.Module, # downstream model with a `config` dict
         if not under: raise ValueError(f"{type(model).__name__} has no module {pre!r} to transfer into; pass require= "
                                        "the prefixes it has")
         lost = [k for k in under if k not in src]
-        if lost: raise ValueError(f"{pre!r} would not be transferred completely: {lost[:5]} not in the checkpoint "
-                                  f"({'skipped on purpose' if any(_under(k, skip) for k in lost) else 'names differ'}). "
-                                  f"Nothing was loaded; a frozen random {pre!r} is the failure this check exists for "
-                                  f"(pass require= without {pre!r} only if that is what you want to measure)")
+        if lost:
+            raise ValueError(
+                f"{pre!r} would not be transferred completely: {lost[:5]} not in the checkpoint "
+                f"({'skipped on purpose' if any(_under(k, skip) for k in lost) else 'names differ'}). "
+                f"Nothing was loaded; a frozen random {pre!r} is the failure this check exists for "
+                f"(pass require= without {pre!r} only if that is what you want to measure)"
+            )
     model.load_state_dict({k: src[k] for k in matched}, strict=False)
     return TransferReport(matched, missing, unexpected, skipped, src_name)
 
@@ -371,7 +380,8 @@ def _ridge_fit(Xtr:Tensor, Y:Tensor, alphas)->tuple: # (design function, weights
 
 def _ridge_targets(y:Tensor, n_classes:int|None=None)->tuple: # (classify, targets `[n, H]` float64)
     classify = not y.is_floating_point()
-    return classify, (F.one_hot(y.long(), n_classes or int(y.max()) + 1).double() if classify else y.double().reshape(len(y), -1))
+    return classify, (F.one_hot(y.long(),
+                                n_classes or int(y.max()) + 1).double() if classify else y.double().reshape(len(y), -1))
 
 def ridge_cv_alpha(X:Tensor, y, # TRAINING features `[n, F]`; labels `[n]` (int) or targets `[n, H]` (float)
                    alphas=RIDGE_ALPHAS, # penalties to try
@@ -403,7 +413,8 @@ def ridge_cv_alpha(X:Tensor, y, # TRAINING features `[n, F]`; labels `[n]` (int)
 def ridge_probe(Xtr:Tensor, ytr, Xte:Tensor, yte, # features `[n, F]`; labels `[n]` (int) or targets `[n, H]` (float)
                 alpha:float|tuple=1.0, # ridge penalty on standardised features, or penalties to choose from with `ridge_cv_alpha` on the training rows
                 blocks:bool=False, # with several penalties: contiguous cross-validation folds
-               )->dict: # {'accuracy'} for labels, {'mse', 'mae'} for real targets, the test predictions and the penalty used
+               # {'accuracy'} for labels, {'mse', 'mae'} for real targets, the test predictions and the penalty used
+               )->dict:
     ("Closed-form ridge regression (a linear probe) from training features to labels or targets, scored on the test "
      "features.")
     Xtr, Xte = torch.as_tensor(Xtr, dtype=torch.float64), torch.as_tensor(Xte, dtype=torch.float64)
@@ -529,8 +540,15 @@ def resume(learn:Learner, # a learner built like the one that wrote `path`
                                              "SaveCheckpoint)")
     check_configs(ck['config'], model_config(learn.model))
     own, sd = learn.model.state_dict(), ck['state_dict']
-    diff = ([f"missing {k}" for k in own if k not in sd] + [f"unexpected {k}" for k in sd if k not in own] +
-            [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}" for k, v in sd.items() if k in own and v.shape != own[k].shape])
+    diff = (
+        [f"missing {k}" for k in own if k not in sd]
+        + [f"unexpected {k}" for k in sd if k not in own]
+        + [
+            f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}"
+            for k, v in sd.items()
+            if k in own and v.shape != own[k].shape
+        ]
+    )
     if diff: raise ValueError(f"{path} does not fit this model ({'; '.join(diff[:5])}); nothing was loaded: build the "
                               "learner "
                               f"exactly as the run that wrote it")
@@ -540,7 +558,9 @@ def resume(learn:Learner, # a learner built like the one that wrote `path`
         if isinstance(learn.opt, Optimizer):
             ps, state = list(learn.opt.all_params().itemgot(0)), osd['state']
             if len(ps) == len(state):  # optimizer state onto each parameter's device
-                state = [{k: v.to(p.device) if isinstance(v, Tensor) else v for k, v in s.items()} for p, s in zip(ps, state)]
+                state = [
+                    {k: v.to(p.device) if isinstance(v, Tensor) else v for k, v in s.items()} for p, s in zip(ps, state)
+                ]
             osd = dict(state=state, hypers=L(osd['hypers']))
         try: learn.opt.load_state_dict(osd)
         except (AssertionError, ValueError, KeyError) as e:
