@@ -5,7 +5,8 @@ Each code line longer than `--width` (default 120) is rewrapped on its own, bott
 of these that works:
 
 1. a one-line compound statement (`if x: y`, `with a: y`) is split after its colon; a line of several statements
-   (`a; b; c`) is split into lines of as many as fit;
+   (`a; b; c`) is split into lines of as many as fit; a line that is one string literal (a docstring) becomes
+   implicit concatenation in parentheses, split after spaces (`("abc " "def")` is the constant `'abc def'`);
 2. fastai's compact style: break after the commas of the outermost brackets, as late as fits, continuation lines
    aligned with the open bracket (not inside `for` targets or `lambda` arguments);
 3. black (`--line-ranges`, black's own "format only these lines"; if that fails, black on the statement alone):
@@ -235,6 +236,26 @@ def _stmt_at(tree, row):
             if best is None or (n.lineno, -n.col_offset) > (best.lineno, -best.col_offset): best = n
     return best
 
+_STR_RE = re.compile(r'^(\s*)([rRuU]?)(\'|")(.*)\3$')
+
+def _split_string_line(lines, i, width):
+    """A line that is one plain string literal (a docstring, typically) as implicit concatenation in parentheses,
+    split after spaces: `("first part " "second part")` is the same constant, so the docstring is unchanged."""
+    m = _STR_RE.match(lines[i])
+    if not m: return None
+    indent, pre, q, body = m.groups()
+    if q in body.replace('\\' + q, '') or '\\\n' in body: return None
+    words = re.split(r'(?<=(?<!\\) )', body)               # keep each space with the word before it
+    out, cur = [], ''
+    for w in words:
+        room = width - len(indent) - 1 - 2 * len(q) - len(pre) - 1  # '(' or ' ' before, ')' after the last
+        if cur and len(cur) + len(w) > room: out.append(cur); cur = w
+        else: cur += w
+    out.append(cur)
+    if len(out) < 2: return None
+    res = [f"{indent}{'(' if k == 0 else ' '}{pre}{q}{p}{q}{')' if k == len(out) - 1 else ''}" for k, p in enumerate(out)]
+    return lines[:i] + res + lines[i + 1:]
+
 def _split_header(lines, i):
     "A one-line compound statement at line `i` (`if x: y`, `else: y`, `with a: y`) split after its colon."
     try: tree = ast.parse('\n'.join(lines))
@@ -322,6 +343,8 @@ def wrap_source(src, width, strings=False):
         i, n_long = todo[-1], len(long_idx(cur, width))
         new = _split_header(cur, i)
         if new is not None and ok(new): cur = new; continue
+        new = _split_string_line(cur, i, width)
+        if new is not None and ok(new) and len(long_idx(new, width)) < n_long: cur = new; continue
         new = _split_semicolons(cur, i, width)
         if new is not None and ok(new) and new != cur: cur = new; continue
         new = _compact(cur, i, width)
