@@ -28,7 +28,11 @@ def _resolve(model:nn.Module, name:str):
     for i, part in enumerate(name.split('.')):
         if not isinstance(obj, nn.Module) or not hasattr(obj, part):
             where = '.'.join(name.split('.')[:i]) or type(model).__name__
-            have = [n for n, _ in obj.named_children()] + [n for n, _ in obj.named_parameters(recurse=False)] if isinstance(obj, nn.Module) else []
+            have = (
+                [n for n, _ in obj.named_children()] + [n for n, _ in obj.named_parameters(recurse=False)]
+                if isinstance(obj, nn.Module)
+                else []
+            )
             raise AttributeError(f"{type(model).__name__} has no {name!r}: {where} has no {part!r} (it has {have}); "
                                  f"pass attribute paths of modules or parameters, e.g. 'encoder' or 'teacher.blocks'")
         obj = getattr(obj, part)
@@ -60,7 +64,8 @@ def _tensors(model, names)->dict:
 def _fingerprint(tensors:dict)->dict:
     ("Per tensor, the float64 sum and sum of squares: two numbers that move when any value moves (computed where the "
      "tensor lives).")
-    with torch.no_grad(): return {k: torch.stack([v.double().sum(), v.double().square().sum()]) for k, v in tensors.items()}
+    with torch.no_grad():
+        return {k: torch.stack([v.double().sum(), v.double().square().sum()]) for k, v in tensors.items()}
 
 def _changed(before:dict, tensors:dict)->list:
     "Names whose fingerprint differs from `before`."
@@ -98,7 +103,8 @@ class FrozenTeacher(Callback):
                                    f"a callback that unfroze them, or code that writes into them")
 
 # %% ../nbs/00d_distill.ipynb #4ffa2aea
-def _standardize(x:Tensor, eps:float=1e-7)->Tensor: return (x - x.mean(-1, keepdim=True)) / (eps + x.std(-1, keepdim=True))
+def _standardize(x:Tensor, eps:float=1e-7)->Tensor:
+    return (x - x.mean(-1, keepdim=True)) / (eps + x.std(-1, keepdim=True))
 
 def kd_loss(student_logits:Tensor, # `[..., C]` student logits
             teacher_logits:Tensor, # `[..., C]` teacher logits (no gradient flows into them)
@@ -122,7 +128,8 @@ class Distiller(Callback):
      "their logits to the `KDLoss`.")
     order = 1
     def __init__(self, teachers, # a module, an attribute path of `learn.model`, or a list of them
-                 inputs=None, # optional callable (one per teacher) mapping the batch inputs `xb` to the teacher's inputs
+                 # optional callable (one per teacher) mapping the batch inputs `xb` to the teacher's inputs
+                 inputs=None,
                 ):
         self.teachers = list(teachers) if isinstance(teachers, (list, tuple)) else [teachers]
         ins = inputs if isinstance(inputs, (list, tuple)) else [inputs] * len(self.teachers)
@@ -143,7 +150,8 @@ class Distiller(Callback):
     def before_train(self):
         for m in self.mods: m.eval()  # teachers inside `learn.model` were just put in train mode
     def after_pred(self):
-        with torch.no_grad(): self.learn.loss_func.teacher_logits = [m(*f(self.xb)) for m, f in zip(self.mods, self.inputs)]
+        with torch.no_grad():
+            self.learn.loss_func.teacher_logits = [m(*f(self.xb)) for m, f in zip(self.mods, self.inputs)]
 
 # %% ../nbs/00d_distill.ipynb #1c5d04b7
 class KDLoss:
@@ -193,6 +201,8 @@ class LossTerm(Metric):
 
 # %% ../nbs/00d_distill.ipynb #795e1527
 _SCHEDS = dict(cos=SchedCos, linear=SchedLin)
+
+# %% ../nbs/00d_distill.ipynb #87a925c8
 class EMATeacher(Callback):
     ("After every optimizer step: teacher = m teacher + (1-m) student, `m` going from `momentum` to `final_momentum` "
      "over the fit.")
@@ -208,9 +218,15 @@ class EMATeacher(Callback):
         for m in (momentum, final_momentum):
             if not 0 <= m <= 1: raise ValueError(f"momentum {m} must lie in [0, 1]")
         store_attr()
-        self.sched = schedule if callable(schedule) else SchedNo(momentum, momentum) if schedule == 'const' else _SCHEDS[schedule](momentum, final_momentum)
+        self.sched = (
+            schedule
+            if callable(schedule)
+            else SchedNo(momentum, momentum) if schedule == 'const' else _SCHEDS[schedule](momentum, final_momentum)
+        )
     def before_fit(self):
-        self.s_mod, self.t_mod = _resolve(self.learn.model, self.student_name), _resolve(self.learn.model, self.teacher_name)
+        self.s_mod, self.t_mod = _resolve(self.learn.model, self.student_name), _resolve(
+            self.learn.model, self.teacher_name
+        )
         s, t = self.s_mod.state_dict(), self.t_mod.state_dict()
         bad = [k for k in s if k not in t or s[k].shape != t[k].shape] + [k for k in t if k not in s]
         if bad: raise ValueError(f"{self.teacher_name!r} is not a copy of {self.student_name!r}: {bad[:5]} differ; "
