@@ -18,7 +18,7 @@ Validation accuracy is reported next to test accuracy as a sanity check only.
 
     python bench/classification_patch_mae.py        # default CPU run (about 3 min on 2 shared cores), writes bench/results/classification_patch_mae.{json,md}
 """
-import argparse, os, sys, time
+import os, sys, time
 from pathlib import Path
 import numpy as np
 # OpenMP threads that spin while waiting make 2 torch threads 10-30x slower on a shared 2-core machine (measured here:
@@ -40,7 +40,8 @@ REF = {'GunPoint': dict(rocket=1.000, hc2=1.000), 'ArrowHead': dict(rocket=0.814
        'JapaneseVowels': dict(minirocket=0.981)}
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse, write, RESULTS
+    ap = parser(__doc__, name='classification_patch_mae', threads=2, seed=0)  # --threads, --seed, --name, --quick, --out
     ap.add_argument('--datasets', nargs='+', default=DATASETS, choices=DATASETS)
     ap.add_argument('--d-model', type=int, default=64)
     ap.add_argument('--n-heads', type=int, default=4)
@@ -58,14 +59,12 @@ def main():
     ap.add_argument('--max-bs', type=int, default=32, help='batch size = clip(n_train // 4, 4, max_bs): ~4+ steps per epoch on the tiny sets')
     ap.add_argument('--valid-pct', type=float, default=0.2)
     ap.add_argument('--minirocket-kernels', type=int, default=10000)
-    ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--name', default='classification_patch_mae', help='result file name in bench/results/')
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick:  # one small set, a few epochs
+        a.datasets, a.pre_epochs, a.lp_epochs, a.ft_head_epochs, a.ft_epochs, a.minirocket_kernels = ['ItalyPowerDemand'], 2, 2, 1, 2, 840
+    res = Path(a.out) if a.out else RESULTS
+    res.mkdir(parents=True, exist_ok=True)
 
-    import torch
-    torch.set_num_threads(a.threads)
-    from torch import nn
     from fastai.torch_core import set_seed
     from patchssl.data import load_uea, classification_dls
     from patchssl.patch_mae import (patch_mae_small, PatchITransformer, pretrain_learner, mean_fill_loss, classifier_learner,
@@ -73,7 +72,6 @@ def main():
     from patchssl.transfer import save_checkpoint
     import patchssl.transfer  # noqa: F401  (Learner.linear_probe / fine_tune_pretrained)
     from aeon.classification.convolution_based import MiniRocketClassifier
-    from common import write, RESULTS
 
     t_all = time.time()
     arch = dict(d_model=a.d_model, n_heads=a.n_heads, n_layers=a.n_layers, d_ff=a.d_ff, dropout=a.dropout)
@@ -90,7 +88,7 @@ def main():
         bs = int(np.clip(n // 4, 4, a.max_bs))
         print(f"\n=== {d}; patch_len {p}, remainder {rem}, bs {bs}", flush=True)
         geo = dict(patch_len=p, remainder=rem, **arch)
-        ck = RESULTS/f'_cls_{name}.pt'
+        ck = res/f'_cls_{name}.pt'
         ds_rows = dict(dataset=name, L=L, N=N, n_classes=C, n_train=n, n_valid=len(d.y_valid), n_test=len(d.y_test),
                        patch_len=p, remainder=rem, bs=bs, padded=round(float(d.pad_train.mean()), 3), methods={})
 
@@ -196,6 +194,6 @@ def main():
            "for every method, MiniRocket included. Patch lengths come from the series lengths only; `pad_end` repeats the last step "
            "to fill the last patch."]
     write(a.name, dict(args=vars(a), omp_wait_policy=os.environ.get('OMP_WAIT_POLICY'), total_seconds=round(total, 1), results=results,
-                       references=dict(source='/work/shared/data/README.md', accuracies=REF)), '\n'.join(md))
+                       references=dict(source='/work/shared/data/README.md', accuracies=REF)), '\n'.join(md), out=a.out)
 
 if __name__ == '__main__': main()
