@@ -39,10 +39,13 @@ def rank_world()->tuple:
 def fit_distributed(learn, # a fastai `Learner`, built the same way on every rank
                     n_epoch:int, # epochs
                     lr=None, # learning rate (`None`: the method's default)
-                    method:str='fit_one_cycle', # the `Learner` method that fits: 'fit_one_cycle', 'fit', 'fit_flat_cos', ...
+                    # the `Learner` method that fits: 'fit_one_cycle', 'fit', 'fit_flat_cos', ...
+                    method:str='fit_one_cycle',
                     seed:int=0, # under torchrun, rank r continues with the random seed `seed + r`
-                    last:bool=True, # False: keep the process group and every rank for another fit (end with `end_distributed`)
-                    find_unused:bool=False, # DDP's `find_unused_parameters`, for models whose forward leaves trainable parameters out
+                    # False: keep the process group and every rank for another fit (end with `end_distributed`)
+                    last:bool=True,
+                    # DDP's `find_unused_parameters`, for models whose forward leaves trainable parameters out
+                    find_unused:bool=False,
                     **kw, # passed to the fit method
                    )->bool: # True on rank 0 (or in a single process), False on the other ranks
     ("Fit `learn` in one process, or data-parallel under torchrun; True where the caller should go on (save, evaluate, "
