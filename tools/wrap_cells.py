@@ -181,11 +181,9 @@ def _compact(lines, i, width):
     """fastai's own wrapping of line `i`: break after commas inside brackets (the outermost brackets first), as late
     as the width allows, each continuation aligned one column right of its open bracket. None if no comma gives a
     line that fits, or the continuation would start beyond two thirds of the width."""
-    try: tree = ast.parse('\n'.join(lines))
-    except SyntaxError: return None
-    n = _stmt_at(tree, i + 1) or next((x for x in ast.walk(tree) if isinstance(x, ast.stmt) and x.lineno == i + 1), None)
-    if n is None: return None
-    lo, hi = n.lineno - 1, n.end_lineno                      # the statement's rows (0-based, hi exclusive)
+    rows = _rows_of(lines, i)                                # the statement's rows (0-based, hi exclusive)
+    if rows is None: return None
+    lo, hi = rows
     try: toks = list(tokenize.generate_tokens(io.StringIO('\n'.join(lines[lo:hi]) + '\n').readline))
     except (tokenize.TokenError, IndentationError, SyntaxError): return None
     fs = {getattr(tokenize, k) for k in ('FSTRING_START', 'TSTRING_START') if hasattr(tokenize, k)}
