@@ -17,8 +17,9 @@ from .data import load_etth1, split_series, ETTH1_BORDERS
 # %% auto #0
 __all__ = ['ANOMALY_KINDS', 'inject_anomalies', 'etth1_anomalies', 'check_long_series', 'interpolate_nans', 'window_starts',
            'series_windows', 'window_labels', 'window_to_point_scores', 'check_labels', 'youden_threshold',
-           'quantile_threshold', 'smooth_scores', 'standardize_scores', 'label_segments', 'point_adjust',
-           'anomaly_metrics', 'evaluate_scores', 'plot_scores', 'plot_roc_pr', 'zscore', 'isolation_forest_scores']
+           'quantile_threshold', 'smooth_scores', 'standardize_scores', 'local_standardize_scores', 'injected_copies',
+           'label_segments', 'point_adjust', 'anomaly_metrics', 'evaluate_scores', 'plot_scores', 'plot_roc_pr',
+           'zscore', 'isolation_forest_scores']
 
 # %% ../nbs/00e_anomaly.ipynb #a0e00007
 ANOMALY_KINDS = ('spike', 'level_shift', 'trend', 'frequency', 'noise')
@@ -218,6 +219,50 @@ def standardize_scores(scores, # scores to rescale
                                      "set a scale; "
                                      "score more normal data, or a detector whose score varies")
     return (s - med) / iqr
+
+# %% ../nbs/00e_anomaly.ipynb #lsz00002
+def local_standardize_scores(scores, # `[T]` point scores in time order
+                             width:int=500, # steps of the trailing window that sets the local median and IQR
+                             history=None, # scores of the same detector on the steps just before (held-out normal data)
+                             min_steps:int=20, # a step with fewer past scores uses the first `min_steps` scores
+                            )->np.ndarray:
+    "Robust z-score of each step against the `width` scores before it: a slow drift of level and spread is taken out."
+    s = _check_scores(scores)
+    h = np.zeros(0) if history is None else _check_scores(history, 'history')
+    if not (isinstance(width, (int, np.integer)) and width >= 2):
+        raise ValueError(f"width={width!r} must be an integer >= 2 (the steps of the trailing window)")
+    if not (isinstance(min_steps, (int, np.integer)) and 2 <= min_steps <= width):
+        raise ValueError(f"min_steps={min_steps!r} must be an integer in [2, width={width}]")
+    full = pd.Series(np.r_[h, s])
+    past = full.shift(1).rolling(int(width), min_periods=int(min_steps))   # strictly before each step
+    med, q75, q25 = past.median(), past.quantile(.75), past.quantile(.25)
+    first = full.iloc[:min_steps]                                       # too little past: the first scores' statistics
+    med, q75, q25 = med.fillna(first.median()), q75.fillna(first.quantile(.75)), q25.fillna(first.quantile(.25))
+    iqr = (q75 - q25).to_numpy()
+    iqr = np.maximum(iqr, 1e-6 * (1 + np.abs(med.to_numpy())))            # a locally constant score: no division by 0
+    return ((full.to_numpy() - med.to_numpy()) / iqr)[len(h):]
+
+# %% ../nbs/00e_anomaly.ipynb #lsz00006
+def injected_copies(normal, # series taken as normal `[T, N]`
+                    n_copies:int=5,
+                    n_events:int|None=None, # events per copy; default `max(1, T // 150)`
+                    kinds:tuple=ANOMALY_KINDS, # taken in turn, each copy starting one kind later
+                    length:tuple=(10, 30), magnitude:float=3., # as `inject_anomalies`
+                    seed:int=0, # copy `k` uses `seed + k`
+                   )->list: # `[(series [T, N], step labels [T]), ...]`
+    "Copies of a normal series with injected events and their labels: a validation set that needs no real label."
+    a = np.asarray(normal, dtype=np.float32)
+    if a.ndim == 1: a = a[:, None]
+    if a.ndim != 2: raise ValueError(f"normal must be [T] or [T, N], got shape {a.shape}")
+    if not (isinstance(n_copies, (int, np.integer)) and n_copies >= 1):
+        raise ValueError(f"n_copies={n_copies!r} must be >= 1")
+    n = max(1, len(a) // 150) if n_events is None else n_events
+    out = []
+    for k in range(n_copies):
+        ks = tuple(kinds[(k + i) % len(kinds)] for i in range(len(kinds)))
+        x, y, _ = inject_anomalies(a, n, ks, length, magnitude, seed=seed + k)
+        out.append((x, y))
+    return out
 
 # %% ../nbs/00e_anomaly.ipynb #a0e00035
 def label_segments(labels)->list:
