@@ -6,6 +6,7 @@ Docs: https://patchssl.github.io/patchssl/sd_mae.html.md"""
 
 # %% ../nbs/02_sd_mae.ipynb #c868da00
 from __future__ import annotations
+import random
 import numpy as np
 import pandas as pd
 import torch
@@ -23,16 +24,17 @@ from .layers import sincos_1d, TransformerEncoder, CrossAttentionDecoder, init_w
 from .data import SlidingWindows
 from .anomaly import (check_long_series, series_windows, window_labels, window_to_point_scores, check_labels,
                               anomaly_metrics, evaluate_scores, label_segments, ANOMALY_KINDS,
-                              inject_anomalies, smooth_scores, standardize_scores)
+                              inject_anomalies, smooth_scores, standardize_scores, injected_copies)
 from .distill import FrozenTeacher
 from .transfer import TrainGuard
 
 # %% auto #0
-__all__ = ['SD_STRATEGIES', 'STUDENT_ENCODERS', 'SD_SCHEDULES', 'SCORE_TYPES', 'FUSIONS', 'SD_SCORES', 'SD_RECIPES',
-           'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE', 'SDMAELoss', 'TwoStageSchedule', 'PseudoAnomalies',
-           'sd_mae_learner', 'step_errors', 'last_n_mask', 'window_scores', 'point_scores', 'fuse_scores',
-           'choose_fusion', 'sd_scores', 'plot_teacher_student', 'repair_check', 'window_scores_all',
-           'position_sensitivity', 'cross_view_scores', 'fit_sd_mae', 'run_ablation']
+__all__ = ['SD_STRATEGIES', 'STUDENT_ENCODERS', 'INSTANCE_NORMS', 'SD_SCHEDULES', 'SCORE_TYPES', 'FUSIONS', 'SD_SCORES',
+           'SD_RECIPES', 'ABLATION_VARIANTS', 'sd_masking_callback', 'SDMAE', 'SDMAELoss', 'TwoStageSchedule',
+           'PseudoAnomalies', 'sd_mae_learner', 'step_errors', 'last_n_mask', 'window_scores', 'point_scores',
+           'fuse_scores', 'choose_fusion', 'sd_scores', 'choose_fusion_injected', 'plot_teacher_student',
+           'repair_check', 'window_scores_all', 'position_sensitivity', 'cross_view_scores', 'fit_sd_mae',
+           'run_ablation']
 
 # %% ../nbs/02_sd_mae.ipynb #75991ef5
 SD_STRATEGIES = ('patch', 'token', 'temporal', 'feature')
@@ -54,6 +56,7 @@ def sd_masking_callback(strategy:str='patch', # one of `SD_STRATEGIES`
 
 # %% ../nbs/02_sd_mae.ipynb #81a3c4bf
 STUDENT_ENCODERS = ('shared', 'own')
+INSTANCE_NORMS = ('none', 'mean', 'mean_std')
 
 class SDMAE(nn.Module):
     "Self-distilled MAE: an encoder, a deep teacher and a shallow student decoder, an output projector; the student may have its own encoder."
@@ -76,6 +79,8 @@ class SDMAE(nn.Module):
                  n_student_enc_layers:int|None=None, # depth of the student's own encoder, default `n_layers`
                  student_mask_ratio:float|None=None, # 'own' only: in training the student sees its own random mask of this ratio (0 = whole window); None = the teacher's mask
                  student_residual:bool=False, # 'own' only: the student outputs its visible input plus a correction, so it can copy what it sees
+                 instance_norm:str='none', # per window and variable, from the visible cells: 'mean' subtracts their mean (a level drift
+                                           # is not seen), 'mean_std' also divides by their sd; outputs are mapped back to the input's units
                 ):
         super().__init__()
         _check_strategy(strategy)
@@ -93,14 +98,16 @@ class SDMAE(nn.Module):
             raise ValueError("student_mask_ratio, n_student_enc_layers and student_residual belong to the student's own encoder: pass student_encoder='own'")
         if student_mask_ratio is not None and not 0 <= student_mask_ratio < 1:
             raise ValueError(f"student_mask_ratio={student_mask_ratio} must be in [0, 1) (0 = the student sees whole windows)")
+        if instance_norm not in INSTANCE_NORMS: raise ValueError(f"unknown instance_norm {instance_norm!r}; choose one of {INSTANCE_NORMS}")
         if own and n_student_enc_layers is None: n_student_enc_layers = n_layers
         self.config = dict(n_vars=n_vars, seq_len=seq_len, patch_len=patch_len, strategy=strategy, d_model=d_model, n_heads=n_heads,
                            n_layers=n_layers, n_teacher_layers=n_teacher_layers, n_student_layers=n_student_layers, d_ff=d_ff, dropout=dropout,
                            use_teacher=use_teacher, use_student=use_student, detach_student=detach_student, student_encoder=student_encoder,
                            n_student_enc_layers=n_student_enc_layers, student_mask_ratio=student_mask_ratio,
-                           student_residual=student_residual)   # `SDMAE(**m.config)` rebuilds `m`
+                           student_residual=student_residual, instance_norm=instance_norm)   # `SDMAE(**m.config)` rebuilds `m`
         if own and n_student_enc_layers < 1: raise ValueError(f"n_student_enc_layers={n_student_enc_layers}: the student's encoder needs at least one layer")
-        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student,detach_student,student_encoder,student_mask_ratio,student_residual')
+        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student,detach_student,student_encoder,student_mask_ratio,'
+                   'student_residual,instance_norm')
         self.tok_len = patch_len if strategy == 'patch' else 1
         if seq_len % self.tok_len:
             raise ValueError(f"seq_len={seq_len} is not a multiple of patch_len={patch_len}; choose seq_len = k * patch_len")
@@ -178,11 +185,22 @@ class SDMAE(nn.Module):
         proj = self.student_projector if which == 'student' and self.own_student else self.projector
         return proj(dec(latent, self.pos))
 
+    def norm_stats(self, x:Tensor, mask:Tensor)->tuple:
+        "`(shift, scale)` `[B, 1, N]` of `instance_norm` from the visible cells of each window and variable (0 and 1 for 'none')."
+        if getattr(self, 'instance_norm', 'none') == 'none': return x.new_zeros(1), x.new_ones(1)
+        vis = (~self.step_mask(mask)).to(x.dtype)
+        n = vis.sum(1, keepdim=True).clamp_min(1.)
+        mu = (x * vis).sum(1, keepdim=True) / n
+        if self.instance_norm == 'mean': return mu, x.new_ones(1)
+        return mu, (((x - mu) ** 2 * vis).sum(1, keepdim=True) / n + 1e-5).sqrt()
+
     def reconstruct(self, x:Tensor, mask:Tensor, which:str='teacher')->Tensor:
         "One decoder's reconstruction `[B, L, N]` of `x` under `mask`, through its encoder (a residual student adds its visible input)."
-        out = self.unpatchify(self.forward_decoder(self.forward_encoder(x, mask, which), which))
-        if which == 'student' and getattr(self, 'student_residual', False): out = out + x.masked_fill(self.step_mask(mask), 0.)
-        return out
+        mu, sd = self.norm_stats(x, mask)
+        xn = (x - mu) / sd
+        out = self.unpatchify(self.forward_decoder(self.forward_encoder(xn, mask, which), which))
+        if which == 'student' and getattr(self, 'student_residual', False): out = out + xn.masked_fill(self.step_mask(mask), 0.)
+        return out * sd + mu
 
     def student_view(self, mask:Tensor)->Tensor:
         "The mask the student sees in training: the teacher's, or (`student_mask_ratio`) a fresh random one of that ratio on the model's grid."
@@ -201,8 +219,9 @@ class SDMAE(nn.Module):
             else:
                 with torch.no_grad(): target = self.reconstruct(x, sm, 'teacher')
             return t, self.reconstruct(x, sm, 'student'), target.detach()
-        latent = self.forward_encoder(x, mask)
-        dec = lambda w: self.unpatchify(self.forward_decoder(latent, w))
+        mu, sd = self.norm_stats(x, mask)
+        latent = self.forward_encoder((x - mu) / sd, mask)
+        dec = lambda w: self.unpatchify(self.forward_decoder(latent, w)) * sd + mu
         return (dec('teacher') if self.use_teacher else None, dec('student') if self.use_student else None)
 
     def forward_loss(self, x:Tensor, # windows `[B, L, N]`
@@ -353,7 +372,7 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
                    two_stage:int|None=None, # epochs of stage 1: shorthand for schedule='two_stage', stage1=two_stage
                    lr:float=3e-3,
                    cbs:list|None=None,
-                   seed:int|None=0, # random seed for the weights; None leaves torch's RNG alone
+                   seed:int|None=0, # seed of the weights, the masks and the shuffle order of `dls`; None leaves torch's RNG alone
                    schedule:str='joint', # one of `SD_SCHEDULES`
                    stage1:int|float=0.5, # epochs (int) or fraction of the epochs (float) of stage 1 in the two-stage schedules
                    pseudo_frac:float=0.25, # fraction of stage-1 windows with a pseudo-anomaly ('two_stage_pseudo')
@@ -369,7 +388,11 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
         raise ValueError(f"repair_weight={repair_weight} weights cells changed by pseudo-anomalies, which only schedule='two_stage_pseudo' injects")
     x = dls.train_ds[0][0]
     if x.ndim != 2: raise ValueError(f"items must be windows [L, N], got shape {tuple(x.shape)}")
-    if seed is not None: torch.manual_seed(seed)
+    if seed is not None:
+        torch.manual_seed(seed)
+        # fastai loaders shuffle with a `random.Random` drawn from Python's global `random` when they are built, so the
+        # order depended on what ran before in the process: seed each loader's own generator
+        for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + 7919 * i)
     model = SDMAE(x.shape[1], x.shape[0], strategy=strategy, **model_kwargs)
     mcb = sd_masking_callback(strategy, mask_ratio, model.patch_len)
     n_cells = model.n_tokens if strategy == 'patch' else model.seq_len
@@ -477,13 +500,14 @@ def point_scores(model:SDMAE, series, # long series `[T, N]` (or `[T]` for N=1)
                                                f"(got {stride or n_last}) or positions=None") from None
 
 # %% ../nbs/02_sd_mae.ipynb #f5e00002
-FUSIONS = ('z', 'rank', 'max')
+FUSIONS = ('z', 'rank', 'max', 'product')
 
 def fuse_scores(reconstruction, discrepancy, # scores of the series to score `[T]`
                 normal_reconstruction, normal_discrepancy, # the same detectors on data taken as normal (no labels)
                 weight:float=1., # weight of the discrepancy; 0 = the reconstruction alone, `np.inf` = the discrepancy alone
                 method:str='z', # 'z': robust z-scores summed; 'rank': percentiles in the pooled scores, averaged;
-                                # 'max': the larger of the two robust z-scores (an event that either score marks)
+                                # 'max': the larger of the two robust z-scores (an event that either score marks);
+                                # 'product': the percentiles' weighted geometric mean (an event that both scores mark)
                )->tuple: # (fused scores of the series, fused scores of the normal data)
     "Reconstruction + `weight` x discrepancy (or the larger of the two), made comparable by robust z-scores (`standardize_scores`) or by ranks."
     if method not in FUSIONS: raise ValueError(f"unknown fusion {method!r}; choose one of {FUSIONS}")
@@ -506,6 +530,9 @@ def fuse_scores(reconstruction, discrepancy, # scores of the series to score `[T
         return (np.searchsorted(pool, a, 'right') / len(pool), np.searchsorted(pool, ref, 'right') / len(pool))
     (pr, pnr), (pd_, pnd) = pct(r, nr), pct(d, nd)
     if np.isinf(weight): return pd_, pnd
+    if method == 'product':
+        a, b = 1 / (1 + weight), weight / (1 + weight)
+        return pr ** a * pd_ ** b, pnr ** a * pnd ** b
     return (pr + weight * pd_) / (1 + weight), (pnr + weight * pnd) / (1 + weight)
 
 
@@ -551,6 +578,21 @@ def sd_scores(model:SDMAE, series, # long series `[T, N]` to score
     out[0]['combined'], out[1]['combined'] = fuse_scores(out[0]['reconstruction'], out[0]['discrepancy'], out[1]['reconstruction'],
                                                          out[1]['discrepancy'], weight, fusion)
     return out
+
+# %% ../nbs/02_sd_mae.ipynb #inj00002
+def choose_fusion_injected(model:SDMAE,
+                           normal, # series taken as normal `[T, N]` (not trained on), the base of the copies
+                           score_fn=None, # `series -> {name: [T]}`; default: `sd_scores(model, series, normal)`
+                           n_copies:int=5, seed:int=0,
+                           inject:dict|None=None, # passed to `injected_copies` (n_events, kinds, length, magnitude)
+                           **kwargs, # passed to `choose_fusion` (weights, methods, partners)
+                          )->pd.DataFrame:
+    "`choose_fusion` on events injected into copies of a normal series: a fusion chosen with no label of the series."
+    fn = score_fn or (lambda s: sd_scores(model, s, normal)[0])
+    copies = injected_copies(normal, n_copies, seed=seed, **(inject or {}))
+    sc = [fn(x) for x, _ in copies]
+    val = {k: np.concatenate([s[k] for s in sc]) for k in sc[0]}
+    return choose_fusion(val, fn(normal), np.concatenate([y for _, y in copies]), **kwargs)
 
 # %% ../nbs/02_sd_mae.ipynb #b2c00015
 def plot_teacher_student(model:SDMAE, window, # one window `[L, N]`
