@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Rewrap the code-cell lines of notebooks that are longer than the page width, and only those.
 
-Each code line longer than `--width` (default 120) is rewrapped on its own, bottom of the cell first, by the first
+Each code line longer than `--width` (default 120) is rewrapped on its own, top of the cell first, by the first
 of these that works:
 
 1. a one-line compound statement (`if x: y`, `with a: y`) is split after its colon; a line of several statements
@@ -220,9 +220,10 @@ def _compact(lines, i, width):
         prefix = ' ' * (col + 1)
         st = c + len(line[c:]) - len(line[c:].lstrip())
     out.append(prefix + line[st:])
-    nxt = lines[i + 1] if i + 1 < hi else None              # a short remainder joins the next continuation line
+    nxt = lines[i + 1] if i + 1 < hi else None              # the remainder joins the next continuation line
     if (len(out) > 1 and nxt is not None and out[-1].endswith(',') and not nxt.lstrip().startswith('#')
-            and len(nxt) - len(nxt.lstrip()) == len(prefix) and len(out[-1]) + 1 + len(nxt.lstrip()) <= width):
+            and len(nxt) - len(nxt.lstrip()) == len(prefix)
+            and (len(out[-1]) + 1 + len(nxt.lstrip()) <= width or is_long(nxt, width))):  # a long one is rewrapped next
         return lines[:i] + out[:-1] + [out[-1] + ' ' + nxt.lstrip()] + lines[i + 2:]
     return lines[:i] + out + lines[i + 1:]
 
@@ -331,14 +332,14 @@ def wrap_source(src, width, strings=False):
     # 2. long full-line comments are rewrapped (directives are not comments to touch)
     for i in reversed(long_idx(cur, width)):
         if cur[i].lstrip().startswith('#') and ok(new := _split_comment(cur, i, width)): cur = new
-    # 3. black on each statement that still has a long line, bottom first; kept if it lowers the count of long lines
+    # 3. each line still long, top first: the first rewrap that lowers the count of long lines (and keeps the AST)
     modes = [_mode(width)] + ([_mode(width, strings=True)] if strings else [])
     failed = set()
     while True:
         todo = [i for i in long_idx(cur, width) if cur[i] not in failed and not cur[i].lstrip().startswith('#')
                 and not cur[i].strip().startswith('__wrap_cells_magic_')]
         if not todo: break
-        i, n_long = todo[-1], len(long_idx(cur, width))
+        i, n_long = todo[0], len(long_idx(cur, width))
         new = _split_header(cur, i)
         if new is not None and ok(new): cur = new; continue
         new = _split_string_line(cur, i, width)
