@@ -8,7 +8,8 @@ of these that works:
    (`a; b; c`) is split into lines of as many as fit; a line that is one string literal (a docstring) becomes
    implicit concatenation in parentheses, split after spaces (`("abc " "def")` is the constant `'abc def'`);
 2. fastai's compact style: break after the commas of the outermost brackets, as late as fits, continuation lines
-   aligned with the open bracket (not inside `for` targets or `lambda` arguments);
+   aligned with the open bracket (not inside `for` targets or `lambda` arguments); a bare tuple on the right of
+   `=` or `return` is put in parentheses for it;
 3. black (`--line-ranges`, black's own "format only these lines"; if that fails, black on the statement alone):
    black reformats the statement that line belongs to and nothing else.
 
@@ -227,6 +228,18 @@ def _compact(lines, i, width):
         return lines[:i] + out[:-1] + [out[-1] + ' ' + nxt.lstrip()] + lines[i + 2:]
     return lines[:i] + out + lines[i + 1:]
 
+def _paren_tuple(lines, i):
+    """Line `i` with the bare tuple of its one-line assignment or return in parentheses (`a, b = (x, y)`: the same
+    AST), so that `_compact` can break it; None if there is none."""
+    try: tree = ast.parse('\n'.join(lines))
+    except SyntaxError: return None
+    n = _stmt_at(tree, i + 1)
+    if not isinstance(n, (ast.Assign, ast.AugAssign, ast.Return)) or n.lineno != n.end_lineno: return None
+    v = n.value
+    if not isinstance(v, ast.Tuple) or not v.elts or lines[i][v.col_offset] == '(': return None
+    l = lines[i]
+    return lines[:i] + [l[:v.col_offset] + '(' + l[v.col_offset:v.end_col_offset] + ')' + l[v.end_col_offset:]] + lines[i + 1:]
+
 def _stmt_at(tree, row):
     "The innermost simple (non-compound) statement whose lines include `row` (1-based), the first of a `a; b`, or None."
     best = None
@@ -347,6 +360,9 @@ def wrap_source(src, width, strings=False):
         new = _split_semicolons(cur, i, width)
         if new is not None and ok(new) and new != cur: cur = new; continue
         new = _compact(cur, i, width)
+        if new is not None and ok(new) and len(long_idx(new, width)) < n_long: cur = new; continue
+        new = _paren_tuple(cur, i)
+        new = new and _compact(new, i, width)
         if new is not None and ok(new) and len(long_idx(new, width)) < n_long: cur = new; continue
         for mode in modes:
             new = _black_one(cur, i, mode)
