@@ -27,6 +27,7 @@ class OptionError(ValueError):
 _KIND = {bool: 'true or false', int: 'a whole number', float: 'a finite number', str: 'text'}
 _BOOL_TEXT = {'true': True, 'yes': True, '1': True, 'false': False, 'no': False, '0': False}
 
+# %% ../nbs/00g_cli.ipynb #c8442ab9
 class Opt:
     ("One option of a command: its `name`, `type`, `default`, `help`, the config `section` it lives in, and what "
      "values it allows.")
@@ -133,7 +134,9 @@ def config_values(config:dict, opts:list, source:str='config')->dict:
             o = names.get(p.rsplit('.', 1)[-1])
             if o: return f"  {p}: {o.name} belongs in {' or '.join(o.paths)} (or flat: {o.name})"
             close = difflib.get_close_matches(p, list(at) + sorted(sections), n=1)
-            return f"  {p}: unknown {'section' if section else 'key'}" + (f" (did you mean {close[0]}?)" if close else '')
+            return f"  {p}: unknown {'section' if section else 'key'}" + (
+                f" (did you mean {close[0]}?)" if close else ''
+            )
         raise OptionError(f"{source}: unknown key(s)\n" + '\n'.join(map(why, unknown)) +
                           f"\nknown sections: {', '.join(sorted(sections))}; known keys: "
                           f"{', '.join(o.paths[0] for o in opts)}"
@@ -171,17 +174,20 @@ def resolve_options(cmd, given_cli:dict|None=None, config:dict|None=None, source
 # %% ../nbs/00g_cli.ipynb #6d7f7de2
 _PROBE = '.patchssl-write-probe'
 
+# %% ../nbs/00g_cli.ipynb #4c5b36eb
 def _missing(p:Path)->list:
     "`p` and those of its parents that do not exist yet, deepest first."
     p = Path(p).absolute()
     return [q for q in [p, *p.parents] if not q.exists()]
 
+# %% ../nbs/00g_cli.ipynb #49e74676
 def _remove_empty(dirs:list):
     "Remove the folders `dirs` (deepest first) while they are empty."
     for d in dirs:
         try: d.rmdir()
         except OSError: break
 
+# %% ../nbs/00g_cli.ipynb #3a6d6c7b
 def prepare_out_dir(out:str|Path, overwrite:bool=False)->Path:
     ("Create the output folder `out` and prove it writable with a probe file, before any training; a folder that holds "
      "files only with `overwrite`.")
@@ -218,6 +224,7 @@ def run_dir(out:str|Path, overwrite:bool=False):
 # %% ../nbs/00g_cli.ipynb #aba21fdd
 _METAVAR = {int: 'INT', float: 'FLOAT', str: 'TEXT'}
 
+# %% ../nbs/00g_cli.ipynb #eaf6d2ce
 class Command:
     ("A subcommand: `name`, `help`, its `opts` (list of `Opt`) and `run(o)` taking the checked options; `out` names "
      "the output-folder option.")
@@ -257,7 +264,8 @@ class Command:
             h = (o.help + (f' ({notes})' if notes else '')).replace('%', '%%')
             if o.type is bool: groups[o.section].add_argument(o.flag, action=argparse.BooleanOptionalAction, help=h)
             else: groups[o.section].add_argument(o.flag, help=h,
-                metavar='{' + ','.join(map(str, o.choices)) + '}' if o.choices else _METAVAR.get(o.type, o.type.__name__.upper()))
+                metavar=('{' + ','.join(map(str, o.choices)) + '}' if o.choices
+                         else _METAVAR.get(o.type, o.type.__name__.upper())))
         return p
 
 # %% ../nbs/00g_cli.ipynb #47411f86
@@ -285,7 +293,8 @@ def __call__(self:Command, argv:list|None=None):
             out = stack.enter_context(run_dir(o[self.out], overwrite or bool(o.get('resume')))) if writes else None
         except (OptionError, FileNotFoundError) as e: p.error(str(e))
         try: res = self.run(o)
-        except OptionError as e: p.error(str(e))  # an input problem the run found before training (e.g. a bad --data file)
+        # an input problem the run found before training (e.g. a bad --data file)
+        except OptionError as e: p.error(str(e))
         if writes and not any(not f.name.startswith(_PROBE) for f in out.iterdir()):
             raise RuntimeError(f"{self.name} wrote nothing to {out}: a run that trains nothing is an error")
         if writes and self.check is not None: self.check(o, res)
@@ -305,7 +314,8 @@ COMMANDS = {'pretrain': 'patchssl.patch_mae:PRETRAIN',  # PatchMAE on ETTh1 (cha
             'vqshape': 'patchssl.vqshape:VQSHAPE',  # shape tokens with a codebook (chapter 04)
             'gwt-kd': 'patchssl.gwt_kd:GWT_KD',  # two-teacher distillation through a global workspace (chapter 05)
             'clay-ta-build': 'patchssl.clay_ta:CLAY_TA_BUILD',  # satellite patches around stations (chapter 06)
-            'clay-ta-pretrain': 'patchssl.clay_ta:CLAY_TA_PRETRAIN',  # MAE / DINO pretraining of the Clay encoder (chapter 06)
+            # MAE / DINO pretraining of the Clay encoder (chapter 06)
+            'clay-ta-pretrain': 'patchssl.clay_ta:CLAY_TA_PRETRAIN',
             'clay-ta-train': 'patchssl.clay_ta:CLAY_TA_TRAIN',  # Clay encoder + TA head (chapter 06)
             'clay-ta-eval': 'patchssl.clay_ta:CLAY_TA_EVAL'}  # RMSE of a trained TA model (chapter 06)
 
@@ -377,7 +387,8 @@ def pretrain_alias():
     main(['pretrain', *sys.argv[1:]])
     _end_worker()
 
-if __name__ == '__main__' and not in_ipython():  # `python -m patchssl.cli ...` (and `torchrun -m patchssl.cli ...`); never in a notebook
+# `python -m patchssl.cli ...` (and `torchrun -m patchssl.cli ...`); never in a notebook
+if __name__ == '__main__' and not in_ipython():
     from patchssl.cli import main as _main  # the importable module, so that there is one registry
     _main()
 
@@ -403,7 +414,8 @@ def _error_text(msg:str)->str:
 def refusal(cmd, # a `Command`, or the name of one in `commands`
             argv:list, # its command line (values are turned into text)
             expect:str|tuple=(), # text(s) the message must contain
-            out:str|Path|None=None, # an output folder that must be left as it was (absent stays absent, files untouched)
+            # an output folder that must be left as it was (absent stays absent, files untouched)
+            out:str|Path|None=None,
             code:int=2, # the exit status wanted
             commands:dict|None=None, # the registry `cmd` is looked up in (default `COMMANDS`)
            )->str: # the error message (without argparse's usage lines)
@@ -431,7 +443,8 @@ def refusal(cmd, # a `Command`, or the name of one in `commands`
 
 # %% ../nbs/00g_cli.ipynb #ead95d54
 def refusals(cmd, # a `Command`, or the name of one in `commands`
-             cases:list, # `(probe name, argv, expected text(s))` rows, or `(..., out)` with the case's own output folder
+             # `(probe name, argv, expected text(s))` rows, or `(..., out)` with the case's own output folder
+             cases:list,
              base:list=(), # arguments every case starts with
              out:str|Path|None=None, # the `--out` of every case (appended to its argv); left as it was
              commands:dict|None=None)->list: # `{'probe', 'message'}` per case
@@ -485,6 +498,7 @@ def kill_when(argv:list, # the process to start, e.g. `cli_argv('vqshape', ...)`
 # %% ../nbs/00g_cli.ipynb #912b8e16
 _SPLITS = ('train', 'valid', 'test')
 
+# %% ../nbs/00g_cli.ipynb #f9c7f2b2
 def _check_X(a, name:str, min_steps:int, short_fix:str):
     "Problems of one array of series, as an `OptionError` naming the fix."
     import numpy as np
@@ -492,8 +506,12 @@ def _check_X(a, name:str, min_steps:int, short_fix:str):
         fix = ' (a univariate set: X[..., None])' if a.ndim == 2 else ''
         raise OptionError(f"{name} has shape {a.shape}: give series as [n, L, N] (series, steps, variables){fix}")
     if a.dtype.kind not in 'fiu':
-        raise OptionError(f"{name} has dtype {a.dtype}: give real numbers (e.g. X.astype(np.float32)); "
-                          f"{'text' if a.dtype.kind in 'US' else 'booleans' if a.dtype.kind == 'b' else 'complex numbers' if a.dtype.kind == 'c' else 'this dtype'} cannot be series")
+        raise OptionError(
+            f"{name} has dtype {a.dtype}: give real numbers (e.g. X.astype(np.float32));"
+            f""" {'text' if a.dtype.kind in 'US' else 'booleans' if a.dtype.kind == 'b'
+                  else 'complex numbers' if a.dtype.kind == 'c' else 'this dtype'}"""
+            " cannot be series"
+        )
     n, L, N = a.shape
     if n == 0: raise OptionError(f"{name} holds no series (an empty split): add series, or leave the array out")
     if N == 0: raise OptionError(f"{name} has no variables (shape {a.shape}): give at least one")
@@ -511,6 +529,7 @@ def _check_X(a, name:str, min_steps:int, short_fix:str):
                           f"variable {j[:5].tolist()}): "
                           f"a constant series has no shape to learn; drop those series (or the variable)")
 
+# %% ../nbs/00g_cli.ipynb #f11f49ce
 def load_series_npz(path, # a `.npz` file (`np.savez`): X_train [n, L, N], optional y_train, X_valid/y_valid, X_test/y_test
                     min_steps:int=2, # steps every series needs (e.g. one patch)
                     short_fix:str='use longer series', # what to do about shorter series (the command's own advice)
@@ -533,7 +552,11 @@ def load_series_npz(path, # a `.npz` file (`np.savez`): X_train [n, L, N], optio
     try:
         with np.load(path, allow_pickle=False) as z: arrs = {k: z[k] for k in z.files}
     except ValueError as e:
-        raise OptionError(f"--data {path}: {'it holds Python objects, which are not read (no unpickling): save numeric arrays' if 'pickle' in str(e) else e}") from None
+        raise OptionError(
+            f"--data {path}:"
+            f""" {'it holds Python objects, which are not read (no unpickling): save numeric arrays'
+                  if 'pickle' in str(e) else e}"""
+        ) from None
     except Exception as e: raise OptionError(f"--data {path} is not a readable .npz file "
                                              f"({type(e).__name__}): write it with np.savez") from None
     known = [f'{a}_{s}' for s in _SPLITS for a in 'Xy']
@@ -588,11 +611,14 @@ def load_series_npz(path, # a `.npz` file (`np.savez`): X_train [n, L, N], optio
             try: tr, va = stratified_split(ys['train'], valid_pct, seed)
             except ValueError as e: raise OptionError(f"--data {path}: no X_valid, and the training split "
                                                       f"cannot give one ({e}); add X_valid/y_valid") from None
-        else: va = np.random.default_rng(seed).permutation(len(X['train'])); tr, va = np.sort(va[max(1, round(valid_pct * len(va))):]), np.sort(va[:max(1, round(valid_pct * len(va)))])
+        else:
+            va = np.random.default_rng(seed).permutation(len(X['train']))
+            tr, va = np.sort(va[max(1, round(valid_pct * len(va))):]), np.sort(va[:max(1, round(valid_pct * len(va)))])
         if len(tr) == 0 or len(va) == 0: raise OptionError(f"--data {path}: {len(X['train'])} training series are too "
                                                            "few to hold out a validation part; add X_valid or more "
                                                            "series")
-        X['valid'], ys['valid'], X['train'], ys['train'] = X['train'][va], ys['train'][va], X['train'][tr], ys['train'][tr]
+        X['valid'], ys['valid'], X['train'], ys['train'] = (X['train'][va], ys['train'][va], X['train'][tr],
+                                                            ys['train'][tr])
     if 'test' not in X: X['test'], ys['test'] = X['valid'][:0], ys['valid'][:0]
     pads = {s: np.zeros(X[s].shape[:2], bool) for s in _SPLITS}
     return ClassificationData(path.stem, X['train'], ys['train'], X['valid'], ys['valid'], X['test'], ys['test'],
