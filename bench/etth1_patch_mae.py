@@ -22,17 +22,17 @@ few epochs): far from the published PatchTST budget, and the table says so.
     python bench/etth1_patch_mae.py           # writes bench/results/etth1_patch_mae.{json,md} and etth1_patch_mae_curves.png
     python bench/etth1_patch_mae.py --seq-lens 512 --horizons 96 --stride 1 --pre-epochs 100 --sup-epochs 100   # closer to the papers
 """
-import argparse, json, os, shutil, sys, tempfile, time
+import shutil, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, RESULTS
+from common import parser, parse, write, RESULTS
 
 METHODS = ['supervised from scratch', 'PatchMAE pretrain + linear probe', 'PatchMAE pretrain + fine-tune',
            'old scalar-mean pretrain + linear probe', 'PatchMAE pretrain + linear probe, patch_embed not transferred',
            'train mean (zero) forecast', 'last value forecast']
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__, name='etth1_patch_mae', threads=2, seed=0)  # --threads, --seed, --name, --quick, --out
     ap.add_argument('--seq-lens', type=int, nargs='+', default=[512, 336], help='lookbacks L')
     ap.add_argument('--horizons', type=int, nargs='+', default=[96, 336], help='forecast horizons H')
     ap.add_argument('--patch-len', type=int, default=16, help='patch length = stride of the patches')
@@ -55,13 +55,14 @@ def main():
     ap.add_argument('--lr', type=float, default=1e-3, help='supervised and fine-tune lr (all layers at lr/2)')
     ap.add_argument('--lp-lr', type=float, default=3e-3)
     ap.add_argument('--select', default='best', choices=['best', 'last'], help='keep the best-validation epoch or the last')
-    ap.add_argument('--threads', type=int, default=2, help='torch CPU threads')
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--name', default='etth1_patch_mae', help='result files bench/results/{name}.{json,md}, {name}_curves.png')
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick:  # one short lookback and horizon, one epoch per row, few windows
+        a.seq_lens, a.horizons, a.stride, a.pre_stride = [96], [24], 64, 64
+        a.pre_epochs = a.sup_epochs = a.lp_epochs = a.ft_head_epochs = a.ft_epochs = 1
+    res = Path(a.out) if a.out else RESULTS
+    res.mkdir(parents=True, exist_ok=True)
 
     import torch
-    torch.set_num_threads(a.threads)
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from fastai.callback.tracker import SaveModelCallback
@@ -164,7 +165,7 @@ def main():
             if 'valid_loss' in r: ax.plot(range(1, len(r['valid_loss']) + 1), r['valid_loss'], marker='.', lw=1, label=r['method'].replace('PatchMAE pretrain', 'pre'))
         ax.set(title=f'downstream valid MSE, L={c["seq_len"]} H={c["horizon"]}', xlabel='epoch (fine-tune: all-layer phase)')
         if j == 0: ax.legend(fontsize=6)
-    fig.tight_layout(); fig.savefig(RESULTS/f'{a.name}_curves.png', dpi=90)
+    fig.tight_layout(); fig.savefig(res/f'{a.name}_curves.png', dpi=90)
 
     # ---- markdown: one table, a column pair per configuration
     hdr = ' | '.join(f"L={c['seq_len']} H={c['horizon']} MSE / MAE" for c in configs)
@@ -188,6 +189,6 @@ def main():
                   f"{lg['ScalarMeanMAE']['valid_loss']}; visible-mean fill {lg['mean_fill_loss']}")
     md += ["", f"Loss curves: `{a.name}_curves.png`.", "", f"![loss curves]({a.name}_curves.png)"]
     write(a.name, dict(args=vars(a), total_seconds=round(total, 1), pretraining={str(k): v for k, v in pretraining.items()}, configs=configs),
-          '\n'.join(md))
+          '\n'.join(md), out=a.out)
 
 if __name__ == '__main__': main()
