@@ -8,13 +8,15 @@ and the masking callback's own `before_batch` (drawing the mask, patchifying the
 sum(masking time) / sum(step time) over the same steps, measured side by side in one run, per mask strategy.
 
     python bench/masking_overhead.py [--steps 30] [--bs 64] [--threads 2] [--size patchtst|small]
+
+Results: bench/results/masking_overhead.{json,md} (`--size small`: masking_overhead_small) unless `--name`.
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 import torch
 from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write
+from common import parser, parse, write
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 import fastai.callback.progress  # Learner.no_bar
@@ -64,9 +66,9 @@ class StopAfter(Callback):
 SIZES = {'patchtst': dict(d_model=128, n_layers=3, n_heads=16, d_ff=256),   # official PatchTST self-supervised sizes
          'small': dict(d_model=64, n_layers=2, n_heads=4, d_ff=128)}       # a fast step: the worst case for the share
 
-def run(strategy, steps, bs, size, warmup=3):
+def run(strategy, steps, bs, size, warmup=3, seed=0):
     dls = etth1_dls(seq_len=512, horizon=0, bs=bs, device='cpu')
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     mcb, s0, s1 = TimedMasking(0.4, strategy, patch_len=16), StepStart(), StepEnd()
     learn = Learner(dls, PatchVarTransformer(**SIZES[size]), loss_func=MaskedLoss(), cbs=[mcb, s0, s1, StopAfter(steps + warmup)])
     with learn.no_bar(), learn.no_logging():
@@ -77,21 +79,21 @@ def run(strategy, steps, bs, size, warmup=3):
             'mask_ms': 1e3 * sum(mask) / len(mask), 'share_pct': 100 * sum(mask) / sum(step)}
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__, threads=2, seed=0)  # --threads, --seed, --name, --quick, --out
+    ap.set_defaults(name=None)  # masking_overhead, or masking_overhead_{size} for another --size
     ap.add_argument('--steps', type=int, default=30, help='timed training steps per strategy (after 3 warm-up steps)')
     ap.add_argument('--bs', type=int, default=64)
-    ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--size', choices=list(SIZES), default='patchtst', help='encoder size (see SIZES)')
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    rows = [run(s, a.steps, a.bs, a.size) for s in ('patch_var', 'patch', 'variable', 'last_n')]
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick: a.steps, a.bs = 3, 16
+    rows = [run(s, a.steps, a.bs, a.size, seed=a.seed) for s in ('patch_var', 'patch', 'variable', 'last_n')]
     md = ["| mask strategy (ratio 0.4) | steps | step time (ms) | masking callback (ms) | share of step |", "|---|---|---|---|---|"]
     md += [f"| {r['strategy']} | {r['steps']} | {r['step_ms']:.1f} | {r['mask_ms']:.3f} | {r['share_pct']:.2f}% |" for r in rows]
     z = SIZES[a.size]
     md.append(f"\nBatch {a.bs} x 512 steps x 7 variables of ETTh1, patch_len 16 (224 patch x variable tokens), "
               f"{a.size} encoder (d_model {z['d_model']}, {z['n_layers']} layers, {z['n_heads']} heads, d_ff {z['d_ff']}), "
               f"Adam, CPU. Aim: under 2%.")
-    name = 'masking_overhead' + ('' if a.size == 'patchtst' else f'_{a.size}')
-    write(name, {'rows': rows, 'bs': a.bs, 'steps': a.steps, 'size': a.size, 'encoder': z}, '\n'.join(md))
+    name = a.name or 'masking_overhead' + ('' if a.size == 'patchtst' else f'_{a.size}')
+    write(name, {'rows': rows, 'bs': a.bs, 'steps': a.steps, 'size': a.size, 'encoder': z}, '\n'.join(md), out=a.out)
 
 if __name__ == '__main__': main()
