@@ -26,13 +26,16 @@ Reconstruction space: with `--pre-norm window` (default) each pretraining window
 before masking (RevIN, as the reference PatchTST), so the masked loss is measured in the normalised space; with
 `--pre-norm none` the loss is in the data's (z-scored) scale (the library's behaviour when this was written).
 
+`--seeds` takes the shared harness's form (bench/common.py): a count (`3` = seeds 0, 1, 2, the default), a list
+(`0,2,5`) or a range (`2-5`); the earlier space-separated form `--seeds 0 1 2` is now `--seeds 0,1,2`.
+
 `--diag` runs the diagnosis instead of the study: one fraction, one seed, several fine-tune recipes, heads, learning
 rates and pretraining settings, every choice judged on validation MSE (test MSE shown beside it, never used to choose).
 
     nice -n 15 python bench/patch_mae_label_efficiency.py            # the study, ~25 min on 1 thread
     nice -n 15 python bench/patch_mae_label_efficiency.py --diag     # the diagnosis table (..._diag.{json,md})
 """
-import argparse, copy, json, os, sys, time
+import copy, json, os, sys, time
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -134,7 +137,9 @@ def mean_std(v): return (float(np.mean(v)), float(np.std(v)))
 
 # ---------------------------------------------------------------- the study
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse, write, RESULTS
+    ap = parser(__doc__, seeds='3')  # --threads, --seeds (default 0,1,2), --name, --quick, --out
+    ap.set_defaults(name=None)  # patch_mae_label_efficiency, or ..._diag / _linear / _ridge_probe / _features for a diagnosis
     ap.add_argument('--seq-len', type=int, default=336)
     ap.add_argument('--horizon', type=int, default=96)
     ap.add_argument('--patch-len', type=int, default=16)
@@ -154,7 +159,6 @@ def main():
     ap.add_argument('--pre-lr', type=float, default=3e-3)
     ap.add_argument('--pool-stride', type=int, default=8, help='steps between the labelled train windows that make up 100%%')
     ap.add_argument('--fractions', type=float, nargs='+', default=[0.05, 0.1, 0.25, 1.0])
-    ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--bs', type=int, default=32)
     ap.add_argument('--min-batches', type=int, default=24, help='batches per downstream epoch at least (small subsets are cycled)')
     ap.add_argument('--epochs', type=int, default=8, help='downstream budget in epochs, the same for every trained row')
@@ -167,27 +171,27 @@ def main():
     ap.add_argument('--ft-head-div', type=float, default=1.)
     ap.add_argument('--head', default='flatten', choices=['flatten', 'pooled'])
     ap.add_argument('--eval-stride', type=int, default=16, help='stride of the validation windows (test: every window)')
-    ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--diag', action='store_true', help='run the diagnosis table instead of the study')
     ap.add_argument('--diag-fraction', type=float, default=0.1)
     ap.add_argument('--diag-linear', action='store_true', help='only the closed-form ridge baseline on the RevIN-normalised window, every fraction and seed')
     ap.add_argument('--diag-ridge-probe', action='store_true', help='closed-form ridge probes on frozen features (every fraction and seed)')
     ap.add_argument('--ck', nargs=2, default=None, metavar=('PATCHMAE', 'SCALARMEAN'), help='--diag-ridge-probe: use these checkpoints instead of pretraining')
     ap.add_argument('--diag-features', action='store_true', help='run the feature diagnosis (why the probe / fine-tune miss) instead of the study')
-    ap.add_argument('--name', default=None)
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with the first seed
+    if a.quick:  # one fraction and seed, one epoch each, few windows
+        a.fractions, a.seeds, a.pre_epochs, a.epochs, a.ft_head_epochs, a.min_batches = [0.25], a.seeds[:1], 1, 2, 1, 2
+        a.pre_stride, a.pool_stride, a.eval_stride, a.seq_len, a.horizon = 64, 64, 64, 96, 24
     a.scratch_lr = a.lr if a.scratch_lr is None else a.scratch_lr
     a.name = a.name or ('patch_mae_label_efficiency_diag' if a.diag else 'patch_mae_label_efficiency_linear' if a.diag_linear else
                         'patch_mae_label_efficiency_ridge_probe' if a.diag_ridge_probe else 'patch_mae_label_efficiency_features' if a.diag_features
                         else 'patch_mae_label_efficiency')
+    res = Path(a.out) if a.out else RESULTS
 
-    torch.set_num_threads(a.threads)
     from fastai.data.core import DataLoaders
     from fastai.torch_core import set_seed
     from patchssl.data import etth1_splits, series_dls, SlidingWindows
     from patchssl.patch_mae import PatchMAE, ScalarMeanMAE, PatchITransformer, pretrain_learner, forecast_learner, evaluate_forecast
     from patchssl.transfer import save_checkpoint, load_pretrained
-    from common import write, RESULTS
 
     t_all = time.time()
     L, H = a.seq_len, a.horizon
@@ -198,7 +202,7 @@ def main():
     valid_ds = ev.valid_ds
     test_dl = series_dls(splits, L, H, a.pool_stride, bs=256, eval_stride=1, num_workers=0).test
     pool = ev.train_ds
-    tmp = RESULTS/'_label_eff_tmp'/f'{a.name}_{os.getpid()}'; tmp.mkdir(parents=True, exist_ok=True)
+    tmp = res/'_label_eff_tmp'/f'{a.name}_{os.getpid()}'; tmp.mkdir(parents=True, exist_ok=True)
 
     def pretrain(cls, seed=0, norm=a.pre_norm, epochs=a.pre_epochs, mask_ratio=a.mask_ratio, tag='', visible_weight=a.pre_visible_weight, last_n=a.pre_last_n):
         set_seed(seed)
@@ -310,7 +314,7 @@ def main():
         ax.errorbar([100 * f for f in a.fractions], mu, yerr=sd, marker='o', capsize=3, label=mth)
     ax.set(xscale='log', xlabel='labelled training windows (%)', ylabel='test MSE (mean ± std over seeds)', title=f'ETTh1, L {L}, H {H}')
     ax.set_xticks([100 * f for f in a.fractions]); ax.set_xticklabels([f'{100 * f:g}' for f in a.fractions]); ax.legend(fontsize=8)
-    fig.tight_layout(); fig.savefig(RESULTS/f'{a.name}.png', dpi=90)
+    fig.tight_layout(); fig.savefig(res/f'{a.name}.png', dpi=90)
 
     md = [common_md + f" Seeds {a.seeds} (subset and downstream init; pretraining once, seed 0). Whole run {total:.0f} s.", "",
           "Test MSE, mean ± std over seeds:", "",
@@ -326,7 +330,7 @@ def main():
     for r in results:
         md.append(f"| {100 * r['fraction']:g}% | {r['seed']} | " + ' | '.join(f"{r['methods'][m]['test_mse']:.4f} ({r['methods'][m]['kept_epoch']})" for m in METHODS) + ' |')
     write(a.name, dict(args=vars(a), total_seconds=round(total, 1), pretraining=dict(PatchMAE=log_new, ScalarMeanMAE=log_old),
-                       summary=summary, results=results), '\n'.join(md))
+                       summary=summary, results=results), '\n'.join(md), out=a.out)
 
 
 def diag(a, env):
@@ -365,7 +369,7 @@ def diag(a, env):
     add('pretraining', f'{max(2, a.pre_epochs // 3)} pretraining epochs: LP', g.probe, dls, 0, ck_s)
     add('pretraining', f'{max(2, a.pre_epochs // 3)} pretraining epochs: FT 2 head, body lr/10', g.finetune, dls, 0, ck_s, recipe='disc', body_div=10.)
     for f in (ck, ck_d, ck_m, ck_s): f.unlink()
-    tmp.rmdir()
+    g.tmp.rmdir()
     total = time.time() - t0
     md = [g.common_md + f" Diagnosis at {100 * frac:g}% of the labelled windows ({k}), one seed (0). Choose on validation; test shown only "
           f"to check the choice generalises. Whole run {total:.0f} s.", "",
@@ -374,7 +378,7 @@ def diag(a, env):
     md += ["", "Pretraining runs (valid masked loss per epoch, each in its own loss space):", ""]
     md += [f"- {k}: {v['valid_loss']} ({v['seconds']} s)" for k, v in pre.items()]
     md += ["", "Validation curves (valid MSE per epoch) per row are in the JSON."]
-    write(a.name, dict(args=vars(a), total_seconds=round(total, 1), fraction=frac, n_labelled=k, pretraining=pre, rows=rows), '\n'.join(md))
+    write(a.name, dict(args=vars(a), total_seconds=round(total, 1), fraction=frac, n_labelled=k, pretraining=pre, rows=rows), '\n'.join(md), out=a.out)
 
 def diag_linear(a, env):
     "Ridge regression window -> horizon, channel-independent, on RevIN-normalised windows (a linear model, like a probe on raw patches)."
@@ -413,7 +417,7 @@ def diag_linear(a, env):
     for frac in a.fractions:
         rr = [r for r in rows if r['fraction'] == frac]; mu, sd = mean_std([r['test_mse'] for r in rr])
         md.append(f"| {100 * frac:g}% ({rr[0]['n_labelled']}) | {mu:.4f} ± {sd:.4f} | " + ', '.join(f"{r['test_mse']:.4f} ({r['ridge']:g})" for r in rr) + ' |')
-    write(a.name, dict(args=vars(a), rows=rows), '\n'.join(md))
+    write(a.name, dict(args=vars(a), rows=rows), '\n'.join(md), out=a.out)
 
 @torch.no_grad()
 def _features(model, ds, bs=256):
@@ -477,7 +481,7 @@ def diag_ridge_probe(a, env):
     for frac in a.fractions:
         rr = [r for r in rows if r['fraction'] == frac]
         md.append(f"| {100 * frac:g}% | " + ' | '.join(f"{np.mean([r['valid_mse'] for r in rr if r['features'] == n]):.4f}" for n in names) + ' |')
-    write(a.name, dict(args=vars(a), pretraining=pre, rows=rows), '\n'.join(md))
+    write(a.name, dict(args=vars(a), pretraining=pre, rows=rows), '\n'.join(md), out=a.out)
 
 def _raw(ds, bs=256):
     "The RevIN-normalised lookback itself as features, in the layout of `_features`."
@@ -506,13 +510,13 @@ def diag_features(a, env):
     add('pretext', 'random + last 3 patches masked: LP', g.probe, dls, 0, ck_l)
     add('pretext', 'random + last 3 patches masked: FT 4 head, body lr/10', g.finetune, dls, 0, ck_l, recipe='disc', head_epochs=4, body_div=10.)
     for f in (ck, ck_v, ck_l): f.unlink()
-    tmp.rmdir()
+    g.tmp.rmdir()
     total = time.time() - t0
     md = [g.common_md + f" Feature diagnosis at {100 * frac:g}% of the labelled windows ({k}), one seed (0); choose on validation, test "
           f"shown beside it. Whole run {total:.0f} s.", "", "| group | variant | best valid MSE (epoch) | test MSE | s |", "|---|---|---|---|---|"]
     md += [f"| {r['group']} | {r['label']} | {r['best_valid']:.4f} ({r['kept_epoch']}) | {r['test_mse']:.4f} | {r['seconds']} |" for r in rows]
     md += ["", "Pretraining runs (valid loss per epoch; the variants' losses include their extra terms):", ""]
     md += [f"- {k}: {v['valid_loss']} ({v['seconds']} s)" for k, v in pre.items()]
-    write(a.name, dict(args=vars(a), total_seconds=round(total, 1), fraction=frac, n_labelled=k, pretraining=pre, rows=rows), '\n'.join(md))
+    write(a.name, dict(args=vars(a), total_seconds=round(total, 1), fraction=frac, n_labelled=k, pretraining=pre, rows=rows), '\n'.join(md), out=a.out)
 
 if __name__ == '__main__': main()

@@ -15,9 +15,12 @@ the same PatchITransformer(task='classify') is trained as in `patch_mae_label_ef
 Every trained row keeps the weights of its epoch with the lowest validation loss (cross-entropy on the valid part).
 Small subsets are cycled so every fraction gets at least `--min-batches` batches per epoch.
 
+`--seeds` takes the shared harness's form (bench/common.py): a count (`3` = seeds 0, 1, 2, the default), a list
+(`0,2,5`) or a range (`2-5`); the earlier space-separated form `--seeds 0 1 2` is now `--seeds 0,1,2`.
+
     nice -n 15 python bench/patch_mae_label_efficiency_cls.py      # writes bench/results/patch_mae_label_efficiency_cls.{json,md,png}
 """
-import argparse, os, sys, time
+import os, sys, time
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,7 +35,8 @@ PATCH = {'JapaneseVowels': (4, 'pad_end'),   # L=29 (zero-padded) -> 8 patches
          'GunPoint': (10, None), 'BasicMotions': (10, None), 'ArrowHead': (10, 'pad_end')}
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse, write, RESULTS
+    ap = parser(__doc__, name='patch_mae_label_efficiency_cls', seeds='3')  # --threads, --seeds (default 0,1,2), --name, --quick, --out
     ap.add_argument('--datasets', nargs='+', default=['JapaneseVowels', 'OSULeaf', 'ItalyPowerDemand'], choices=list(PATCH))
     ap.add_argument('--d-model', type=int, default=64)
     ap.add_argument('--n-heads', type=int, default=4)
@@ -46,7 +50,6 @@ def main():
     ap.add_argument('--pre-visible-weight', type=float, default=0., help='weight of an extra MSE on the visible cells in pretraining (0 = masked cells only)')
     ap.add_argument('--pre-lr', type=float, default=1e-3)
     ap.add_argument('--fractions', type=float, nargs='+', default=[0.05, 0.1, 0.25, 1.0])
-    ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--bs', type=int, default=16)
     ap.add_argument('--min-batches', type=int, default=8)
     ap.add_argument('--epochs', type=int, default=30)
@@ -56,21 +59,20 @@ def main():
     ap.add_argument('--ft-head-epochs', type=int, default=5)
     ap.add_argument('--ft-body-div', type=float, default=10.)
     ap.add_argument('--ft-head-div', type=float, default=1.)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--name', default='patch_mae_label_efficiency_cls')
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with the first seed
+    if a.quick:  # one small set, one fraction and seed, a few epochs
+        a.datasets, a.fractions, a.seeds = ['ItalyPowerDemand'], [0.25], a.seeds[:1]
+        a.pre_epochs, a.epochs, a.ft_head_epochs, a.min_batches = 2, 3, 1, 2
+    res = Path(a.out) if a.out else RESULTS
 
-    import torch
-    torch.set_num_threads(a.threads)
     from fastai.data.core import DataLoaders
     from fastai.torch_core import set_seed
     from patchssl.data import load_uea, classification_dls, ArrayDataset
     from patchssl.patch_mae import PatchMAE, ScalarMeanMAE, PatchITransformer, pretrain_learner, classifier_learner, evaluate_classifier
     from patchssl.transfer import save_checkpoint, load_pretrained
-    from common import write, RESULTS
 
     t_all = time.time()
-    tmp = RESULTS/'_label_eff_tmp'/f'{a.name}_{os.getpid()}'; tmp.mkdir(parents=True, exist_ok=True)
+    tmp = res/'_label_eff_tmp'/f'{a.name}_{os.getpid()}'; tmp.mkdir(parents=True, exist_ok=True)
     out = []
     for name in a.datasets:
         d = load_uea(name, valid_pct=0.2, seed=0)
@@ -156,7 +158,7 @@ def main():
             ax.errorbar([100 * f for f in a.fractions], mu, yerr=sd, marker='o', capsize=3, label=mth)
         ax.set(xscale='log', xlabel='labelled train series (%)', ylabel='test accuracy', title=o['dataset'])
         ax.set_xticks([100 * f for f in a.fractions]); ax.set_xticklabels([f'{100 * f:g}' for f in a.fractions])
-    axs[0, 0].legend(fontsize=7); fig.tight_layout(); fig.savefig(RESULTS/f'{a.name}.png', dpi=90)
+    axs[0, 0].legend(fontsize=7); fig.tight_layout(); fig.savefig(res/f'{a.name}.png', dpi=90)
 
     md = [f"**Small CPU budget.** PatchMAE / PatchITransformer(task='classify') with d_model {a.d_model}, {a.n_layers} layers, {a.n_heads} heads, "
           f"d_ff {a.d_ff}, dropout {a.dropout}, {a.token_mode} tokens. Pretraining {a.pre_epochs} epochs on every train series (the 80% train part; "
@@ -179,6 +181,6 @@ def main():
         md += ["", f"Pretraining valid masked loss: PatchMAE {pr['PatchMAE']['valid_first']} -> {pr['PatchMAE']['valid_last']} "
                f"({pr['PatchMAE']['seconds']} s); scalar-mean {pr['ScalarMeanMAE']['valid_first']} -> {pr['ScalarMeanMAE']['valid_last']}.", ""]
     md += [f"![test accuracy vs label fraction]({a.name}.png)"]
-    write(a.name, dict(args=vars(a), total_seconds=round(total, 1), datasets=out), '\n'.join(md))
+    write(a.name, dict(args=vars(a), total_seconds=round(total, 1), datasets=out), '\n'.join(md), out=a.out)
 
 if __name__ == '__main__': main()
