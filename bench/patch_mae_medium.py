@@ -27,7 +27,7 @@ pretraining and uses a finished checkpoint. `--stop-by HH:MM` (UTC) skips a down
 
     nohup nice -n 19 python bench/patch_mae_medium.py --threads 1 --stop-by 18:25 > /tmp/medium.log 2>&1 &
 """
-import argparse, copy, datetime as dt, json, os, sys, time
+import copy, datetime as dt, json, os, sys, time
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -119,7 +119,8 @@ def quiet(learn, how, *args, **kw):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse, write, RESULTS
+    ap = parser(__doc__, name='patch_mae_medium', seed=0)  # --threads, --seed, --name, --quick, --out
     ap.add_argument('--seq-len', type=int, default=512)
     ap.add_argument('--horizons', type=int, nargs='+', default=[96, 24, 336], help='run in this order')
     ap.add_argument('--patch-len', type=int, default=12)
@@ -142,22 +143,22 @@ def main():
     ap.add_argument('--eval-stride', type=int, default=4, help='stride of the validation windows (test: every window)')
     ap.add_argument('--pre-eval-stride', type=int, default=8, help='stride of the pretraining validation windows')
     ap.add_argument('--ridge-grid', type=float, nargs='+', default=[1e-4, 1e-3, 1e-2, 1e-1, 1.], help='ridge strengths, x mean diagonal of the Gram matrix')
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--ckpt', default=None, help='pretraining checkpoint (default bench/results/{name}_pretrain.pt, git-ignored)')
     ap.add_argument('--resume', action='store_true', help='continue an interrupted pretraining from --ckpt')
     ap.add_argument('--init-from', default=None, help='extend a finished pretraining: start from the weights of this checkpoint '
                     '(a new one-cycle of --pre-epochs; the curve continues the old one). Give a new --ckpt, or the old file is replaced')
     ap.add_argument('--pretrained', default=None, help='skip pretraining: use this finished checkpoint')
     ap.add_argument('--stop-by', default=None, help='HH:MM UTC: skip downstream rows that would end later')
-    ap.add_argument('--name', default='patch_mae_medium')
     ap.add_argument('--replot', action='store_true', help="only redraw bench/results/{name}.png from the run's {name}.json")
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick:  # a small model on a short lookback, one horizon, one epoch per stage
+        a.seq_len, a.horizons, a.d_model, a.n_heads, a.d_ff, a.n_layers = 96, [24], 16, 4, 32, 1
+        a.pre_epochs, a.sup_epochs, a.ft_epochs, a.chunks, a.eval_stride, a.pre_eval_stride = 1, 1, 1, 16, 64, 64
+    res = Path(a.out) if a.out else RESULTS
+    res.mkdir(parents=True, exist_ok=True)
     if a.replot:
-        sys.path.insert(0, str(Path(__file__).resolve().parent)); from common import RESULTS
-        draw(json.loads((RESULTS/f'{a.name}.json').read_text()), RESULTS/f'{a.name}.png'); return
+        draw(json.loads((res/f'{a.name}.json').read_text()), res/f'{a.name}.png'); return
 
-    torch.set_num_threads(a.threads)
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     from fastai.data.core import DataLoaders
     from fastai.torch_core import set_seed
@@ -165,11 +166,10 @@ def main():
     from patchssl.data import etth1_splits, series_dls, SlidingWindows
     from patchssl.patch_mae import PatchMAE, PatchITransformer, pretrain_learner, forecast_learner, evaluate_forecast, mean_fill_loss, patch_mae_loss
     from patchssl.transfer import save_checkpoint, load_checkpoint, resume
-    from common import write, RESULTS
 
     t_all = time.time()
     L = a.seq_len
-    ckpt = Path(a.ckpt) if a.ckpt else RESULTS/f'{a.name}_pretrain.pt'
+    ckpt = Path(a.ckpt) if a.ckpt else res/f'{a.name}_pretrain.pt'
     stop_by = None
     if a.stop_by:
         hh, mm = map(int, a.stop_by.split(':')); now = dt.datetime.now(dt.timezone.utc)
@@ -184,8 +184,8 @@ def main():
     # ------------------------------------------------------------------ reporting (after every stage)
     def report():
         R['total_seconds'] = round(time.time() - t_all, 1)
-        draw(R, RESULTS/f'{a.name}.png')
-        write(a.name, R, markdown())
+        draw(R, res/f'{a.name}.png')
+        write(a.name, R, markdown(), out=a.out)
 
     def markdown():
         pre = R['pretraining']
