@@ -20,13 +20,13 @@ Variants (`--variants`, comma-separated):
 
     OMP_NUM_THREADS=1 nice -n 15 python bench/patch_mae_patch_var_diagnosis.py --variants ci,pv,pv_same_var --epochs 8
 """
-import argparse, sys, time, types
+import sys, time, types
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write
+from common import parser, parse, write
 
 _BIAS = {}  # the attention bias the current variant adds (set per forward)
 
@@ -111,18 +111,17 @@ def main():
     from patchssl.data import etth1_splits, series_dls
     from patchssl.patch_mae import pretrain_learner
     import patchssl.layers as layers
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__, name='patch_mae_patch_var_diagnosis', seed=0)  # --threads, --seed, --name, --quick, --out
     ap.add_argument('--variants', default='ci,pv,pv_same_var,pv_var_bias')
     ap.add_argument('--seq-len', type=int, default=336); ap.add_argument('--patch-len', type=int, default=16)
     ap.add_argument('--d-model', type=int, default=64); ap.add_argument('--n-heads', type=int, default=4)
     ap.add_argument('--n-layers', type=int, default=2); ap.add_argument('--d-ff', type=int, default=128)
     ap.add_argument('--mask-ratio', type=float, default=0.4); ap.add_argument('--epochs', type=int, default=8)
     ap.add_argument('--lr', type=float, default=3e-3); ap.add_argument('--bs', type=int, default=32)
-    ap.add_argument('--stride', type=int, default=8); ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--seed', type=int, default=0); ap.add_argument('--name', default='patch_mae_patch_var_diagnosis')
+    ap.add_argument('--stride', type=int, default=8)
     ap.add_argument('--loss-space', default='data', help="training loss space ('data' or 'norm'); the table is always in the z-scored data scale")
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick: a.variants, a.seq_len, a.stride, a.epochs = 'ci,pv', 96, 64, 1
     layers.F = types.SimpleNamespace(scaled_dot_product_attention=_sdpa)  # the ablation hook (bias / recording)
     sp = etth1_splits(a.seq_len)
     N = len(sp.columns)
@@ -155,6 +154,6 @@ def main():
              f"(mean over heads) on the same variable at other patches / on the same patch of other variables, per layer "
              f"(uniform attention would give {(P - 1) / (P * N):.3f} / {(N - 1) / (P * N):.3f} for {P} x {N} tokens).\n\n"
              f"| variant | final MSE | MSE after each epoch | attn same variable | attn same patch | s |\n|---|---|---|---|---|---|\n{rows}")
-    write(a.name, dict(options=vars(a), results=res), table)
+    write(a.name, dict(options=vars(a), results=res), table, out=a.out)
 
 if __name__ == '__main__': main()

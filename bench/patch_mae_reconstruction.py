@@ -22,12 +22,12 @@ validation split of the data it was trained on (its own options: `--data`, `--co
 
     python bench/patch_mae_reconstruction.py --checkpoint /tmp/big_run/patch_mae.pt --name patch_mae_factor321 --figure /tmp/f.png
 """
-import argparse, sys, time
+import sys, time
 from pathlib import Path
 import numpy as np
 import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write, md_table
+from common import parser, parse, write, md_table, RESULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,13 +109,13 @@ def from_run(a):
                                    f"masked MSE over the validation split {mse['PatchMAE']:.2f}; visible-mean fill {mse['mean_fill']:.2f}, "
                                    f"copy from the most correlated variable {mse['copy_correlated']:.2f}", figsize=(9, 5))
     Path(a.figure).parent.mkdir(parents=True, exist_ok=True); fig.savefig(a.figure, dpi=110)
-    write(a.name, dict(options=vars(a), run_options=o, masked_mse=mse, n_valid_windows=n, config=ck['config']), table)
+    write(a.name, dict(options=vars(a), run_options=o, masked_mse=mse, n_valid_windows=n, config=ck['config']), table, out=a.out)
 
 def main():
     from patchssl.data import etth1_splits, series_dls
     from patchssl.patching import make_mask, masked_loss, plot_masked_window, patchify
     from patchssl.patch_mae import PatchMAE, pretrain_learner, masked_recon
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__, name='patch_mae_reconstruction', threads=2, seed=0)  # --threads, --seed, --name, --quick, --out
     ap.add_argument('--seq-len', type=int, default=336); ap.add_argument('--patch-len', type=int, default=16)
     ap.add_argument('--d-model', type=int, default=64); ap.add_argument('--n-heads', type=int, default=4)
     ap.add_argument('--n-layers', type=int, default=2); ap.add_argument('--d-ff', type=int, default=128)
@@ -125,12 +125,13 @@ def main():
     ap.add_argument('--checkpoint', default=None, help='score this `patchssl pretrain` checkpoint on its own data instead of training')
     ap.add_argument('--mask-ratio', type=float, default=0.4); ap.add_argument('--epochs', type=int, default=10)
     ap.add_argument('--lr', type=float, default=1e-2); ap.add_argument('--bs', type=int, default=32)
-    ap.add_argument('--stride', type=int, default=4); ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--seed', type=int, default=0); ap.add_argument('--name', default='patch_mae_reconstruction')
+    ap.add_argument('--stride', type=int, default=4)
     ap.add_argument('--loss-space', default='norm', help="training loss space of PatchMAE, 'norm' or 'data' (the table is in the z-scored data scale)")
     ap.add_argument('--figure', default=str(ROOT/'nbs'/'images'/'patch_mae_reconstruction.png'))
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads); torch.manual_seed(a.seed)
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick:  # one epoch on few windows; the figure goes beside the results, not over the chapter's
+        a.epochs, a.stride = 1, 64
+        if a.figure == ap.get_default('figure'): a.figure = str(Path(a.out or RESULTS)/f'{a.name}.png')
     if a.checkpoint: return from_run(a)
     sp = etth1_splits(a.seq_len)
     N = len(sp.columns)
@@ -183,6 +184,6 @@ def main():
     table += (f"\n\nFigure window: the HUFL patch {j} is hidden while MUFL is visible at that patch; masked MSE of that HUFL patch: "
               f"PatchMAE {hufl['mufl_visible']:.3f}, the same model with MUFL hidden there too {hufl['mufl_hidden']:.3f}, "
               f"mean fill {hufl['mean_fill']:.3f}, interpolation {hufl['interpolation']:.3f}, copy {hufl['copy_correlated']:.3f}.")
-    write(a.name, dict(options=vars(a), masked_mse=mse, train_seconds=round(secs, 1), n_valid_windows=n, figure_hufl_patch=hufl), table)
+    write(a.name, dict(options=vars(a), masked_mse=mse, train_seconds=round(secs, 1), n_valid_windows=n, figure_hufl_patch=hufl), table, out=a.out)
 
 if __name__ == '__main__': main()
