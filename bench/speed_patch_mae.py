@@ -15,6 +15,8 @@ memory is its own: peak RSS (CPU, `ru_maxrss`) minus the RSS after building the 
 `torch.cuda.max_memory_allocated` on a GPU. Times are medians over `--steps` steps after 2 warm-up steps.
 
     python bench/speed_patch_mae.py [--steps 10] [--bs 32] [--threads 2] [--device cpu]
+
+Results: bench/results/speed_patch_mae.{json,md} (`speed_patch_mae_{device}` off the CPU) unless `--name`.
 """
 import argparse, json, os, resource, subprocess, sys, time
 from pathlib import Path
@@ -27,7 +29,7 @@ def one(cfg:dict)->dict:
     from patchssl.patch_mae import PatchMAE
     from patchssl.patching import make_mask
     from patchssl.data import etth1_splits
-    torch.set_num_threads(cfg['threads']); torch.manual_seed(0)
+    torch.set_num_threads(cfg['threads']); torch.manual_seed(cfg.get('seed', 0))
     dev = torch.device(cfg['device'])
     sp = etth1_splits(512)
     base = torch.as_tensor(sp.train[:512 + 16 * (cfg['bs'] - 1)]).unfold(0, 512, 16).permute(0, 2, 1)[:cfg['bs']]  # [bs, 512, 7] real windows
@@ -72,16 +74,18 @@ def run_sub(cfg):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse, write
+    ap = parser(__doc__, threads=2, seed=0)  # --threads, --seed (of the model and the masks), --name, --quick, --out
+    ap.set_defaults(name=None)  # speed_patch_mae, or speed_patch_mae_{device} off the CPU
     ap.add_argument('--steps', type=int, default=10); ap.add_argument('--bs', type=int, default=32)
-    ap.add_argument('--threads', type=int, default=2); ap.add_argument('--device', default='cpu')
+    ap.add_argument('--device', default='cpu')
     ap.add_argument('--max-step-s', type=float, default=20., help='skip a configuration whose first step takes longer')
     ap.add_argument('--one', help=argparse.SUPPRESS)
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
     if a.one: print(json.dumps(one(json.loads(a.one)))); return
-    from common import write
+    if a.quick: a.steps, a.max_step_s = 1, 2.
     arch = dict(d_model=128, n_heads=8, n_layers=3, d_ff=256)  # head width 16: CPU attention is very slow at width 8
-    base = dict(steps=a.steps, bs=a.bs, threads=a.threads, device=a.device, max_step_s=a.max_step_s, **arch)
+    base = dict(steps=a.steps, bs=a.bs, threads=a.threads, device=a.device, max_step_s=a.max_step_s, seed=a.seed, **arch)
     peak = matmul_peak(a.device, a.threads)
     rows1 = [run_sub({**base, 'n_vars': 7, 'token_mode': 'patch_var', 'mask_mode': mm, 'mask_ratio': r})
              for r in (0.4, 0.75) for mm in ('token', 'visible')]
@@ -108,7 +112,7 @@ def main():
         pv, ci = [next(r for r in rows2 if r['n_vars'] == n and r['token_mode'] == tm) for tm in ('patch_var', 'channel_independent')]
         md.append(f"| {n} | {32 * n} | {f(pv, 'step_ms', '{:.0f}')} | {f(pv, 'peak_mem_mb', '{:.0f}')} | "
                   f"{f(ci, 'step_ms', '{:.0f}')} | {f(ci, 'peak_mem_mb', '{:.0f}')} |")
-    write('speed_patch_mae' + ('' if a.device == 'cpu' else f'_{a.device}'),
-          {'matmul_peak_gflops': peak, 'visible_vs_token': rows1, 'n_vars_scaling': rows2}, '\n'.join(md))
+    write(a.name or 'speed_patch_mae' + ('' if a.device == 'cpu' else f'_{a.device}'),
+          {'matmul_peak_gflops': peak, 'visible_vs_token': rows1, 'n_vars_scaling': rows2}, '\n'.join(md), out=a.out)
 
 if __name__ == '__main__': main()
