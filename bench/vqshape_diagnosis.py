@@ -34,21 +34,18 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse, write, md_table
+    ap = parser(__doc__, name='vqshape_diagnosis', seed=0)  # --threads, --seed, --name, --quick, --out
     ap.add_argument('--ckpt-dir', required=True)
     ap.add_argument('--datasets', default='all')
     ap.add_argument('--variants', default='all')
     ap.add_argument('--max-features', type=int, default=5000, help="skip a variant with more features than this on a set ('-' in the table)")
     ap.add_argument('--epoch-scan', action=argparse.BooleanOptionalAction, default=True)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--name', default='vqshape_diagnosis')
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick: a.datasets, a.epoch_scan = 'GunPoint', False
     import torch
-    torch.set_num_threads(a.threads)
     from patchssl.data import load_uea
     from patchssl.vqshape import load_vqshape, vqshape_sets, resample_series, code_histogram, logistic_probe
-    from common import write, md_table
     import pandas as pd
 
     t_all = time.time()
@@ -153,6 +150,6 @@ def main():
                "*validation* accuracy over the sets (no test split involved).", "",
                md_table(pd.DataFrame([{k: s[k] for k in ('epoch', 'mean_valid_token_acc', 'ts_loss', 'shape_loss', 'codes_used', 'perplexity') if k in s}
                                       for s in scan]))]
-    write(a.name, dict(args=vars(a), checkpoints=[c.name for c in ckpts], results=rows, per_set=extra, epoch_scan=scan), '\n'.join(md))
+    write(a.name, dict(args=vars(a), checkpoints=[c.name for c in ckpts], results=rows, per_set=extra, epoch_scan=scan), '\n'.join(md), out=a.out)
 
 if __name__ == '__main__': main()

@@ -41,23 +41,20 @@ DEFAULT_COMBOS = ('slot,slot_q,abs,stats,render,cross,hist,mhist,mpool,wabs,slot
                   'slot+abs+stats+render+cross+hist+mhist+mpool')
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse, write, md_table
+    ap = parser(__doc__, name='vqshape_features')  # --threads, --seeds (unused: the seeds are the checkpoints'), --name, --quick, --out
     ap.add_argument('--ckpts', required=True, help='comma-separated checkpoints (one per pretraining seed)')
     ap.add_argument('--datasets', default='all')
     ap.add_argument('--combos', default=DEFAULT_COMBOS, help="comma-separated feature combinations, families joined by '+'")
     ap.add_argument('--scales', default='1,0.5,0.25')
     ap.add_argument('--blocks', action=argparse.BooleanOptionalAction, default=False, help='scale each family to equal weight after standardising')
     ap.add_argument('--min-steps', type=int, default=16, help="--scales auto: halve the window while it keeps this many steps")
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--name', default='vqshape_features')
     ap.add_argument('--cache', default='/tmp/vqshape_features_cache')
-    a = ap.parse_args()
-    import torch
-    torch.set_num_threads(a.threads)
+    a = parse(ap)  # sets the torch threads, seeds everything with the first seed
+    if a.quick: a.datasets, a.combos = 'GunPoint', 'slot,slot+abs'
     from patchssl.data import load_uea
     from patchssl.vqshape import load_vqshape, vqshape_sets, logistic_probe
     from vqshape_features_proto import tokenize_windows, window_features, auto_scales, probe_blocks
-    from common import write, md_table
     import pandas as pd
     combos = [c.strip() for c in a.combos.split(',') if c.strip()]
     datas = [load_uea(n, 0.2, 0) for n in vqshape_sets(a.datasets)]
@@ -88,6 +85,6 @@ def main():
     tab = tab.loc[[c for c in combos if c in tab.index]].reset_index()
     md = (f"Feature-family ablation: test accuracy per set (mean over {len(a.ckpts.split(','))} pretraining seed(s)), mean CV "
           f"accuracy over the training splits; scales {a.scales}, blocks {a.blocks}. Whole run {time.time() - t0:.0f} s.\n\n" + md_table(tab))
-    write(a.name, dict(args=vars(a), rows=rows), md)
+    write(a.name, dict(args=vars(a), rows=rows), md, out=a.out)
 
 if __name__ == '__main__': main()

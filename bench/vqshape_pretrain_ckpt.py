@@ -10,19 +10,19 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse
+    ap = parser(__doc__, seed=0)  # --threads, --seed, --quick, --out (here: the checkpoint folder, required); no results file
+    out_arg = next(x for x in ap._actions if x.dest == 'out')
+    out_arg.required, out_arg.help = True, 'folder for the checkpoints epochNN.pt and history.json'
+    next(x for x in ap._actions if x.dest == 'name').help = argparse.SUPPRESS  # nothing is written under a name
     ap.add_argument('--datasets', default='all')
     ap.add_argument('--seq-len', type=int, default=256)
     ap.add_argument('--n-tokens', type=int, default=16)
     ap.add_argument('--epochs', type=int, default=12)
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--bs', type=int, default=64)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--out', required=True)
-    a = ap.parse_args()
-    import torch
-    torch.set_num_threads(a.threads)
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick: a.datasets, a.epochs = 'GunPoint', 1
     from fastai.data.core import DataLoaders
     from fastai.callback.core import Callback
     from patchssl.data import load_uea, ArrayDataset

@@ -21,7 +21,7 @@ bench/results/<name>.{json,md}.
 
     nice -n 10 python bench/vqshape_scale.py --threads 1 --configs 16x64,64x64,16x512,64x512
 """
-import argparse, os, sys, time
+import os, sys, time
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 _threads = next((sys.argv[i + 1] for i, v in enumerate(sys.argv[:-1]) if v == '--threads'), None)
@@ -56,7 +56,8 @@ def extra_pool(seq_len:int, seed:int=0)->tuple:
     return X[perm[n_va:]], X[perm[:n_va]]
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse, write, md_table
+    ap = parser(__doc__, name='vqshape_scale', seed=0)  # --threads, --seed, --name, --quick, --out
     ap.add_argument('--configs', default='16x64,64x64,16x512,64x512', help="comma-separated TxK: T tokens per series, K codes")
     ap.add_argument('--datasets', default='all', help="pretraining pool: comma-separated sets, or 'all' (every set aeon ships)")
     ap.add_argument('--eval-sets', default='ACSF1,OSULeaf,JapaneseVowels,PickupGestureWiimoteZ')
@@ -68,24 +69,19 @@ def main():
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--bs', type=int, default=64)
     ap.add_argument('--folds', type=int, default=5)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--name', default='vqshape_scale')
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick: a.configs, a.datasets, a.eval_sets, a.epochs, a.folds = '16x64', 'GunPoint', 'GunPoint', 1, 2
     try: configs = [tuple(int(v) for v in c.strip().rstrip('+').lower().split('x')) + (c.strip().endswith('+'),)
                     for c in a.configs.split(',') if c.strip()]
     except ValueError: ap.error(f"--configs {a.configs!r}: give TxK pairs such as 16x64,64x512")
     if not configs or any(len(c) != 3 for c in configs): ap.error(f"--configs {a.configs!r}: give TxK pairs such as 16x64,64x512")
     if a.folds < 2: ap.error('--folds must be >= 2 (the score is a cross-validation accuracy)')
 
-    import torch
-    torch.set_num_threads(a.threads)
     from fastai.data.core import DataLoaders
     from patchssl.data import load_uea, ArrayDataset
     from patchssl.transfer import seed_everything
     from patchssl.vqshape import (vqshape_small, vqshape_learner, vqshape_sets, univariate_pool, tokenize, code_stats, token_features,
                                   logistic_probe, resample_series)
-    from common import write, md_table
     import pandas as pd
 
     t_all = time.time()
@@ -153,6 +149,6 @@ def report(a, names, evals, n_tr, rows, secs, write, md_table, pd):
           f"is used. {a.threads} thread(s) on a shared machine: times depend on the load (shown). Run so far {secs:.0f} s.", "",
           "Cross-validation accuracy (token z_q / token z):", "", md_table(tab), "",
           "Codes used (perplexity) by the tokens of each evaluation set's training split:", "", md_table(codes)]
-    write(a.name, dict(args=vars(a), pool=names, eval_sets=evals, n_train_series=n_tr, seconds=round(secs, 1), results=rows), '\n'.join(md))
+    write(a.name, dict(args=vars(a), pool=names, eval_sets=evals, n_train_series=n_tr, seconds=round(secs, 1), results=rows), '\n'.join(md), out=a.out)
 
 if __name__ == '__main__': main()

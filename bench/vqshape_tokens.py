@@ -17,7 +17,7 @@ Run one process per checkpoint (they can run side by side), then combine:
     (the same for seeds 1, 2)
     python bench/vqshape_tokens.py --combine /tmp/vq/part0.json,/tmp/vq/part1.json,/tmp/vq/part2.json
 """
-import argparse, json, os, sys, time
+import json, os, sys, time
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 _threads = next((sys.argv[i + 1] for i, v in enumerate(sys.argv[:-1]) if v == '--threads'), None)
@@ -29,8 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 FAMILIES = ('slot', 'abs', 'render', 'mpool', 'mabs', 'mhist')
 
 def run(a):
-    import torch
-    torch.set_num_threads(a.threads)
     from patchssl.data import load_uea
     from patchssl.vqshape import load_vqshape, vqshape_sets, classify_sets, logistic_probe, resample_series, FEATURE_KINDS
     from aeon.classification.convolution_based import MiniRocketClassifier
@@ -100,13 +98,14 @@ def combine(a):
           f"{wins_n['token+histogram']}. Tokens + histograms minus MiniRocket on the mean: {summary['gap_token_hist_to_minirocket']:+.3f}.\n\n"
           f"Each family alone (same classifier; mean over the seeds):\n\n" + md_table(abl) +
           f"\n\nPer-seed times: {', '.join('%.0f s' % p['seconds'] for p in parts)} (tokenizing, classifiers, MiniRocket; shared 2-core machine).")
-    write(a.name, dict(args=vars(a), summary=summary, parts=parts), md)
+    write(a.name, dict(args=vars(a), summary=summary, parts=parts), md, out=a.out)
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--ckpt'); ap.add_argument('--seed', type=int, default=0); ap.add_argument('--part')
-    ap.add_argument('--datasets', default='all'); ap.add_argument('--threads', type=int, default=1)
+    from common import parser, parse
+    ap = parser(__doc__, name='vqshape_tokens', seed=0)  # --threads, --seed (the checkpoint's pretraining seed), --name, --quick, --out
+    ap.add_argument('--ckpt'); ap.add_argument('--part')
+    ap.add_argument('--datasets', default='all')
     ap.add_argument('--combine', help='comma-separated part files to combine into bench/results/{name}')
-    ap.add_argument('--name', default='vqshape_tokens')
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick: a.datasets = 'GunPoint'
     combine(a) if a.combine else run(a)

@@ -8,14 +8,15 @@ validation loss terms. Writes bench/results/vqshape_usage.{json,md} and nbs/imag
 
     nice -n 15 python bench/vqshape_usage.py --threads 1
 """
-import argparse, os, sys, time
+import os, sys, time
 from pathlib import Path
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 IMAGES = Path(__file__).resolve().parents[1]/'nbs'/'images'
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from common import parser, parse, write, RESULTS
+    ap = parser(__doc__, name='vqshape_usage', seed=0)  # --threads, --seed, --name, --quick, --out
     ap.add_argument('--datasets', default='all')
     ap.add_argument('--seq-len', type=int, default=256)
     ap.add_argument('--n-codes', type=int, default=64)
@@ -24,19 +25,16 @@ def main():
     ap.add_argument('--epochs', type=int, default=8)
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--bs', type=int, default=64)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--seed', type=int, default=0)
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    if a.quick: a.datasets, a.epochs = 'GunPoint', 1
+    figure = Path(a.out or RESULTS)/f'{a.name}.png' if a.quick else IMAGES/'vqshape_usage.png'  # quick: not over the chapter's
 
-    import torch
-    torch.set_num_threads(a.threads)
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from fastai.data.core import DataLoaders
     from patchssl.data import load_uea, ArrayDataset
     from patchssl.transfer import seed_everything
     from patchssl.vqshape import vqshape_small, vqshape_learner, vqshape_sets, univariate_pool
-    from common import write
 
     datas = [load_uea(n, 0.2, 0) for n in vqshape_sets(a.datasets)]
     tr, va = univariate_pool(datas, a.seq_len)
@@ -62,7 +60,7 @@ def main():
     ax[0].set_ylim(0, 1.05); ax[0].legend(fontsize=7)
     for a_, t_ in zip(ax, ['share of codes used (validation)', f'perplexity (at most {a.n_codes})', 'codes no training step chose in the epoch']):
         a_.set_title(t_, fontsize=9); a_.set_xlabel('epoch')
-    fig.tight_layout(); fig.savefig(IMAGES/'vqshape_usage.png', dpi=110)
+    fig.tight_layout(); figure.parent.mkdir(parents=True, exist_ok=True); fig.savefig(figure, dpi=110)
 
     rows = ['| run | seconds | codes re-seeded | codes used per epoch (validation) | perplexity, last epoch | ts / shape loss, last epoch |',
             '|---|---|---|---|---|---|']
@@ -73,6 +71,6 @@ def main():
                     f"{h[-1]['perplexity']:.1f} | {h[-1]['ts_loss']:.3f} / {h[-1]['shape_loss']:.3f} |")
     md = (f"`vqshape_small` ({a.n_codes} codes, entropy weight {a.lambda_entropy}), {a.epochs} epochs one-cycle lr {a.lr}, bs {a.bs}, on {len(tr)} "
           f"univariate series of {len(datas)} sets (validation: {len(va)} series); same initialisation and data order in both runs.\n\n" + '\n'.join(rows))
-    write('vqshape_usage', dict(args=vars(a), runs=runs), md)
+    write(a.name, dict(args=vars(a), runs=runs), md, out=a.out)
 
 if __name__ == '__main__': main()
