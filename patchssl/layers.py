@@ -53,9 +53,13 @@ def sincos_2d(h:int, # grid rows
     return torch.cat([sincos_encode(rows.flatten() * scale, d // 2), sincos_encode(cols.flatten() * scale, d // 2)], 1)
 
 # %% ../nbs/00b_layers.ipynb #fp000002
-EXPLICIT_KEYS_MAX = None  # int: force the explicit product for CPU fp32 attention over at most this many keys (0: never); None: the decision below
+# int: force the explicit product for CPU fp32 attention over at most this many keys (0: never); None: the decision
+# below
+EXPLICIT_KEYS_MAX = None
 DROPOUT_MASK = None  # 'bytes' or 'bernoulli': force how CPU dropout draws its keep mask; None: the rule's ('bytes')
-FAST_PATHS = None  # 'auto' (the default, also via $PATCHSSL_FAST_PATHS): the rule, and this machine's measurement over 33-64 keys; 'rule': the rule alone
+# 'auto' (the default, also via $PATCHSSL_FAST_PATHS): the rule, and this machine's measurement over 33-64 keys; 'rule':
+# the rule alone
+FAST_PATHS = None
 # keys for heads <= 8 and <= 16 wide: right on both CPU kinds measured
 RULE_FAST_PATHS = dict(explicit_keys_max=(32, 32), dropout_mask='bytes')
 MEASURED_KEYS = (48, 64)  # key limits above the rule's that this machine's measurement may choose
@@ -115,8 +119,14 @@ def _explicit_attention(q:Tensor, k:Tensor, v:Tensor, scale:float)->Tensor:
     B, H, T, _ = q.shape
     n = max(1, EXPLICIT_CHUNK // (H * T * k.shape[2]))
     if n >= B: return torch.matmul(q * scale, k.transpose(-1, -2)).softmax(-1) @ v
-    # `split`, not slicing: its backward joins the chunks' gradients once (a slice's backward writes a full-size zero tensor per chunk)
-    return torch.cat([torch.matmul(a * scale, b.transpose(-1, -2)).softmax(-1) @ c for a, b, c in zip(q.split(n), k.split(n), v.split(n))])
+    # `split`, not slicing: its backward joins the chunks' gradients once (a slice's backward writes a full-size zero
+    # tensor per chunk)
+    return torch.cat(
+        [
+            torch.matmul(a * scale, b.transpose(-1, -2)).softmax(-1) @ c
+            for a, b, c in zip(q.split(n), k.split(n), v.split(n))
+        ]
+    )
 
 # %% ../nbs/00b_layers.ipynb #fp000004
 def _best_ms(fns:dict, reps:int, warmup:int=2)->dict:
@@ -144,7 +154,9 @@ def measure_cpu_fast_paths(reps:int=5, # timed rounds (the fastest counts), afte
                           )->dict: # the decision (`explicit_keys_max` for heads <= 8 and <= 16 wide, `dropout_mask`) and the timings it comes from
     ("Time chunked explicit against fused attention (forward + backward) at `CALIBRATION_SHAPES` on this CPU with "
      "torch's current thread count.")
-    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad(), torch.autocast('cpu', enabled=False):
+    with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.enable_grad(), torch.autocast(
+        'cpu', enabled=False
+    ):
         torch.manual_seed(0)  # the caller's random state is restored on exit: measuring never changes a seeded run
         rows = []
         for H, T, d in CALIBRATION_SHAPES:
@@ -154,7 +166,8 @@ def measure_cpu_fast_paths(reps:int=5, # timed rounds (the fastest counts), afte
                              explicit_ms=ms['explicit']))
     limits = []
     for w, rule in zip(HEAD_WIDTHS,
-                       RULE_FAST_PATHS['explicit_keys_max']):  # for each head width: each limit only if every shape up to it was faster explicit
+                       # for each head width: each limit only if every shape up to it was faster explicit
+                       RULE_FAST_PATHS['explicit_keys_max']):
         limit = rule
         for keys in MEASURED_KEYS:
             if not all(r['explicit_ms'] < r['fused_ms'] for r in rows
@@ -181,7 +194,9 @@ def _cache_lock(path:Path):
 
 def _valid(rec)->bool:
     ks = rec.get('explicit_keys_max') if isinstance(rec, dict) else None
-    return (rec.get('dropout_mask') in ('bytes', 'bernoulli') and isinstance(ks, (list, tuple)) and len(ks) == len(HEAD_WIDTHS)
+    return (rec.get('dropout_mask') in ('bytes', 'bernoulli') and isinstance(ks,
+                                                                             (list,
+                                                                              tuple)) and len(ks) == len(HEAD_WIDTHS)
             and all(k in (RULE_FAST_PATHS['explicit_keys_max'][0],
                           *MEASURED_KEYS) for k in ks)) if ks is not None else False
 
@@ -288,8 +303,14 @@ def _attend(q:Tensor, k:Tensor, v:Tensor, # heads `[B, H, T, d]`, `[B, H, S, d]`
             mask:Tensor|None, dropout_p:float, scale:float)->Tensor: # `[B, H, T, dv]`
     ("`scaled_dot_product_attention`; on CPU in fp32 with small heads, without mask or dropout and over few keys, the "
      "explicit product (see *Fast paths on this CPU*).")
-    if (mask is None and not dropout_p and q.device.type == 'cpu' and q.dtype == torch.float32
-            and q.shape[0] * q.shape[1] * q.shape[2] * k.shape[2] <= EXPLICIT_LIMIT and _explicit_keys(k.shape[2], q.shape[-1])):
+    if (
+        mask is None
+        and not dropout_p
+        and q.device.type == 'cpu'
+        and q.dtype == torch.float32
+        and q.shape[0] * q.shape[1] * q.shape[2] * k.shape[2] <= EXPLICIT_LIMIT
+        and _explicit_keys(k.shape[2], q.shape[-1])
+    ):
         return _explicit_attention(q, k, v, scale)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, scale=scale)
 
@@ -323,7 +344,8 @@ class Attention(nn.Module):
                 context:Tensor|None=None, # `[B, S, d_context]`, only with `cross`
                 key_padding_mask:Tensor|None=None, # bool `[B, S]` (or `[B, T]` for self-attention), True = ignore
                 attn_bias:Tensor|None=None, # float, added to the attention logits; broadcasts to `[B, H, T, S]`
-                qk_bias:tuple|None=None, # (`qb [.., H, T, E]`, `kb [.., S, E]`): the bias `qb @ kb^T`, folded into q and k (fast kernel)
+                # (`qb [.., H, T, E]`, `kb [.., S, E]`): the bias `qb @ kb^T`, folded into q and k (fast kernel)
+                qk_bias:tuple|None=None,
                )->Tensor: # `[B, T, d_model]`
         if self.cross:
             if context is None: raise ValueError("cross-attention needs a context [B, S, d_context]")
@@ -342,7 +364,8 @@ class Attention(nn.Module):
         q, k, v = self._heads(q), self._heads(k), self._heads(v)
         d = q.shape[-1]
         if qk_bias is not None: q, k, v = _fold_qk_bias(q, k, v, *qk_bias)
-        else: q, k, v = q.contiguous(), k.contiguous(), v.contiguous()  # SDPA's CPU kernel is ~10% faster on contiguous heads (fwd + bwd)
+        # SDPA's CPU kernel is ~10% faster on contiguous heads (fwd + bwd)
+        else: q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
         o = _attend(q, k, v, mask, self.attn_dropout if self.training else 0., d ** -.5)
         return self.proj(o[..., :d].transpose(1, 2).flatten(2))
 
@@ -359,7 +382,12 @@ class Mlp(nn.Module):
     "Feed-forward block: Linear(d_model -> d_ff), GELU, dropout, Linear(d_ff -> d_model)."
     def __init__(self, d_model:int, d_ff:int, dropout:float=0.):
         super().__init__()
-        self.fc1, self.act, self.drop, self.fc2 = nn.Linear(d_model, d_ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model)
+        self.fc1, self.act, self.drop, self.fc2 = (
+            nn.Linear(d_model, d_ff),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(d_ff, d_model),
+        )
     def forward(self, x:Tensor)->Tensor:
         h, p = self.act(self.fc1(x)), self.drop.p if self.training else 0.
         if not p: return self.fc2(h)
@@ -384,7 +412,8 @@ class EncoderBlock(nn.Module):
         return self._add(x, self.mlp(self.norm2(x)), p)
 
     @staticmethod
-    def _add(x:Tensor, y:Tensor, p:float)->Tensor: # x + dropout(y), the dropout fused with the add: x + y * keep * 1/(1-p)
+    # x + dropout(y), the dropout fused with the add: x + y * keep * 1/(1-p)
+    def _add(x:Tensor, y:Tensor, p:float)->Tensor:
         if not p: return x + y
         keep, scale = _keep_mask(y, p)
         return x.addcmul(y, keep, value=scale)
@@ -419,8 +448,10 @@ class TransformerEncoder(nn.Module):
     def forward(self, x:Tensor, # tokens `[B, T, D]`
                 key_padding_mask:Tensor|None=None, # bool `[B, T]`, True = padding (ignored as a key)
                 return_layers:bool=False, # also return each block's output
-                attn_bias:Tensor|None=None, # float bias added to every block's attention logits, broadcasting to `[B, H, T, T]`
-                qk_bias:tuple|None=None, # a low-rank bias `qb @ kb^T` for every block, folded into q and k (see `Attention`)
+                # float bias added to every block's attention logits, broadcasting to `[B, H, T, T]`
+                attn_bias:Tensor|None=None,
+                # a low-rank bias `qb @ kb^T` for every block, folded into q and k (see `Attention`)
+                qk_bias:tuple|None=None,
                ): # `[B, T, D]`, or (that, list of `n_layers` tensors `[B, T, D]`)
         _check_padding(key_padding_mask, x.shape[0], x.shape[1], 'input')
         outs = []
@@ -540,7 +571,8 @@ class MAEDecoder(nn.Module):
     def forward(self, visible:Tensor, # encoded visible tokens `[B, n_keep, d_encoder]`
                 ids_restore:Tensor, # `[B, T]` from `mask_ids`
                 pos:Tensor, # position codes of all T positions, `[T, d_model]` or `[B, T, d_model]`
-                padding_mask:Tensor|None=None, # bool `[B, n_keep]`, the encoder's padding mask: True = padding slot (dropped)
+                # bool `[B, n_keep]`, the encoder's padding mask: True = padding slot (dropped)
+                padding_mask:Tensor|None=None,
                 valid:Tensor|None=None, # bool `[B, T]`, False = the position does not exist: not attended to, output 0
                )->Tensor: # `[B, T, d_model]`
         B, K = visible.shape[:2]

@@ -14,8 +14,9 @@ from fastcore.basics import store_attr, patch
 from fastcore.meta import delegates
 from fastai.learner import Learner
 from fastai.callback.schedule import *  # fit_one_cycle
-from .patching import (check_series, n_patches, patchify, unpatchify, to_patch_var_tokens, from_patch_var_tokens,
-                               to_channel_independent, from_channel_independent, make_mask, expand_mask, mask_ids, gather_tokens,
+from .patching import (check_series, n_patches, patchify, unpatchify, to_patch_var_tokens,
+                               from_patch_var_tokens, to_channel_independent, from_channel_independent, make_mask,
+                               expand_mask, mask_ids, gather_tokens,
                                masked_loss, MaskedLoss, MaskingCallback, plot_masked_window, pad_cells)
 from .layers import sincos_1d, TransformerEncoder, FactorisedBlock, FactorisedEncoder, MAEDecoder, init_weights
 from .transfer import TrainGuard, load_checkpoint, load_pretrained, TransferReport
@@ -51,11 +52,14 @@ def patch_mae_loss(pred:Tensor, # reconstruction `[B, P, N, p]` in the data's sc
                    pad:Tensor|None=None, # bool `[B, P, N]`, True = padded: never scored, never in the statistics
                    kind:str='mse', # 'mse' or 'mae'
                    space:str='norm', # 'norm' (instance-normalised with the visible cells' statistics) or 'data'
-                   visible_weight:float=0., # weight of the same loss on the visible cells (0: masked cells only, as PatchTST)
+                   # weight of the same loss on the visible cells (0: masked cells only, as PatchTST)
+                   visible_weight:float=0.,
                   )->Tensor:
-    "Masked-cell loss (+ `visible_weight` x the visible-cell loss) in the instance-normalised space (default) or the data's scale; padded cells never count."
+    ("Masked-cell loss (+ `visible_weight` x the visible-cell loss) in the instance-normalised space (default) or the "
+     "data's scale; padded cells never count.")
     if space not in LOSS_SPACES: raise ValueError(f"space={space!r} is not one of {LOSS_SPACES}")
-    if visible_weight < 0: raise ValueError(f"visible_weight={visible_weight} is negative; use 0 (masked cells only) or a positive weight")
+    if visible_weight < 0:
+        raise ValueError(f"visible_weight={visible_weight} is negative; use 0 (masked cells only) or a positive weight")
     visible = ~mask if pad is None else ~(mask | pad)
     if pad is not None: mask = mask & ~pad
     if space == 'norm':
@@ -70,16 +74,21 @@ class PatchMAELoss:
     def __init__(self, kind:str='mse', space:str='norm', visible_weight:float=0.):
         if space not in LOSS_SPACES: raise ValueError(f"space={space!r} is not one of {LOSS_SPACES}")
         store_attr()
-    def __call__(self, pred, target, mask, pad=None): return patch_mae_loss(pred, target, mask, pad, self.kind, self.space, self.visible_weight)
-    def __repr__(self): return f"PatchMAELoss(kind={self.kind!r}, space={self.space!r}, visible_weight={self.visible_weight})"
+    def __call__(self, pred, target, mask, pad=None):
+        return patch_mae_loss(pred, target, mask, pad, self.kind, self.space, self.visible_weight)
+    def __repr__(self):
+        return f"PatchMAELoss(kind={self.kind!r}, space={self.space!r}, visible_weight={self.visible_weight})"
 
 # %% ../nbs/01_patch_mae.ipynb #732b311a
-_MEAN_POOL_MSG = ("patch_mode='mean_pool' averages each patch to one number, so there is no patch shape to reconstruct "
-                  "and no patch_embed(patch_len -> d_model) to transfer (the failure of the earlier scalar-mean design). "
-                  "Use patch_mode='patch'; the old design survives only as the baseline ScalarMeanMAE")
+_MEAN_POOL_MSG = (
+    "patch_mode='mean_pool' averages each patch to one number, so there is no patch shape to reconstruct "
+    "and no patch_embed(patch_len -> d_model) to transfer (the failure of the earlier scalar-mean design). "
+    "Use patch_mode='patch'; the old design survives only as the baseline ScalarMeanMAE"
+)
 
 class PatchBackbone(nn.Module):
-    "Patch embedding, position / variable embeddings and transformer encoder shared by pretraining and downstream models."
+    ("Patch embedding, position / variable embeddings and transformer encoder shared by pretraining and downstream "
+     "models.")
     _mean_pool_ok = False  # only the ScalarMeanMAE baseline may average patches
     def __init__(self,
                  n_vars:int, # N, variables in a window
@@ -105,20 +114,28 @@ class PatchBackbone(nn.Module):
         if patch_mode == 'mean_pool' and not self._mean_pool_ok: raise ValueError(_MEAN_POOL_MSG)
         if patch_mode not in ('patch', 'mean_pool'): raise ValueError(f"patch_mode={patch_mode!r} is not 'patch'")
         if n_vars < 1: raise ValueError(f"n_vars must be >= 1, got {n_vars}")
-        if attention not in ATTENTION_KINDS: raise ValueError(f"attention={attention!r} is not one of {ATTENTION_KINDS}")
+        if attention not in ATTENTION_KINDS:
+            raise ValueError(f"attention={attention!r} is not one of {ATTENTION_KINDS}")
         if attention != 'full' and token_mode != 'patch_var':
-            raise ValueError(f"attention={attention!r} factorises patch x variable tokens; token_mode={token_mode!r} needs attention='full'")
-        store_attr('n_vars,seq_len,patch_len,remainder,d_model,n_heads,n_layers,d_ff,dropout,attn_dropout,token_mode,revin,patch_mode,var_attn_prior,attention,n_hubs')
+            raise ValueError(
+                f"attention={attention!r} factorises patch x variable tokens; token_mode={token_mode!r} needs attention='full'"
+            )
+        store_attr(
+            'n_vars,seq_len,patch_len,remainder,d_model,n_heads,n_layers,d_ff,dropout,attn_dropout,token_mode,revin,patch_mode,var_attn_prior,attention,n_hubs'
+        )
         self.stride = patch_len if stride is None else stride
         self.n_patches = n_patches(seq_len, patch_len, self.stride, remainder)  # raises on a bad geometry
         if patch_mode == 'patch': self.patch_embed = nn.Linear(patch_len, d_model)
         else: self.value_proj = nn.Linear(1, d_model)
         if token_mode == 'patch_var': self.var_embed = nn.Parameter(torch.randn(n_vars, d_model) * .02)
-        if token_mode == 'patch_var' and var_attn_prior is not None and attention == 'full':  # [H, N, N]: bias of a query of variable i on a key of variable j
+        # [H, N, N]: bias of a query of variable i on a key of variable j
+        if token_mode == 'patch_var' and var_attn_prior is not None and attention == 'full':
             b = torch.zeros(n_heads, n_vars, n_vars); b[:(n_heads + 1) // 2] += var_attn_prior * torch.eye(n_vars)
             self.var_attn_bias = nn.Parameter(b)
-        if attention == 'full': self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout)
-        elif attention == 'factorised': self.encoder = FactorisedEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout)
+        if attention == 'full':
+            self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout)
+        elif attention == 'factorised':
+            self.encoder = FactorisedEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout)
         else: self.encoder = HubEncoder(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout, n_hubs)
         self.register_buffer('pos_embed', sincos_1d(self.n_patches, d_model)[:, None], persistent=False)  # [P, 1, D]
 
@@ -126,18 +143,27 @@ class PatchBackbone(nn.Module):
     def config(self)->dict:
         "Constructor arguments (as stored), the class name and the extra keys `load_pretrained` must compare."
         names = [k for k in inspect.signature(type(self)).parameters if k not in ('self', 'kwargs')]
-        return dict(arch=type(self).__name__, **{k: getattr(self, k) for k in names},
-                    transfer_keys=(['n_vars'] if self.token_mode == 'patch_var' else []) + (['attention', 'n_hubs'] if self.attention != 'full' else []))
+        return dict(
+            arch=type(self).__name__,
+            **{k: getattr(self, k) for k in names},
+            transfer_keys=(['n_vars'] if self.token_mode == 'patch_var' else [])
+            + (['attention', 'n_hubs'] if self.attention != 'full' else [])
+        )
 
     def check_input(self, x:Tensor):
         "Refuse a batch whose length or number of variables differs from the model's."
         check_series(x)
         w = self.encoder.norm.weight
-        if x.dtype != w.dtype: raise TypeError(f"x is {x.dtype} but the model's weights are {w.dtype}; convert the data with x.to({w.dtype}) "
-                                               f"(patchssl's loaders give float32) or the model with model.to({x.dtype})")
+        if x.dtype != w.dtype:
+            raise TypeError(
+                f"x is {x.dtype} but the model's weights are {w.dtype}; convert the data with x.to({w.dtype}) "
+                f"(patchssl's loaders give float32) or the model with model.to({x.dtype})"
+            )
         if x.shape[1] != self.seq_len or x.shape[2] != self.n_vars:
-            raise ValueError(f"{type(self).__name__} was built for windows [B, {self.seq_len}, {self.n_vars}], got {tuple(x.shape)}; "
-                             f"build it with seq_len={x.shape[1]}, n_vars={x.shape[2]} (or fix the DataLoaders)")
+            raise ValueError(
+                f"{type(self).__name__} was built for windows [B, {self.seq_len}, {self.n_vars}], got {tuple(x.shape)}; "
+                f"build it with seq_len={x.shape[1]}, n_vars={x.shape[2]} (or fix the DataLoaders)"
+            )
 
     def patchify(self, x:Tensor)->Tensor:
         "`[B, L, N]` -> `[B, P, N, patch_len]` with the model's geometry."
@@ -154,20 +180,29 @@ class PatchBackbone(nn.Module):
 
     def encode(self, tokens:Tensor, # `[B, T, D]` in the token layout
                key_padding_mask:Tensor|None=None, # bool `[B, T]`, True = padding (never attended to)
-               token_vars:Tensor|None=None, # variable of each token, `[B, T]`, when `tokens` is a subset (default: all P*N tokens)
+               # variable of each token, `[B, T]`, when `tokens` is a subset (default: all P*N tokens)
+               token_vars:Tensor|None=None,
               )->Tensor:
-        "The encoder; patch x variable tokens add the learned variable-pair attention bias `var_attn_bias` in every layer (full attention), or run on the grid `[B, P, N, D]` (factorised)."
+        ("The encoder; patch x variable tokens add the learned variable-pair attention bias `var_attn_bias` in every "
+         "layer (full attention), or run on the grid `[B, P, N, D]` (factorised).")
         if self.attention != 'full':
-            if token_vars is not None: raise ValueError(f"attention={self.attention!r} needs the whole patch x variable grid; mask_mode='visible' needs attention='full'")
+            if token_vars is not None:
+                raise ValueError(
+                    f"attention={self.attention!r} needs the whole patch x variable grid; mask_mode='visible' needs attention='full'"
+                )
             B, T, D = tokens.shape
             pad = None if key_padding_mask is None else key_padding_mask.view(B, self.n_patches, self.n_vars)
             return self.encoder(tokens.view(B, self.n_patches, self.n_vars, D), pad).view(B, T, D)
         if getattr(self, 'var_attn_bias', None) is None: return self.encoder(tokens, key_padding_mask=key_padding_mask)
-        # bias[h, t, s] = var_attn_bias[h, v_t, v_s] = var_attn_bias[h, v_t, :] . one_hot(v_s): folded into q and k (`qk_bias`),
+        # bias[h, t, s] = var_attn_bias[h, v_t, v_s] = var_attn_bias[h, v_t, :] . one_hot(v_s): folded into q and k
+        # (`qk_bias`),
         # so SDPA keeps its fast kernel (an explicit [B, H, T, T] float bias with a gradient drops it to the math path)
-        if token_vars is None: v = torch.arange(tokens.shape[1], device=tokens.device) % self.n_vars; qb = self.var_attn_bias[:, v]  # [H, T, N]
+        # [H, T, N]
+        if token_vars is None:
+            v = torch.arange(tokens.shape[1], device=tokens.device) % self.n_vars; qb = self.var_attn_bias[:, v]
         else: v = token_vars; qb = self.var_attn_bias[:, v].transpose(0, 1)  # [B, H, T, N]
-        return self.encoder(tokens, key_padding_mask=key_padding_mask, qk_bias=(qb, F.one_hot(v, self.n_vars).to(tokens.dtype)))
+        return self.encoder(tokens, key_padding_mask=key_padding_mask,
+                            qk_bias=(qb, F.one_hot(v, self.n_vars).to(tokens.dtype)))
 
     def to_tokens(self, e:Tensor)->Tensor:
         "`[B, P, N, D]` -> `[B, P*N, D]` (patch_var) or `[B*N, P, D]` (channel_independent)."
@@ -175,101 +210,136 @@ class PatchBackbone(nn.Module):
 
     def from_tokens(self, t:Tensor)->Tensor:
         "Inverse of `to_tokens`."
-        return from_patch_var_tokens(t, self.n_vars) if self.token_mode == 'patch_var' else from_channel_independent(t, self.n_vars)
+        return (
+            from_patch_var_tokens(t, self.n_vars)
+            if self.token_mode == 'patch_var'
+            else from_channel_independent(t, self.n_vars)
+        )
 
     def token_mask(self, mask:Tensor)->Tensor:
         "Cell mask `[B, P, N]` -> token mask in the token layout (`[B, P*N]` or `[B*N, P]`)."
-        return mask.reshape(mask.shape[0], -1) if self.token_mode == 'patch_var' else mask.permute(0, 2, 1).reshape(-1, mask.shape[1])
+        return (
+            mask.reshape(mask.shape[0], -1)
+            if self.token_mode == 'patch_var'
+            else mask.permute(0, 2, 1).reshape(-1, mask.shape[1])
+        )
 
     def check_mask(self, x:Tensor, mask:Tensor|None, pad:Tensor|None=None):
         "Refuse a missing mask, a mask of another grid, a mask on padded cells, and windows hidden completely."
         if mask is None:
-            raise ValueError(f"{type(self).__name__} needs a mask: train it with MaskingCallback(patch_len=model.patch_len, "
-                             f"stride=model.stride, remainder=model.remainder) or pass make_mask((B, P, N), ratio)")
+            raise ValueError(
+                f"{type(self).__name__} needs a mask: train it with MaskingCallback(patch_len=model.patch_len, "
+                f"stride=model.stride, remainder=model.remainder) or pass make_mask((B, P, N), ratio)"
+            )
         want = (x.shape[0], self.n_patches, self.n_vars)
         if mask.dtype != torch.bool or tuple(mask.shape) != want:
-            raise ValueError(f"mask must be a bool patch mask {want} (B, P, N), got {mask.dtype} {tuple(mask.shape)}; "
-                             f"a step mask or another patch_len does not fit: mask with patch_len={self.patch_len}, stride={self.stride}")
+            raise ValueError(
+                f"mask must be a bool patch mask {want} (B, P, N), got {mask.dtype} {tuple(mask.shape)}; "
+                f"a step mask or another patch_len does not fit: mask with patch_len={self.patch_len}, stride={self.stride}"
+            )
         if pad is not None:
             if pad.dtype != torch.bool or pad.shape != mask.shape:
-                raise ValueError(f"pad must be a bool patch-grid pad mask {want} like the mask (from pad_cells), got {pad.dtype} {tuple(pad.shape)}")
-            if (mask & pad).any(): raise ValueError("the mask hides padded cells; draw it over the real cells with make_padded_mask(pad, ratio)")
+                raise ValueError(
+                    f"pad must be a bool patch-grid pad mask {want} like the mask (from pad_cells), got {pad.dtype} {tuple(pad.shape)}"
+                )
+            if (mask & pad).any():
+                raise ValueError(
+                    "the mask hides padded cells; draw it over the real cells with make_padded_mask(pad, ratio)"
+                )
             mask = mask | pad
         if mask.all(dim=(1, 2)).any(): raise ValueError("a window is masked completely; use mask_ratio < 1")
 
 # %% ../nbs/01_patch_mae.ipynb #23ff83b3
 class HubBlock(FactorisedBlock):
-    "`FactorisedBlock` with `n_hubs`, its variable stage computed with the projections folded onto the hubs (same parameters and result, fewer FLOPs)."
+    ("`FactorisedBlock` with `n_hubs`, its variable stage computed with the projections folded onto the hubs (same "
+     "parameters and result, fewer FLOPs).")
     def __init__(self, d_model:int, n_heads:int, d_ff:int, dropout:float=0., attn_dropout:float=0., n_hubs:int=4):
         super().__init__(d_model, n_heads, d_ff, dropout, attn_dropout, n_hubs)
 
     def mix_vars(self, v:Tensor, # normalised tokens `[B*P, N, D]`, one row per patch
                  kpm:Tensor|None=None, # bool `[B*P, N]`, True = padding
                 )->Tensor: # `[B*P, N, D]`
-        "Hubs read the variables (scores `x @ (W_k^T q)`, values `W_v` of the weighted mean), variables read the hubs (`x @ (W_q^T k)`, output `P @ (W_o v)`)."
+        ("Hubs read the variables (scores `x @ (W_k^T q)`, values `W_v` of the weighted mean), variables read the "
+         "hubs (`x @ (W_q^T k)`, output `P @ (W_o v)`).")
         R, W = self.hub_read, self.hub_write
         if self.training and R.attn_dropout: return super().mix_vars(v, kpm)
         BP, N, D = v.shape
         H, k = R.n_heads, self.n_hubs; dh = D // H; s = dh ** -.5
-        q = R.q(self.hubs.to(v.dtype)).view(k, H, dh)                            # hub queries [k, H, dh]: parameters only
+        # hub queries [k, H, dh]: parameters only
+        q = R.q(self.hubs.to(v.dtype)).view(k, H, dh)
         A = torch.einsum('jhd,hdD->Dhj', q, R.kv.weight[:D].view(H, dh, D)) * s  # [D, H, k]
         S = (v.reshape(-1, D) @ A.reshape(D, H * k)).view(BP, N, H * k).transpose(1, 2)  # read scores [BP, H*k, N]
         if kpm is not None: S = S.masked_fill(kpm[:, None, :], float('-inf'))
-        pooled = (S.softmax(-1) @ v).view(BP, H, k, D)                          # each head's weighted mean of the tokens
+        # each head's weighted mean of the tokens
+        pooled = (S.softmax(-1) @ v).view(BP, H, k, D)
         val = torch.einsum('bhjD,hdD->bjhd', pooled, R.kv.weight[D:].view(H, dh, D)) + R.kv.bias[D:].view(H, dh)
         hubs = R.proj(val.reshape(BP, k, D))                                     # [BP, k, D], as `hub_read` gives them
         kh, vh = W.kv(hubs).view(BP, k, 2, H, dh).unbind(2)                     # hub keys and values [BP, k, H, dh]
         M = torch.einsum('bjhd,hdD->bDhj', kh, W.q.weight.view(H, dh, D)) * s   # [BP, D, H, k]
         c = torch.einsum('bjhd,hd->bhj', kh, W.q.bias.view(H, dh)) * s          # the query bias's part [BP, H, k]
         Pw = torch.baddbmm(c.reshape(BP, 1, H * k), v, M.reshape(BP, D, H * k)).view(BP, N, H, k).softmax(-1)
-        U = torch.einsum('bjhd,Dhd->bhjD', vh, W.proj.weight.view(D, H, dh))    # output projection of each hub value [BP, H, k, D]
+        # output projection of each hub value [BP, H, k, D]
+        U = torch.einsum('bjhd,Dhd->bhjD', vh, W.proj.weight.view(D, H, dh))
         return torch.baddbmm(W.proj.bias.view(1, 1, D), Pw.reshape(BP, N, H * k), U.reshape(BP, H * k, D))
 
 # %% ../nbs/01_patch_mae.ipynb #922d7511
 class HubEncoder(FactorisedEncoder):
-    "`FactorisedEncoder` of `HubBlock`s (variables through `n_hubs` hub tokens); the same state-dict keys as `FactorisedEncoder(..., n_hubs=n_hubs)`."
+    ("`FactorisedEncoder` of `HubBlock`s (variables through `n_hubs` hub tokens); the same state-dict keys as "
+     "`FactorisedEncoder(..., n_hubs=n_hubs)`.")
     def __init__(self, d_model:int, n_heads:int, n_layers:int, d_ff:int|None=None, dropout:float=0., attn_dropout:float=0., n_hubs:int=4):
         super().__init__(d_model, n_heads, n_layers, d_ff, dropout, attn_dropout, n_hubs)
-        self.layers = nn.ModuleList(HubBlock(d_model, n_heads, d_ff or 4 * d_model, dropout, attn_dropout, n_hubs) for _ in range(n_layers))
+        self.layers = nn.ModuleList(HubBlock(d_model, n_heads, d_ff or 4 * d_model, dropout, attn_dropout,
+                                             n_hubs) for _ in range(n_layers))
         self.apply(init_weights)
 
 # %% ../nbs/01_patch_mae.ipynb #8ec4685e
 class PatchMAE(PatchBackbone):
-    "Masked autoencoder on patch x variable (or channel-independent) tokens; `forward(x, mask)` -> recon `[B, P, N, p]`."
+    ("Masked autoencoder on patch x variable (or channel-independent) tokens; `forward(x, mask)` -> recon `[B, P, N, "
+     "p]`.")
     @delegates(PatchBackbone.__init__)
     def __init__(self,
                  n_vars:int, # N, variables in a window
                  seq_len:int, # L, steps in a window
-                 mask_mode:str='token', # 'token' (mask tokens in the encoder) or 'visible' (MAE: encoder on visible tokens)
+                 # 'token' (mask tokens in the encoder) or 'visible' (MAE: encoder on visible tokens)
+                 mask_mode:str='token',
                  decoder_dim:int=64, # width of the MAE decoder ('visible' only)
                  decoder_heads:int=4,
                  decoder_layers:int=1,
                  loss:str='mse', # 'mse' or 'mae' on the masked cells
-                 loss_space:str='norm', # 'norm': loss in the instance-normalised space (PatchTST); 'data': in the data's scale
-                 visible_weight:float=0., # weight of the loss on visible cells (1 helps transfer of 'token' models; see below)
+                 # 'norm': loss in the instance-normalised space (PatchTST); 'data': in the data's scale
+                 loss_space:str='norm',
+                 # weight of the loss on visible cells (1 helps transfer of 'token' models; see below)
+                 visible_weight:float=0.,
                  **kwargs):
         super().__init__(n_vars, seq_len, **kwargs)
         if mask_mode not in MASK_MODES: raise ValueError(f"mask_mode={mask_mode!r} is not one of {MASK_MODES}")
         if loss not in ('mse', 'mae'): raise ValueError(f"loss={loss!r} is not 'mse' or 'mae'")
         if loss_space not in LOSS_SPACES: raise ValueError(f"loss_space={loss_space!r} is not one of {LOSS_SPACES}")
         if mask_mode == 'visible' and self.attention != 'full':
-            raise ValueError(f"mask_mode='visible' leaves a different number of variables visible at each patch, which attention={self.attention!r} "
-                             f"does not take; use mask_mode='token' or attention='full'")
+            raise ValueError(
+                f"mask_mode='visible' leaves a different number of variables visible at each patch, which attention={self.attention!r} "
+                f"does not take; use mask_mode='token' or attention='full'"
+            )
         store_attr('mask_mode,decoder_dim,decoder_heads,decoder_layers,loss,loss_space,visible_weight')
         if mask_mode == 'token':
             self.mask_token = nn.Parameter(torch.randn(self.d_model) * .02)
             self.projector = nn.Linear(self.d_model, self.patch_len)
         else:
-            self.decoder = MAEDecoder(self.d_model, decoder_dim, decoder_heads, decoder_layers, 2 * decoder_dim, self.dropout, self.attn_dropout)
-            if self.token_mode == 'patch_var': self.decoder_var_embed = nn.Parameter(torch.randn(n_vars, decoder_dim) * .02)
-            self.register_buffer('decoder_pos', sincos_1d(self.n_patches, decoder_dim)[:, None], persistent=False)  # [P, 1, Dd]
+            self.decoder = MAEDecoder(self.d_model, decoder_dim, decoder_heads, decoder_layers, 2 * decoder_dim,
+                                      self.dropout, self.attn_dropout)
+            if self.token_mode == 'patch_var':
+                self.decoder_var_embed = nn.Parameter(torch.randn(n_vars, decoder_dim) * .02)
+            # [P, 1, Dd]
+            self.register_buffer('decoder_pos', sincos_1d(self.n_patches, decoder_dim)[:, None], persistent=False)
             self.projector = nn.Linear(decoder_dim, self.patch_len)
 
     def forward_encoder(self, x:Tensor, # `[B, L, N]`
                         mask:Tensor, # bool `[B, P, N]`, True = masked
-                        pad:Tensor|None=None, # bool `[B, P, N]`, True = padded cell (from `pad_cells`); never seen, never a key
+                        # bool `[B, P, N]`, True = padded cell (from `pad_cells`); never seen, never a key
+                        pad:Tensor|None=None,
                        )->tuple: # (latent: tokens `[B, T, D]` ('token') or visible tokens ('visible'), ids_restore or None, (mean, std) or None)
-        "Normalise with visible statistics, embed, and encode all tokens (mask tokens in place) or only the visible ones."
+        ("Normalise with visible statistics, embed, and encode all tokens (mask tokens in place) or only the visible "
+         "ones.")
         self.check_input(x); self.check_mask(x, mask, pad)
         patches = self.patchify(x)
         hidden = mask if pad is None else mask | pad
@@ -278,7 +348,8 @@ class PatchMAE(PatchBackbone):
         if self.mask_mode == 'token':
             kpm = None if pad is None else self.token_mask(pad)
             return self.encode(self.to_tokens(self.embed(patches, fill=hidden)), kpm), None, stats
-        if pad is not None: raise ValueError("mask_mode='visible' needs the same number of visible tokens in every window, which "
+        if pad is not None:
+            raise ValueError("mask_mode='visible' needs the same number of visible tokens in every window, which "
                                             "padded windows do not have; pretrain padded sets with mask_mode='token'")
         tokens = self.to_tokens(self.embed(patches))
         ids_keep, ids_restore, _ = mask_ids(self.token_mask(mask))
@@ -308,24 +379,25 @@ class PatchMAE(PatchBackbone):
 def patch_mae_tiny(n_vars:int, seq_len:int, patch_len:int=16, d_model:int=32, n_heads:int=2, n_layers:int=2, d_ff:int=64,
                    dropout:float=0., decoder_dim:int=32, decoder_heads:int=2, **kwargs)->PatchMAE:
     "About 18k parameters, for tests and smoke runs (head width 16: CPU attention is slow with tiny heads)."
-    return PatchMAE(n_vars, seq_len, patch_len=patch_len, d_model=d_model, n_heads=n_heads, n_layers=n_layers, d_ff=d_ff,
-                    dropout=dropout, decoder_dim=decoder_dim, decoder_heads=decoder_heads, **kwargs)
+    return PatchMAE(n_vars, seq_len, patch_len=patch_len, d_model=d_model, n_heads=n_heads, n_layers=n_layers,
+                    d_ff=d_ff, dropout=dropout, decoder_dim=decoder_dim, decoder_heads=decoder_heads, **kwargs)
 
 # %% ../nbs/01_patch_mae.ipynb #b9c43815
 @delegates(PatchMAE.__init__)
 def patch_mae_small(n_vars:int, seq_len:int, patch_len:int=16, d_model:int=64, n_heads:int=4, n_layers:int=2, d_ff:int=128,
                     dropout:float=0.1, **kwargs)->PatchMAE:
     "About 70k parameters: the benchmark size."
-    return PatchMAE(n_vars, seq_len, patch_len=patch_len, d_model=d_model, n_heads=n_heads, n_layers=n_layers, d_ff=d_ff,
-                    dropout=dropout, **kwargs)
+    return PatchMAE(n_vars, seq_len, patch_len=patch_len, d_model=d_model, n_heads=n_heads, n_layers=n_layers,
+                    d_ff=d_ff, dropout=dropout, **kwargs)
 
 # %% ../nbs/01_patch_mae.ipynb #9c3acaf8
 @delegates(PatchMAE.__init__)
 def patch_mae_patchtst(n_vars:int, seq_len:int, patch_len:int=12, d_model:int=128, n_heads:int=16, n_layers:int=3, d_ff:int=512,
                        dropout:float=0.2, remainder:str|None='drop_start', **kwargs)->PatchMAE:
-    "The official self-supervised PatchTST's sizes: p = stride = 12 with the start trimmed, D 128, 3 layers, 16 heads, d_ff 512, dropout 0.2."
-    return PatchMAE(n_vars, seq_len, patch_len=patch_len, d_model=d_model, n_heads=n_heads, n_layers=n_layers, d_ff=d_ff,
-                    dropout=dropout, remainder=remainder, **kwargs)
+    ("The official self-supervised PatchTST's sizes: p = stride = 12 with the start trimmed, D 128, 3 layers, 16 "
+     "heads, d_ff 512, dropout 0.2.")
+    return PatchMAE(n_vars, seq_len, patch_len=patch_len, d_model=d_model, n_heads=n_heads, n_layers=n_layers,
+                    d_ff=d_ff, dropout=dropout, remainder=remainder, **kwargs)
 
 # %% ../nbs/01_patch_mae.ipynb #7e4a3259
 class ScalarMeanMAE(PatchBackbone):
@@ -357,7 +429,8 @@ class ScalarMeanMAE(PatchBackbone):
 TASKS = ('forecast', 'classify', 'regress')
 
 class PatchITransformer(PatchBackbone):
-    "Downstream model with PatchMAE's `patch_embed` and `encoder`: forecasting (RevIN, de-normalised), classification, regression."
+    ("Downstream model with PatchMAE's `patch_embed` and `encoder`: forecasting (RevIN, de-normalised), "
+     "classification, regression.")
     @delegates(PatchBackbone.__init__)
     def __init__(self,
                  n_vars:int, # N, variables in a window
@@ -374,7 +447,8 @@ class PatchITransformer(PatchBackbone):
         target = None if target is None else [int(t) for t in target]
         if target is not None and (not target or not all(0 <= t < n_vars for t in target)):
             raise ValueError(f"target={target} must be indices of variables in [0, {n_vars})")
-        if task == 'classify' and (n_classes is None or n_classes < 2): raise ValueError(f"task='classify' needs n_classes >= 2, got {n_classes}")
+        if task == 'classify' and (n_classes is None or n_classes < 2):
+            raise ValueError(f"task='classify' needs n_classes >= 2, got {n_classes}")
         if task == 'forecast' and horizon < 1: raise ValueError(f"horizon must be >= 1, got {horizon}")
         store_attr('task,horizon,target,n_classes,n_outputs,head_dropout')
         self.drop_head = nn.Dropout(head_dropout)
@@ -383,7 +457,8 @@ class PatchITransformer(PatchBackbone):
 
     def cell_pad(self, pad:Tensor|None)->Tensor|None: # bool `[B, P, N]` or None
         "Patch-grid pad mask of a step pad mask `[B, L]` / `[B, L, N]` (True = padding), from `pad_cells`."
-        if pad is not None and pad.dtype != torch.bool: raise ValueError(f"pad must be a bool step mask (True = padding), got {pad.dtype}")
+        if pad is not None and pad.dtype != torch.bool:
+            raise ValueError(f"pad must be a bool step mask (True = padding), got {pad.dtype}")
         return None if pad is None else pad_cells(pad, self.patch_len, self.stride, self.remainder, self.n_vars)
 
     def forward_features(self, x:Tensor, pad:Tensor|None=None)->tuple: # (features `[B, P, N, D]`, (mean, std) `[B, 1, N]` or None)
@@ -392,14 +467,20 @@ class PatchITransformer(PatchBackbone):
         cp = real = None
         if pad is not None:
             if pad.shape[:2] != x.shape[:2] or (pad.ndim == 3 and pad.shape[2] != x.shape[2]):
-                raise ValueError(f"pad must be the step pad mask [B, L] or [B, L, N] of x {tuple(x.shape)} (True = padding, as load_uea and "
-                                 f"classification_dls(..., pad_mask=True) give it), got {tuple(pad.shape)}")
+                raise ValueError(
+                    f"pad must be the step pad mask [B, L] or [B, L, N] of x {tuple(x.shape)} (True = padding, as load_uea and "
+                    f"classification_dls(..., pad_mask=True) give it), got {tuple(pad.shape)}"
+                )
             cp = self.cell_pad(pad)
-            if cp.all(1).any(): raise ValueError("a window has a variable that is padding at every patch: nothing to encode; drop it or unpad it")
+            if cp.all(1).any():
+                raise ValueError(
+                    "a window has a variable that is padding at every patch: nothing to encode; drop it or unpad it"
+                )
             real = ~(pad if pad.ndim == 3 else pad[..., None].expand(-1, -1, x.shape[-1]))  # [B, L, N]
             x = x * real  # padded steps read as 0, whatever they hold
         stats = None
-        if self.revin:  # per window and variable, over its real steps (each step a one-step "patch" for `instance_stats`)
+        # per window and variable, over its real steps (each step a one-step "patch" for `instance_stats`)
+        if self.revin:
             mean, std = (s[..., 0] for s in instance_stats(x[..., None], real))
             x, stats = (x - mean) / std, (mean, std)
             if real is not None: x = x * real
@@ -407,7 +488,8 @@ class PatchITransformer(PatchBackbone):
         return self.from_tokens(self.encode(self.to_tokens(self.embed(self.patchify(x))), kpm)), stats
 
     def forward(self, x:Tensor, pad:Tensor|None=None)->Tensor: # `[B, horizon, N_target]`, `[B, n_classes]` or `[B, n_outputs]`
-        "Head on the encoded patches; with a step pad mask `pad` (`classification_dls(..., pad_mask=True)`) padded patches are left out."
+        ("Head on the encoded patches; with a step pad mask `pad` (`classification_dls(..., pad_mask=True)`) padded "
+         "patches are left out.")
         z, stats = self.forward_features(x, pad)
         B, P, N, D = z.shape
         keep = None if pad is None else (~self.cell_pad(pad))[..., None].to(z.dtype)  # [B, P, N, 1]
@@ -446,7 +528,8 @@ def pretrain_learner(dls, # DataLoaders of `(x,)` windows (e.g. `etth1_dls(horiz
                      strategy:str='patch_var', # 'patch_var' (per variable) or 'patch' (same patches for all variables)
                      cbs=None, # more callbacks
                      **kwargs)->Learner:
-    "A `Learner` that masks each batch, calls `model(x, mask)` and scores the masked cells in the model's `loss_space`; stops on a NaN loss."
+    ("A `Learner` that masks each batch, calls `model(x, mask)` and scores the masked cells in the model's "
+     "`loss_space`; stops on a NaN loss.")
     if not isinstance(model, PatchBackbone) or not hasattr(model, 'projector'):
         raise TypeError(f"pretrain_learner needs a PatchMAE-like model, got {type(model).__name__}")
     mcb = MaskingCallback(mask_ratio, strategy, model.patch_len, model.stride, model.remainder)
@@ -458,7 +541,8 @@ def pretrain_learner(dls, # DataLoaders of `(x,)` windows (e.g. `etth1_dls(horiz
 def forecast_learner(dls, model:nn.Module, cbs=None, **kwargs)->Learner:
     "A `Learner` for forecasting with MSE loss and MSE / MAE metrics; stops on a NaN loss."
     from fastai.metrics import mse, mae
-    return Learner(dls, model, loss_func=nn.MSELoss(), metrics=[mse, mae], cbs=[TrainGuard()] + list(cbs or []), **kwargs)
+    return Learner(dls, model, loss_func=nn.MSELoss(), metrics=[mse, mae], cbs=[TrainGuard()] + list(cbs or []),
+                   **kwargs)
 
 # %% ../nbs/01_patch_mae.ipynb #09b41a73
 @torch.no_grad()
@@ -468,9 +552,11 @@ def evaluate_forecast(model:nn.Module, dl)->dict:
     se = ae = n = 0.
     for x, y in dl:
         pred = model(x)
-        if pred.shape != y.shape: raise ValueError(f"model forecasts {tuple(pred.shape[1:])} but the targets are {tuple(y.shape[1:])}; "
+        if pred.shape != y.shape:
+            raise ValueError(f"model forecasts {tuple(pred.shape[1:])} but the targets are {tuple(y.shape[1:])}; "
                                                    f"match horizon and target to the DataLoaders")
-        se += F.mse_loss(pred, y, reduction='sum').item(); ae += F.l1_loss(pred, y, reduction='sum').item(); n += y.numel()
+        se += F.mse_loss(pred, y, reduction='sum').item(); ae += F.l1_loss(pred, y, reduction='sum').item()
+        n += y.numel()
     return dict(mse=se / n, mae=ae / n)
 
 # %% ../nbs/01_patch_mae.ipynb #43959ce3
@@ -479,7 +565,8 @@ def classifier_learner(dls, model:nn.Module, cbs=None, **kwargs)->Learner:
     "A `Learner` for classification (`task='classify'`) with cross-entropy loss and accuracy; stops on a NaN loss."
     from fastai.metrics import accuracy
     from fastai.losses import CrossEntropyLossFlat
-    return Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=[TrainGuard()] + list(cbs or []), **kwargs)
+    return Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=[TrainGuard()] + list(cbs or []),
+                   **kwargs)
 
 # %% ../nbs/01_patch_mae.ipynb #08791234
 @torch.no_grad()
@@ -490,20 +577,25 @@ def evaluate_classifier(model:nn.Module, dl)->dict:
     for x, y in dl:
         logits = model(x)
         if logits.ndim != 2 or len(logits) != len(y):
-            raise ValueError(f"model returns {tuple(logits.shape)} for {len(y)} labels; build it with task='classify', n_classes=...")
+            raise ValueError(
+                f"model returns {tuple(logits.shape)} for {len(y)} labels; build it with task='classify', n_classes=..."
+            )
         hit += (logits.argmax(-1) == y).sum().item(); n += len(y)
     return dict(accuracy=hit / n, n=n)
 
 # %% ../nbs/01_patch_mae.ipynb #ea5adf4c
 @torch.no_grad()
 def mean_fill_loss(dl, model:nn.Module, mask_ratio:float=0.4, strategy:str='patch_var', seed:int=0)->float:
-    "Masked loss (in the model's `loss_space`) of the trivial reconstruction 'every hidden cell = the visible mean of its variable' (what a model must beat)."
+    ("Masked loss (in the model's `loss_space`) of the trivial reconstruction 'every hidden cell = the visible mean "
+     "of its variable' (what a model must beat).")
     tot = n = 0
     for i, (x, *_) in enumerate(dl):
         pt = model.patchify(x)
         mask = make_mask(pt.shape[:3], mask_ratio, strategy, torch.Generator().manual_seed(seed + i))
         mean, _ = instance_stats(pt, ~mask)
-        tot += patch_mae_loss(mean.expand_as(pt), pt, mask, None, model.loss, getattr(model, 'loss_space', 'data')).item() * len(x); n += len(x)
+        tot += patch_mae_loss(mean.expand_as(pt), pt, mask, None, model.loss,
+                              getattr(model, 'loss_space', 'data')).item() * len(x)
+        n += len(x)
     return tot / n
 
 # %% ../nbs/01_patch_mae.ipynb #1703f88a
@@ -524,27 +616,38 @@ from .cli import Opt, Command, expect_files, OptionError
 
 # %% ../nbs/01_patch_mae.ipynb #2a3d51f8
 PRETRAIN_OPTS = [
-    Opt('data', str, None, 'numeric CSV to pretrain on (default: the bundled ETTh1 with its standard split)', 'data', nullable=True),
-    Opt('columns', str, None, 'comma-separated columns of --data to use, in this order (default: every numeric column)', 'data', nullable=True),
-    Opt('split', str, '0.7,0.1,0.2', 'train,valid,test fractions of the rows of --data (ETTh1 uses its standard split)', 'data'),
+    Opt('data', str, None, 'numeric CSV to pretrain on (default: the bundled ETTh1 with its standard split)', 'data',
+        nullable=True),
+    Opt('columns', str, None, 'comma-separated columns of --data to use, in this order (default: every numeric column)',
+        'data', nullable=True),
+    Opt('split', str, '0.7,0.1,0.2', 'train,valid,test fractions of the rows of --data (ETTh1 uses its standard split)',
+        'data'),
     Opt('seq_len', int, 336, 'lookback L in steps', 'data', min=1),
     Opt('stride', int, 4, 'steps between training windows (1 = every window, slower)', 'data', min=1),
-    Opt('patch_len', int, 16, 'steps per patch (also the patch stride); pretraining and downstream share it', 'model.patch', also=('ssl',), min=1),
+    Opt('patch_len', int, 16, 'steps per patch (also the patch stride); pretraining and downstream share it',
+        'model.patch', also=('ssl',), min=1),
     Opt('d_model', int, 64, 'token width D', 'model', min=1),
     Opt('n_heads', int, 4, 'attention heads (keep d_model/n_heads >= 16 on CPU)', 'model', min=1),
     Opt('n_layers', int, 2, 'encoder layers', 'model', min=1),
     Opt('d_ff', int, 128, 'feed-forward width', 'model', min=1),
     Opt('dropout', float, 0., 'dropout in the encoder', 'model', min=0, max=1, max_exclusive=True),
-    Opt('token_mode', str, 'patch_var', 'patch x variable tokens, or each variable on its own', 'model', choices=TOKEN_MODES),
-    Opt('attention', str, 'full', "patch x variable attention: over all P*N tokens, factorised (time, then the variables of a patch) "
+    Opt('token_mode', str, 'patch_var', 'patch x variable tokens, or each variable on its own', 'model',
+        choices=TOKEN_MODES),
+    Opt('attention', str, 'full',
+        "patch x variable attention: over all P*N tokens, factorised (time, then the variables of a patch) "
         "or through hub tokens (linear in N; for many variables)", 'model', choices=ATTENTION_KINDS),
     Opt('n_hubs', int, 4, "hub tokens per patch for --attention hub", 'model', min=1),
-    Opt('mask_mode', str, 'token', "mask tokens in the encoder, or the encoder on visible tokens only (MAE)", 'ssl', choices=MASK_MODES),
-    Opt('loss_space', str, 'norm', 'masked loss in the instance-normalised space, or in the data scale', 'ssl', choices=LOSS_SPACES),
-    Opt('visible_weight', float, 0., 'weight of the loss on visible cells (1 made fine-tuning pay off in the label-efficiency study)', 'ssl', min=0),
-    Opt('mask_ratio', float, 0.4, 'fraction of (patch, variable) cells hidden', 'ssl', min=0, max=1, min_exclusive=True, max_exclusive=True),
+    Opt('mask_mode', str, 'token', "mask tokens in the encoder, or the encoder on visible tokens only (MAE)", 'ssl',
+        choices=MASK_MODES),
+    Opt('loss_space', str, 'norm', 'masked loss in the instance-normalised space, or in the data scale', 'ssl',
+        choices=LOSS_SPACES),
+    Opt('visible_weight', float, 0.,
+        'weight of the loss on visible cells (1 made fine-tuning pay off in the label-efficiency study)', 'ssl', min=0),
+    Opt('mask_ratio', float, 0.4, 'fraction of (patch, variable) cells hidden', 'ssl', min=0, max=1, min_exclusive=True,
+        max_exclusive=True),
     Opt('epochs', int, 10, 'pretraining epochs', 'train', min=1),
-    Opt('lr', float, 1e-2, 'pretraining learning rate (one-cycle; patch x variable tokens stall at 3e-3)', 'train', min=0, min_exclusive=True),
+    Opt('lr', float, 1e-2, 'pretraining learning rate (one-cycle; patch x variable tokens stall at 3e-3)', 'train',
+        min=0, min_exclusive=True),
     Opt('bs', int, 32, 'batch size (per process under torchrun)', 'train', min=1),
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
     Opt('seed', int, 0, 'seed of torch, numpy and random', 'train', min=0),
@@ -560,11 +663,14 @@ def _parse_split(text:str)->tuple:
     try: r = tuple(float(v) for v in text.split(','))
     except ValueError: r = ()
     if len(r) != 3 or min(r) <= 0 or abs(sum(r) - 1) > 1e-6:
-        raise OptionError(f"split={text!r}: give three positive fractions train,valid,test that sum to 1, e.g. 0.7,0.1,0.2")
+        raise OptionError(
+            f"split={text!r}: give three positive fractions train,valid,test that sum to 1, e.g. 0.7,0.1,0.2"
+        )
     return r
 
 def pretrain_data(o:dict):
-    "The `SeriesSplits` and a display name for the options `o`: the bundled ETTh1 (standard split) or `--data` by ratios."
+    ("The `SeriesSplits` and a display name for the options `o`: the bundled ETTh1 (standard split) or `--data` by "
+     "ratios.")
     from patchssl.data import etth1_splits, load_csv_series, ratio_splits
     if o['data'] is None: return etth1_splits(o['seq_len']), 'ETTh1'
     ratios = _parse_split(o['split'])
@@ -574,7 +680,8 @@ def pretrain_data(o:dict):
 
 # %% ../nbs/01_patch_mae.ipynb #f0265f03
 def pretrain_run(o:dict)->dict|None:
-    "`patchssl pretrain`: pretrain PatchMAE (data-parallel under torchrun), save, linear-probe, report, plot. Returns the results (None on ranks > 0)."
+    ("`patchssl pretrain`: pretrain PatchMAE (data-parallel under torchrun), save, linear-probe, report, plot. "
+     "Returns the results (None on ranks > 0).")
     from patchssl.data import series_dls
     from patchssl.transfer import save_checkpoint, seed_everything
     from patchssl.distributed import rank_world, fit_distributed
@@ -583,19 +690,29 @@ def pretrain_run(o:dict)->dict|None:
     try: splits, name = pretrain_data(o)  # before any training: a bad file is an input error, not a crash
     except (ValueError, FileNotFoundError) as e: raise OptionError(f"--data {o['data']}: {e}") from None
     N, out = len(splits.columns), Path(o['out'])
-    try: mae = PatchMAE(N, o['seq_len'], patch_len=o['patch_len'], d_model=o['d_model'], n_heads=o['n_heads'], n_layers=o['n_layers'],
-                        d_ff=o['d_ff'], dropout=o['dropout'], token_mode=o['token_mode'], mask_mode=o['mask_mode'], loss_space=o['loss_space'],
+    try:
+        mae = PatchMAE(N, o['seq_len'], patch_len=o['patch_len'], d_model=o['d_model'], n_heads=o['n_heads'],
+                       n_layers=o['n_layers'],
+                        d_ff=o['d_ff'], dropout=o['dropout'], token_mode=o['token_mode'], mask_mode=o['mask_mode'],
+                       loss_space=o['loss_space'],
                         visible_weight=o['visible_weight'], attention=o['attention'], n_hubs=o['n_hubs'])
-    except ValueError as e: raise OptionError(f"model options: {e}") from None  # e.g. --attention hub with --mask-mode visible
+    # e.g. --attention hub with --mask-mode visible
+    except ValueError as e: raise OptionError(f"model options: {e}") from None
     dls = lambda h, bs, es: series_dls(splits, o['seq_len'], h, o['stride'], bs=bs, eval_stride=es, num_workers=0)
     pdls, fdls, test = dls(0, o['bs'], 32), dls(o['horizon'], o['bs'], 32), dls(o['horizon'], 128, 1).test
-    if rank == 0: print(f"PatchMAE: {sum(p.numel() for p in mae.parameters()):,} parameters, {mae.n_patches} patches x {N} variables; "
-                        f"pretraining {o['epochs']} epoch(s) on {len(pdls.train_ds)} {name} windows" + (f", {world} processes" if world > 1 else ''), flush=True)
+    if rank == 0:
+        print(
+            f"PatchMAE: {sum(p.numel() for p in mae.parameters()):,} parameters, {mae.n_patches} patches x {N} variables; "
+            f"pretraining {o['epochs']} epoch(s) on {len(pdls.train_ds)} {name} windows"
+            + (f", {world} processes" if world > 1 else ''),
+            flush=True,
+        )
     t0 = time.time()
     learn = pretrain_learner(pdls, mae, o['mask_ratio'])
     if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed']): return None  # ranks > 0 end here
     valid_loss, fill = float(learn.recorder.values[-1][1]), mean_fill_loss(pdls.valid, mae, o['mask_ratio'])
-    print(f"validation masked loss ({o['loss_space']} space) {valid_loss:.3f}; visible-mean fill {fill:.3f}", flush=True)
+    print(f"validation masked loss ({o['loss_space']} space) {valid_loss:.3f}; visible-mean fill {fill:.3f}",
+          flush=True)
     ck = save_checkpoint(out/'patch_mae.pt', mae, learn.opt, o['epochs'], dict(options=o))
     print(f"saved {ck}; linear probe at horizon {o['horizon']} ({o['probe_epochs']} epochs)", flush=True)
     down, rep = PatchITransformer.from_checkpoint(ck, horizon=o['horizon'])
@@ -614,16 +731,28 @@ def pretrain_run(o:dict)->dict|None:
     m = make_mask((1, mae.n_patches, N), o['mask_ratio'], 'patch_var', torch.Generator().manual_seed(o['seed']))
     with torch.no_grad(): rec = masked_recon(mae.eval()(xb, m), m, mae.stride)
     k = min(12, mae.n_patches); w = k * o['patch_len']
-    fig = plot_masked_window(xb[0, -w:], m[0, -k:], o['patch_len'], recon=rec[0, -w:], var_names=splits.columns,
-                             title=f"PatchMAE reconstruction (dashed) of the masked (shaded) cells, {name} validation window\n"
-                                   f"validation masked loss {valid_loss:.2f} against {fill:.2f} for filling with the visible mean ({o['epochs']} epochs)")
+    fig = plot_masked_window(
+        xb[0, -w:],
+        m[0, -k:],
+        o['patch_len'],
+        recon=rec[0, -w:],
+        var_names=splits.columns,
+        title=f"PatchMAE reconstruction (dashed) of the masked (shaded) cells, {name} validation window\n"
+        f"validation masked loss {valid_loss:.2f} against {fill:.2f} for filling with the visible mean ({o['epochs']} epochs)",
+    )
     fig.savefig(out/'reconstruction.png', dpi=120)
-    res = dict(options=o, world_size=world, transfer=dict(matched=len(rep.matched), missing=rep.missing), seconds=round(time.time() - t0, 1),
+    res = dict(options=o, world_size=world, transfer=dict(matched=len(rep.matched), missing=rep.missing),
+               seconds=round(time.time() - t0, 1),
                pretrain_valid_loss=[float(v[1]) for v in learn.recorder.values], mean_fill_valid_loss=fill, test=rows)
     (out/'results.json').write_text(json.dumps(res, indent=1))
     print(f"wrote {out/'results.json'} and {out/'reconstruction.png'} ({time.time() - t0:.0f} s)")
     return res
 
-PRETRAIN = Command('pretrain', "Pretrain PatchMAE, linear-probe a forecaster, print test MSE/MAE, save checkpoint, results and a figure.\n\n"
-                   "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli pretrain --threads 1",
-                   PRETRAIN_OPTS, pretrain_run, check=expect_files('patch_mae.pt', 'results.json', 'reconstruction.png'))
+PRETRAIN = Command(
+    'pretrain',
+    "Pretrain PatchMAE, linear-probe a forecaster, print test MSE/MAE, save checkpoint, results and a figure.\n\n"
+    "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli pretrain --threads 1",
+    PRETRAIN_OPTS,
+    pretrain_run,
+    check=expect_files('patch_mae.pt', 'results.json', 'reconstruction.png'),
+)
