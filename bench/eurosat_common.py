@@ -2,10 +2,10 @@
 fitted on the training split, the ImageCrossMAE of chapter 03's EuroSAT study, pretraining with a chosen reconstruction
 target, ridge probes with the penalty by CV on the training rows, a two-block ridge (band statistics + encoder features,
 the encoder block's weight and the penalty chosen by CV on the labelled rows), the same two blocks in a logistic regression
-(`block_logistic`), stratified label fractions, and the
-supervised runs (fine-tune, CNN from scratch) with a fixed budget of optimiser steps.
+(`block_logistic`; both share `block_cv`, `cv_score` and `block_test`, only the model path and the folds differ),
+stratified label fractions, and the supervised runs (fine-tune, CNN from scratch) with a fixed budget of optimiser steps.
 
-Not a script: `eurosat_target.py`, `eurosat_combine.py` and `eurosat_finetune.py` import it.
+Not a script: `eurosat_target.py`, `eurosat_labels.py` and `eurosat_lowlabel.py` import it.
 """
 import sys, time, math
 from pathlib import Path
@@ -107,34 +107,10 @@ def _solve(Z, Y, alpha):
     P = np.eye(A.shape[1]) * alpha; P[-1, -1] = 0
     return np.linalg.solve(A.T @ A + P, A.T @ Y)
 
-def block_ridge(S_tr, E_tr, ytr, S_te, E_te, yte, weights=WEIGHTS, alphas=RIDGE_ALPHAS, k=5, reps=3, n_classes=10):
-    """Ridge on [band stats, w * encoder features], each block standardised on the labelled rows; `w` (0 = stats alone)
-    and the penalty chosen together by repeated k-fold CV on the labelled rows. Returns (test accuracy, w, alpha, cv accuracy)."""
-    Y = np.eye(n_classes)[ytr]
-    def design(Sa, Ea, Sb, Eb, w):
-        zs, ze = _zfit(Sa), _zfit(Ea)
-        return np.c_[zs(Sa), w * ze(Ea)], np.c_[zs(Sb), w * ze(Eb)]
-    n, k = len(ytr), min(k, len(ytr))
-    score = np.zeros((len(weights), len(alphas)))
-    for r in range(reps):
-        folds = np.random.default_rng(r).permutation(n) % k
-        for f in range(k):
-            va = folds == f
-            for i, w in enumerate(weights):
-                Za, Zb = design(S_tr[~va], E_tr[~va], S_tr[va], E_tr[va], w)
-                for j, al in enumerate(alphas):
-                    W = _solve(Za, Y[~va], al)
-                    score[i, j] += (np.c_[Zb, np.ones(len(Zb))] @ W).argmax(1).__eq__(ytr[va]).mean() / (k * reps)
-    i, j = np.unravel_index(np.argmax(score), score.shape)  # first of ties: the smallest weight, then the smallest penalty
-    Za, Zb = design(S_tr, E_tr, S_te, E_te, weights[i])
-    W = _solve(Za, Y, alphas[j])
-    acc = ((np.c_[Zb, np.ones(len(Zb))] @ W).argmax(1) == yte).mean()
-    return float(acc), float(weights[i]), float(alphas[j]), float(score[i, j])
-
-LOGISTIC_CS = (0.01, 0.03, 0.1, 0.3, 1., 3., 10.)
-
 def stratified_folds(y, k, seed):
-    "Fold ids (0..k-1) with every class spread over the folds as evenly as its count allows (a random offset per class)."
+    """Fold ids (0..k-1) with every class spread over the folds as evenly as its count allows (a random offset per class).
+    Not sklearn's `StratifiedKFold(k, shuffle=True)`: that refuses when every class has fewer than k members, which is
+    the 5 % split here (2 labelled patches per class); these folds leave some folds without a class instead."""
     rng = np.random.default_rng(seed)
     folds = np.empty(len(y), int)
     for c in np.unique(y):
@@ -142,40 +118,104 @@ def stratified_folds(y, k, seed):
         folds[ic] = (rng.integers(k) + np.arange(len(ic))) % k
     return folds
 
+def _design(Sa, Ea, Sb, Eb, w):
+    "[band stats, w * encoder block], each block standardised on the rows `a`; w = 0: the statistics alone."
+    zs, ze = _zfit(Sa), _zfit(Ea)
+    if w == 0: return zs(Sa), zs(Sb)
+    return np.c_[zs(Sa), w * ze(Ea)], np.c_[zs(Sb), w * ze(Eb)]
+
+N_CLASSES = 10
+
+def _ridge_path(alphas):
+    "Model path of `block_ridge`: one closed-form ridge on one-hot targets per penalty (a predict function each)."
+    def path(Za, ya):
+        Y = np.eye(N_CLASSES)[ya]
+        for al in alphas:
+            W = _solve(Za, Y, al)
+            yield lambda Zb, W=W: (np.c_[Zb, np.ones(len(Zb))] @ W).argmax(1)
+    return path
+
+def _logistic_path(Cs):
+    """Model path of `block_logistic`: one model per C, from the strongest penalty up, each warm-started from the previous
+    one (one model object: use each predict function before drawing the next)."""
+    def path(Za, ya):
+        import warnings
+        from sklearn.linear_model import LogisticRegression
+        from threadpoolctl import threadpool_limits
+        m = LogisticRegression(max_iter=500, warm_start=True)
+        with warnings.catch_warnings(), threadpool_limits(1):
+            warnings.simplefilter('ignore')  # lbfgs convergence warnings at weak penalties on tiny folds
+            for C in Cs: yield m.set_params(C=C).fit(Za, ya).predict
+    return path
+
+def _folds(family, y, k, r):
+    "Fold ids of repeat r: unstratified for ridge (a permutation mod k), stratified for logistic (as the committed tables)."
+    return np.random.default_rng(r).permutation(len(y)) % k if family == 'ridge' else stratified_folds(y, k, r)
+
+def _path(family, pens):
+    "The model path of `family` over the penalties `pens`."
+    if family not in ('ridge', 'logistic'): raise ValueError(f"family={family!r} is not 'ridge' or 'logistic'")
+    return _ridge_path(pens) if family == 'ridge' else _logistic_path(pens)
+
+def block_cv(S_tr, E_tr, ytr, weights, pens, family, k=5, reps=3):
+    """Repeated k-fold CV of the two-block probe on the labelled rows: `(correct, sizes)`, the correct predictions of every
+    repeat, fold, weight and penalty `[reps, k, len(weights), len(pens)]` and the fold sizes `[reps, k]`. Only the model
+    path and the folds depend on `family` ('ridge' or 'logistic')."""
+    path, k = _path(family, pens), min(k, len(ytr))
+    correct, sizes = np.zeros((reps, k, len(weights), len(pens))), np.zeros((reps, k))
+    for r in range(reps):
+        folds = _folds(family, ytr, k, r)
+        for f in range(k):
+            va = folds == f
+            sizes[r, f] = va.sum()
+            if not va.any(): continue
+            for i, w in enumerate(weights):
+                Za, Zb = _design(S_tr[~va], E_tr[~va], S_tr[va], E_tr[va], w)
+                for j, pred in enumerate(path(Za, ytr[~va])): correct[r, f, i, j] = (pred(Zb) == ytr[va]).sum()
+    return correct, sizes
+
+def cv_score(correct, sizes, family):
+    """CV accuracy of every (weight, penalty) `[W, P]` from `block_cv`: for ridge the mean of the folds' accuracies, for
+    logistic the pooled accuracy over all held-out rows, summed fold by fold in the committed tables' order (so their
+    first-of-ties choices are reproduced exactly)."""
+    reps, k = sizes.shape
+    s = np.zeros(correct.shape[2:])
+    for r in range(reps):
+        for f in range(k):
+            if sizes[r, f] == 0: continue
+            s += correct[r, f] / sizes[r, f] / (k * reps) if family == 'ridge' else correct[r, f] / (sizes[r].sum() * reps)
+    return s
+
+def block_test(S_tr, E_tr, ytr, S_te, E_te, yte, w, pens, family):
+    "Test accuracy of the two-block probe fitted on all labelled rows at weight w, for every penalty in `pens`."
+    Za, Zb = _design(S_tr, E_tr, S_te, E_te, w)
+    return np.array([(pred(Zb) == yte).mean() for pred in _path(family, pens)(Za, ytr)])
+
+def _block(S_tr, E_tr, ytr, S_te, E_te, yte, weights, pens, family, k, reps):
+    "CV over (w, penalty) with `block_cv`, first of ties (the smallest w, then the first penalty); (test acc, w, penalty, cv acc)."
+    if E_tr is None: E_tr, E_te, weights = np.zeros((len(S_tr), 1)), np.zeros((len(S_te), 1)), (0.,)
+    if len(S_tr) != len(ytr) or len(E_tr) != len(ytr):
+        raise ValueError(f"block_{family}: {len(S_tr)} statistics rows, {len(E_tr)} encoder rows and {len(ytr)} labels; "
+                         "pass the same labelled rows to all three")
+    score = cv_score(*block_cv(S_tr, E_tr, ytr, weights, pens, family, k, reps), family)
+    i, j = np.unravel_index(np.argmax(score), score.shape)
+    acc = block_test(S_tr, E_tr, ytr, S_te, E_te, yte, weights[i], pens[:j + 1], family)[j]
+    return float(acc), float(weights[i]), float(pens[j]), float(score[i, j])
+
+def block_ridge(S_tr, E_tr, ytr, S_te, E_te, yte, weights=WEIGHTS, alphas=RIDGE_ALPHAS, k=5, reps=3):
+    """Ridge on [band stats, w * encoder features], each block standardised on the labelled rows; `w` (0 = stats alone)
+    and the penalty chosen together by repeated k-fold CV on the labelled rows (first of ties: the smallest weight, then
+    the smallest penalty). Returns (test accuracy, w, alpha, cv accuracy)."""
+    return _block(S_tr, E_tr, ytr, S_te, E_te, yte, weights, alphas, 'ridge', k, reps)
+
+LOGISTIC_CS = (0.01, 0.03, 0.1, 0.3, 1., 3., 10.)
+
 def block_logistic(S_tr, E_tr, ytr, S_te, E_te, yte, weights=WEIGHTS, Cs=LOGISTIC_CS, k=5, reps=3):
     """Multinomial logistic regression (L2, lbfgs) on [band stats, w * encoder features], each block standardised on the
     labelled rows; `w` (0 = stats alone) and the inverse penalty `C` chosen together by repeated stratified k-fold CV on the
     labelled rows (first of ties: the smallest w, then the strongest penalty). `E_tr=None`: the statistics alone (w = 0).
     Returns (test accuracy, w, C, cv accuracy)."""
-    import warnings
-    from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
-    if E_tr is None: E_tr, E_te, weights = np.zeros((len(S_tr), 1)), np.zeros((len(S_te), 1)), (0.,)
-    if len(S_tr) != len(ytr) or len(E_tr) != len(ytr): raise ValueError(f"block_logistic: {len(S_tr)} statistics rows, {len(E_tr)} encoder rows and {len(ytr)} labels; pass the same labelled rows to all three")
-    def design(Sa, Ea, Sb, Eb, w):
-        zs, ze = _zfit(Sa), _zfit(Ea)
-        if w == 0: return zs(Sa), zs(Sb)
-        return np.c_[zs(Sa), w * ze(Ea)], np.c_[zs(Sb), w * ze(Eb)]
-    def path(Za, ya):  # one model per C, from the strongest penalty up, each warm-started from the previous one
-        m = LogisticRegression(max_iter=500, warm_start=True)
-        with warnings.catch_warnings(), threadpool_limits(1):
-            warnings.simplefilter('ignore')  # lbfgs convergence warnings at weak penalties on tiny folds
-            for C in Cs: yield m.set_params(C=C).fit(Za, ya)
-    score = np.zeros((len(weights), len(Cs)))
-    for r in range(reps):
-        folds = stratified_folds(ytr, k, r)
-        for f in range(k):
-            va = folds == f
-            if not va.any(): continue
-            for i, w in enumerate(weights):
-                Za, Zb = design(S_tr[~va], E_tr[~va], S_tr[va], E_tr[va], w)
-                for j, m in enumerate(path(Za, ytr[~va])):
-                    score[i, j] += (m.predict(Zb) == ytr[va]).sum() / (len(ytr) * reps)
-    i, j = np.unravel_index(np.argmax(score), score.shape)  # first of ties: the smallest weight, then the strongest penalty
-    Za, Zb = design(S_tr, E_tr, S_te, E_te, weights[i])
-    for jj, m in enumerate(path(Za, ytr)):  # the same warm-started path as in CV, up to the chosen C (one model object)
-        if jj == j: acc = float((m.predict(Zb) == yte).mean()); break
-    return acc, float(weights[i]), float(Cs[j]), float(score[i, j])
+    return _block(S_tr, E_tr, ytr, S_te, E_te, yte, weights, Cs, 'logistic', k, reps)
 
 # ----- pretraining ----------------------------------------------------------------------------------------------------
 def pretrain(d:EuroSAT, target:str, seed:int, epochs:int, probe_at=(), on_probe=None, cache=CACHE):
