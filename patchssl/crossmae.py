@@ -35,17 +35,23 @@ __all__ = ['DECODERS', 'MODALITIES', 'POOLS', 'CROSSMAE_OPTS', 'CROSSMAE', 'pack
 
 # %% ../nbs/03_crossmae.ipynb #16bd0cd3
 # data loaders of this chapter live in chapter 00h (patchssl.geodata); re-exported so old imports keep working
-from .geodata import (load_eurosat_ms, CATCHMENT_STATIC, synthetic_catchments, catchment_dls, TEXTURES, PHOTOS, skimage_gray, image_crops)
+from .geodata import (load_eurosat_ms, CATCHMENT_STATIC, synthetic_catchments, catchment_dls, TEXTURES, PHOTOS,
+                              skimage_gray, image_crops)
 
 
 # %% ../nbs/03_crossmae.ipynb #68e168e2
 def pack_tokens(x:Tensor, # tokens `[B, T, D]`
                 keep:Tensor, # bool `[B, T]`, True = keep this token
-               )->tuple: # (packed `[B, K, D]`, positions `[B, K]`, padding_mask `[B, K]`), K = most kept tokens in a row
+               # (packed `[B, K, D]`, positions `[B, K]`, padding_mask `[B, K]`), K = most kept tokens in a row
+               )->tuple:
     "Move the kept tokens of every row to the front (in their original order) and pad the rows to the longest one."
-    if not isinstance(keep, Tensor) or keep.dtype != torch.bool or keep.ndim != 2 or tuple(keep.shape) != tuple(x.shape[:2]):
-        raise ValueError(f"keep must be a bool tensor [B, T] = {tuple(x.shape[:2])}, got {getattr(keep, 'dtype', type(keep).__name__)} "
-                         f"{tuple(getattr(keep, 'shape', ()))}")
+    if not isinstance(keep,
+                      Tensor) or keep.dtype != torch.bool or keep.ndim != 2 or tuple(keep.shape) != tuple(x.shape[:2]):
+        raise ValueError(
+            f"keep must be a bool tensor [B, T] = {tuple(x.shape[:2])}, got "
+            f"{getattr(keep, 'dtype', type(keep).__name__)} "
+            f"{tuple(getattr(keep, 'shape', ()))}"
+        )
     counts = keep.sum(1)
     K = int(counts.max()) if len(counts) else 0
     ids = torch.argsort((~keep).to(torch.uint8), dim=1, stable=True)[:, :K]  # kept first, each group in original order
@@ -61,13 +67,15 @@ def unpack_tokens(packed:Tensor, # `[B, K, D]` from `pack_tokens` (or values com
                  )->Tensor: # `[B, T, D]`
     "Inverse of `pack_tokens`: put packed rows back at their positions, `fill` elsewhere."
     B, K, D = packed.shape
-    out = torch.zeros(B, n_tokens + 1, D, dtype=packed.dtype, device=packed.device) + torch.as_tensor(fill, dtype=packed.dtype, device=packed.device)
+    out = (torch.zeros(B, n_tokens + 1, D, dtype=packed.dtype, device=packed.device)
+           + torch.as_tensor(fill, dtype=packed.dtype, device=packed.device))
     idx = torch.where(padding_mask, n_tokens, positions)  # padding goes to a spare slot that is cut off
     return out.scatter(1, idx[..., None].expand(-1, -1, D), packed)[:, :n_tokens]
 
 # %% ../nbs/03_crossmae.ipynb #a138c1f8
 class TokenEncoder(nn.Module):
-    "Shared part of the sequence encoders: keep the visible tokens, encode them with padding, return them with `mask_info`."
+    ("Shared part of the sequence encoders: keep the visible tokens, encode them with padding, return them with "
+     "`mask_info`.")
     def __init__(self, d_model:int, n_heads:int, n_layers:int, d_ff:int|None=None, dropout:float=0.):
         super().__init__()
         self.encoder = TransformerEncoder(d_model, n_heads, n_layers, d_ff, dropout)
@@ -81,8 +89,10 @@ class TokenEncoder(nn.Module):
         counts = keep.sum(1)
         empty = counts == 0
         if empty.any() and not allow_empty:
-            raise ValueError(f"sample(s) {empty.nonzero().flatten().tolist()[:10]} have every token masked, so the decoder would "
-                             f"have nothing to attend to; use mask_ratio < 1 (in MultiModalMAE other modalities may fill in)")
+            raise ValueError(
+                f"sample(s) {empty.nonzero().flatten().tolist()[:10]} have every token masked, so the decoder would "
+                f"have nothing to attend to; use mask_ratio < 1 (in MultiModalMAE other modalities may fill in)"
+            )
         tokens, ids, pad = pack_tokens(e, keep)
         B, K, D = tokens.shape
         rows = (~empty).nonzero().flatten()
@@ -123,8 +133,10 @@ class SeriesEncoder(TokenEncoder):
         "Refuse a window of another length or variable count, and a mask of another grid; the mask (all False if None)."
         check_series(x)
         if x.shape[1] != self.seq_len or x.shape[2] != self.n_vars:
-            raise ValueError(f"the series encoder was built for windows [B, {self.seq_len}, {self.n_vars}], got {tuple(x.shape)}; "
-                             f"build it with seq_len={x.shape[1]}, n_vars={x.shape[2]} (pad shorter series and pass lengths)")
+            raise ValueError(
+                f"the series encoder was built for windows [B, {self.seq_len}, {self.n_vars}], got {tuple(x.shape)}; "
+                f"build it with seq_len={x.shape[1]}, n_vars={x.shape[2]} (pad shorter series and pass lengths)"
+            )
         want = (x.shape[0], self.n_patches, self.n_vars)
         if mask is None: return torch.zeros(want, dtype=torch.bool, device=x.device)
         if mask.dtype != torch.bool or tuple(mask.shape) != want:
@@ -171,7 +183,9 @@ class ImageEncoder(TokenEncoder):
         super().__init__(d_model, n_heads, n_layers, d_ff, dropout)
         if in_chans < 1: raise ValueError(f"in_chans must be >= 1, got {in_chans}")
         if img_size % patch_size:
-            raise ValueError(f"img_size={img_size} is not divisible by patch_size={patch_size}; pick a patch size that divides it")
+            raise ValueError(
+                f"img_size={img_size} is not divisible by patch_size={patch_size}; pick a patch size that divides it"
+            )
         store_attr('in_chans,img_size,patch_size,d_model,cls_token')
         self.grid = img_size // patch_size
         self.n_tokens = self.grid ** 2
@@ -188,12 +202,17 @@ class ImageEncoder(TokenEncoder):
             raise ValueError(f"the image has {C} channel(s), the encoder was built for in_chans={self.in_chans}; "
                              f"select the bands the model was trained on or build it with in_chans={C}")
         if (H, W) != (self.img_size, self.img_size):
-            raise ValueError(f"the image is {H}x{W}, the encoder was built for {self.img_size}x{self.img_size} "
-                             f"(patch_size={self.patch_size}); crop or resize the images, or build it with img_size={H}")
+            raise ValueError(
+                f"the image is {H}x{W}, the encoder was built for {self.img_size}x{self.img_size} "
+                f"(patch_size={self.patch_size}); crop or resize the images, or build it with img_size={H}"
+            )
         if mask is None: return torch.zeros(B, self.n_tokens, dtype=torch.bool, device=img.device)
         if mask.dtype != torch.bool or tuple(mask.shape) != (B, self.n_tokens):
-            raise ValueError(f"mask must be a bool patch mask {(B, self.n_tokens)} (B, patches), got {mask.dtype} {tuple(mask.shape)}; "
-                             f"a mask for another patch_size does not fit (this one is {self.patch_size})")
+            raise ValueError(
+                f"mask must be a bool patch mask {(B, self.n_tokens)} (B, patches), got {mask.dtype} "
+                f"{tuple(mask.shape)}; "
+                f"a mask for another patch_size does not fit (this one is {self.patch_size})"
+            )
         return mask
 
     def forward(self, img:Tensor, # `[B, C, H, W]`
@@ -222,8 +241,11 @@ class StaticToken(nn.Module):
     def forward(self, static:Tensor)->Tensor: # `[B, 1, D]`
         check_series(static, 'static', 2, '[B, n_static]')
         if static.shape[1] != self.n_static:
-            raise ValueError(f"the static vector has {static.shape[1]} attribute(s), the model was built for n_static={self.n_static}; "
-                             f"pass the attributes in the training order")
+            raise ValueError(
+                f"the static vector has {static.shape[1]} attribute(s), the model was built for "
+                f"n_static={self.n_static}; "
+                f"pass the attributes in the training order"
+            )
         return self.proj(static)[:, None]
 
 # %% ../nbs/03_crossmae.ipynb #0f6d2e00
@@ -231,7 +253,8 @@ def with_static(tokens:Tensor, # `[B, K, D]` from an encoder
                 info:dict, # its `mask_info`
                 token:Tensor, # `[B, 1, D]` from `StaticToken`
                 hidden:Tensor|None=None, # bool `[B]`: samples whose static token is padding
-               )->tuple: # (tokens `[B, K+1, D]`, mask_info with `padding_mask`, `positions`, `lengths` (and `layers`) extended)
+               # (tokens `[B, K+1, D]`, mask_info with `padding_mask`, `positions`, `lengths` (and `layers`) extended)
+               )->tuple:
     "Append the static-attribute token to an encoder's sequence and its `mask_info`."
     B = tokens.shape[0]
     if token.shape != (B, 1, tokens.shape[2]):
@@ -257,8 +280,11 @@ def kept_mask(mask:Tensor, # bool `[B, ...]`, True = masked
     T = flat.shape[1]
     Q, n_min = max(1, round(T * kept_mask_ratio)), int(flat.sum(1).min())
     if Q > n_min:
-        raise ValueError(f"kept_mask_ratio={kept_mask_ratio} asks to predict {Q} of {T} tokens, but a sample has only {n_min} masked; "
-                         f"use kept_mask_ratio <= the mask ratio")
+        raise ValueError(
+            f"kept_mask_ratio={kept_mask_ratio} asks to predict {Q} of {T} tokens, but a sample has only {n_min} "
+            f"masked; "
+            f"use kept_mask_ratio <= the mask ratio"
+        )
     score = torch.rand(B, T, generator=generator).to(mask.device) + flat.float()  # masked tokens score above 1
     pred = torch.zeros_like(flat).scatter(1, score.topk(Q, 1).indices, True)
     return pred.reshape(mask.shape)
@@ -268,11 +294,14 @@ DECODERS = ('mae', 'cross')
 
 # %% ../nbs/03_crossmae.ipynb #640f3cda
 def _restore_ids(positions:Tensor, padding_mask:Tensor, n_tokens:int)->Tensor: # `[B, T]`, as `mask_ids` gives
-    "`ids_restore` of packed tokens (`pack_tokens`): slot `k` of a row goes back to `positions[k]`, its padding slots to hidden positions."
+    ("`ids_restore` of packed tokens (`pack_tokens`): slot `k` of a row goes back to `positions[k]`, its padding "
+     "slots to hidden positions.")
     keep = torch.zeros(len(positions), n_tokens + 1, dtype=torch.bool, device=positions.device)
     keep = keep.scatter(1, torch.where(padding_mask, n_tokens, positions), True)[:, :n_tokens]
-    return mask_ids(~keep, equal=False)[1]  # pack_tokens packs visible-first in original order: mask_ids's order, inverted
+    # pack_tokens packs visible-first in original order: mask_ids's order, inverted
+    return mask_ids(~keep, equal=False)[1]
 
+# %% ../nbs/03_crossmae.ipynb #fe328d9c
 class CrossMAEBase(nn.Module):
     "Decoder, projector, `config` and the decoding step shared by `SeriesCrossMAE` and `ImageCrossMAE`."
     def build_decoder(self, n_out:int, # values per predicted token (the projector's width)
@@ -280,15 +309,17 @@ class CrossMAEBase(nn.Module):
         "Check the decoder options and build `decoder` and `projector`."
         if self.decoder not in DECODERS: raise ValueError(f"decoder={self.decoder!r} is not one of {DECODERS}")
         if self.decoder == 'mae' and (self.weight_fm or self.decoder_self_attn):
-            raise ValueError("weight_fm and decoder_self_attn are options of the cross-attention decoder (the MAE decoder always "
-                             "self-attends over all tokens of the last encoder layer); use decoder='cross'")
+            raise ValueError(
+                "weight_fm and decoder_self_attn are options of the cross-attention decoder (the MAE decoder always "
+                "self-attends over all tokens of the last encoder layer); use decoder='cross'"
+            )
         if self.loss not in ('mse', 'mae'): raise ValueError(f"loss={self.loss!r} is not 'mse' or 'mae'")
         kept_mask(torch.ones(1, 1, dtype=torch.bool), self.kept_mask_ratio)  # refuses a bad ratio at construction
         if self.decoder == 'mae':
             self.decoder_module = MAEDecoder(self.d_model, self.decoder_dim, self.decoder_heads, self.decoder_layers)
         else:
-            self.decoder_module = CrossAttentionDecoder(self.d_model, self.decoder_dim, self.decoder_heads, self.decoder_layers,
-                                                        self_attn=self.decoder_self_attn,
+            self.decoder_module = CrossAttentionDecoder(self.d_model, self.decoder_dim, self.decoder_heads,
+                                                        self.decoder_layers, self_attn=self.decoder_self_attn,
                                                         n_feature_maps=self.n_layers if self.weight_fm else None)
         self.projector = nn.Linear(self.decoder_dim, n_out)
         init_weights(self.projector)
@@ -303,8 +334,12 @@ class CrossMAEBase(nn.Module):
         "`pred` (default: `mask`) checked to be a bool subset of `mask`."
         if pred is None: return mask
         if pred.dtype != torch.bool or pred.shape != mask.shape:
-            raise ValueError(f"pred must be a bool tensor shaped like the mask {tuple(mask.shape)}, got {pred.dtype} {tuple(pred.shape)}")
-        if (pred & ~mask).any(): raise ValueError("pred marks visible cells; it must be a subset of the mask (use kept_mask(mask, ratio))")
+            raise ValueError(
+                f"pred must be a bool tensor shaped like the mask {tuple(mask.shape)}, got {pred.dtype} "
+                f"{tuple(pred.shape)}"
+            )
+        if (pred & ~mask).any():
+            raise ValueError("pred marks visible cells; it must be a subset of the mask (use kept_mask(mask, ratio))")
         return pred
 
     def decode(self, tokens:Tensor, # encoder output `[B, K, D]`
@@ -322,13 +357,16 @@ class CrossMAEBase(nn.Module):
             out = d(info['layers'] if self.weight_fm else tokens, qpos, pad)
         else:  # MAE: visible tokens + mask tokens on the full grid, self-attention over all of them
             if getattr(self.encoder, 'cls_token', False):  # the CLS token (slot 0) has no place on the grid
-                tokens, info = tokens[:, 1:], dict(info, positions=info['positions'][:, 1:], padding_mask=info['padding_mask'][:, 1:])
-            out = gather_tokens(d(tokens, _restore_ids(info['positions'], info['padding_mask'], T), pos, pad, valid), qids)
+                tokens, info = tokens[:, 1:], dict(info, positions=info['positions'][:, 1:],
+                                                   padding_mask=info['padding_mask'][:, 1:])
+            out = gather_tokens(d(tokens, _restore_ids(info['positions'], info['padding_mask'], T), pos, pad, valid),
+                                qids)
         return unpack_tokens(self.projector(out), qids, qpad, T)
 
 # %% ../nbs/03_crossmae.ipynb #40f3d8d1
 class SeriesCrossMAE(CrossMAEBase):
-    "CrossMAE on patch x variable tokens of a series; `forward(x, mask, pred=None)` -> recon `[B, P, N, p]` (zero where not predicted)."
+    ("CrossMAE on patch x variable tokens of a series; `forward(x, mask, pred=None)` -> recon `[B, P, N, p]` (zero "
+     "where not predicted).")
     def __init__(self,
                  n_vars:int, # N, variables
                  seq_len:int, # L, steps per window
@@ -346,7 +384,8 @@ class SeriesCrossMAE(CrossMAEBase):
         store_attr()
         self.encoder = SeriesEncoder(n_vars, seq_len, patch_len, d_model, n_heads, n_layers, d_ff, dropout, revin)
         self.n_patches = self.encoder.n_patches
-        self.register_buffer('decoder_pos', sincos_1d(self.n_patches, decoder_dim)[:, None], persistent=False)  # [P, 1, Dd]
+        # [P, 1, Dd]
+        self.register_buffer('decoder_pos', sincos_1d(self.n_patches, decoder_dim)[:, None], persistent=False)
         self.decoder_var_embed = nn.Parameter(torch.randn(n_vars, decoder_dim) * .02)
         self.build_decoder(patch_len)
 
@@ -360,11 +399,15 @@ class SeriesCrossMAE(CrossMAEBase):
                 pred:Tensor|None=None, # bool `[B, P, N]`, cells to predict (a subset of `mask`); default `mask`
                 lengths:Tensor|None=None, # `[B]` real steps per window
                )->Tensor: # `[B, P, N, patch_len]` in the scale of `x`, zero on cells not predicted
-        if mask is None: raise ValueError("SeriesCrossMAE needs a mask: train it with crossmae_learner, or pass make_mask((B, P, N), ratio)")
+        if mask is None:
+            raise ValueError(
+                "SeriesCrossMAE needs a mask: train it with crossmae_learner, or pass make_mask((B, P, N), ratio)"
+            )
         tokens, info = self.encoder(x, mask, lengths, return_layers=self.weight_fm)
         pred = self.check_pred(info['mask'], pred) & info['valid']
         B, P, N = pred.shape
-        rec = self.decode(tokens, info, pred.reshape(B, -1), self.decoder_positions(), info['valid'].reshape(B, -1)).reshape(B, P, N, -1)
+        rec = self.decode(tokens, info, pred.reshape(B, -1), self.decoder_positions(),
+                          info['valid'].reshape(B, -1)).reshape(B, P, N, -1)
         if info['stats'] is not None: rec = rec * info['stats'][1] + info['stats'][0]
         return torch.where(pred[..., None], rec, rec.new_zeros(()))
 
@@ -386,7 +429,8 @@ class ImageCrossMAE(CrossMAEBase):
                 ):
         super().__init__()
         store_attr()
-        self.encoder = ImageEncoder(in_chans, img_size, patch_size, d_model, n_heads, n_layers, d_ff, dropout, cls_token)
+        self.encoder = ImageEncoder(in_chans, img_size, patch_size, d_model, n_heads, n_layers, d_ff, dropout,
+                                    cls_token)
         self.grid, self.n_tokens = self.encoder.grid, self.encoder.n_tokens
         self.register_buffer('decoder_pos', sincos_2d(self.grid, self.grid, decoder_dim), persistent=False)  # [T, Dd]
         self.build_decoder(in_chans * patch_size ** 2)
@@ -395,7 +439,10 @@ class ImageCrossMAE(CrossMAEBase):
     def decoder_positions(self)->Tensor: return self.decoder_pos  # `[T, decoder_dim]`
 
     def forward(self, img:Tensor, mask:Tensor, pred:Tensor|None=None)->Tensor:
-        if mask is None: raise ValueError("ImageCrossMAE needs a mask: train it with crossmae_learner, or pass a bool [B, T] patch mask")
+        if mask is None:
+            raise ValueError(
+                "ImageCrossMAE needs a mask: train it with crossmae_learner, or pass a bool [B, T] patch mask"
+            )
         tokens, info = self.encoder(img, mask, return_layers=self.weight_fm)
         pred = self.check_pred(info['mask'], pred)
         rec = self.decode(tokens, info, pred, self.decoder_positions())
@@ -406,7 +453,8 @@ class ImageCrossMAE(CrossMAEBase):
 
 # %% ../nbs/03_crossmae.ipynb #945c51e8
 class CrossMaskingCallback(MaskingCallback):
-    "`MaskingCallback` that also draws the cells to predict (`kept_mask_ratio`); series (`patch_len`) or images (`patch_size`)."
+    ("`MaskingCallback` that also draws the cells to predict (`kept_mask_ratio`); series (`patch_len`) or images "
+     "(`patch_size`).")
     def __init__(self,
                  mask_ratio:float=0.75, # fraction of tokens hidden from the encoder
                  kept_mask_ratio:float|None=None, # fraction of all tokens predicted (None = every masked one)
@@ -439,8 +487,10 @@ def crossmae_learner(dls, # DataLoaders of `(x,)` (series `[B, L, N]` or images 
                      mask_ratio:float=0.75, # MAE / CrossMAE: 0.75
                      cbs=None, # more callbacks
                      **kwargs)->Learner:
-    "A `Learner` that masks each batch, predicts the model's `kept_mask_ratio` of tokens and scores those; stops on a NaN loss."
-    if not isinstance(model, CrossMAEBase): raise TypeError(f"crossmae_learner needs a SeriesCrossMAE or ImageCrossMAE, got {type(model).__name__}")
+    ("A `Learner` that masks each batch, predicts the model's `kept_mask_ratio` of tokens and scores those; stops on "
+     "a NaN loss.")
+    if not isinstance(model, CrossMAEBase):
+        raise TypeError(f"crossmae_learner needs a SeriesCrossMAE or ImageCrossMAE, got {type(model).__name__}")
     geo = dict(patch_size=model.patch_size) if isinstance(model, ImageCrossMAE) else dict(patch_len=model.patch_len)
     mcb = CrossMaskingCallback(mask_ratio, model.kept_mask_ratio, **geo)
     return Learner(dls, model, loss_func=MaskedLoss(model.loss), cbs=[mcb, TrainGuard()] + list(cbs or []), **kwargs)
@@ -458,7 +508,8 @@ def _cross_decode(decoder, projector, ctx, pad, pred, pos):
 
 # %% ../nbs/03_crossmae.ipynb #e60f1e9d
 class MultiModalMAE(nn.Module):
-    "Masked autoencoder over an image, a series and static attributes; any subset per sample, a cross-attention decoder per modality."
+    ("Masked autoencoder over an image, a series and static attributes; any subset per sample, a cross-attention "
+     "decoder per modality.")
     def __init__(self,
                  in_chans:int, img_size:int, # image: channels and side
                  n_vars:int, seq_len:int, # series: variables and steps
@@ -471,19 +522,23 @@ class MultiModalMAE(nn.Module):
         super().__init__()
         store_attr()
         self.image_encoder = ImageEncoder(in_chans, img_size, patch_size, d_model, n_heads, n_layers, dropout=dropout)
-        self.series_encoder = SeriesEncoder(n_vars, seq_len, patch_len, d_model, n_heads, n_layers, dropout=dropout, revin=False)
+        self.series_encoder = SeriesEncoder(n_vars, seq_len, patch_len, d_model, n_heads, n_layers, dropout=dropout,
+                                            revin=False)
         self.static_token = StaticToken(n_static, d_model)
         self.modality_embed = nn.Parameter(torch.randn(len(MODALITIES), d_model) * .02)
         self.fusion = TransformerEncoder(d_model, n_heads, fusion_layers, dropout=dropout) if fusion_layers else None
-        dec = lambda n: CrossAttentionDecoder(d_model, decoder_dim, decoder_heads, n, self_attn=decoder_self_attn, dropout=dropout)
+        dec = lambda n: CrossAttentionDecoder(d_model, decoder_dim, decoder_heads, n, self_attn=decoder_self_attn,
+                                              dropout=dropout)
         self.image_decoder, self.series_decoder, self.static_decoder = dec(decoder_layers), dec(decoder_layers), dec(1)
         self.image_projector = nn.Linear(decoder_dim, in_chans * patch_size ** 2)
         self.series_projector = nn.Linear(decoder_dim, patch_len)
         self.static_projector = nn.Linear(decoder_dim, n_static)
         self.static_query = nn.Parameter(torch.zeros(1, decoder_dim))  # the static decoder's one query position
         self.series_var_embed = nn.Parameter(torch.randn(n_vars, decoder_dim) * .02)
-        self.register_buffer('image_pos', sincos_2d(self.image_encoder.grid, self.image_encoder.grid, decoder_dim), persistent=False)
-        self.register_buffer('series_pos', sincos_1d(self.series_encoder.n_patches, decoder_dim)[:, None], persistent=False)
+        self.register_buffer('image_pos', sincos_2d(self.image_encoder.grid, self.image_encoder.grid, decoder_dim),
+                             persistent=False)
+        self.register_buffer('series_pos', sincos_1d(self.series_encoder.n_patches, decoder_dim)[:, None],
+                             persistent=False)
         for m in [self.image_projector, self.series_projector, self.static_projector]: init_weights(m)
         if loss not in ('mse', 'mae'): raise ValueError(f"loss={loss!r} is not 'mse' or 'mae'")
 
@@ -507,7 +562,9 @@ class MultiModalMAE(nn.Module):
             if bad: raise ValueError(f"unknown modality {sorted(bad)} in the {what}s; use {MODALITIES}")
             for m in MODALITIES:
                 v = d.get(m)
-                if v is None: d[m] = torch.zeros(shp[m], dtype=torch.bool, device=image.device) if what == 'mask' else torch.ones(B, dtype=torch.bool, device=image.device)
+                if v is None:
+                    d[m] = (torch.zeros(shp[m], dtype=torch.bool, device=image.device) if what == 'mask'
+                            else torch.ones(B, dtype=torch.bool, device=image.device))
                 elif v.dtype != torch.bool or tuple(v.shape) != shp[m]:
                     raise ValueError(f"the {m} {what} must be a bool tensor {shp[m]}, got {v.dtype} {tuple(v.shape)}")
         return masks, present
@@ -515,7 +572,8 @@ class MultiModalMAE(nn.Module):
     def forward(self, image:Tensor, # `[B, C, H, W]`
                 series:Tensor, # `[B, L, N]`
                 static:Tensor, # `[B, S]`
-                masks:dict|None=None, # per modality, True = hidden: image `[B, T_img]`, series `[B, P, N]`, static `[B]`
+                # per modality, True = hidden: image `[B, T_img]`, series `[B, P, N]`, static `[B]`
+                masks:dict|None=None,
                 present:dict|None=None, # per modality bool `[B]` (default all present)
                )->dict: # recon per modality on its full grid, zero where not predicted
         "Encode what is visible, join it, and predict every masked cell of every present modality."
@@ -529,16 +587,21 @@ class MultiModalMAE(nn.Module):
         pad = torch.cat([ii['padding_mask'], si['padding_mask'], st_hidden[:, None]], 1)
         none = pad.all(1)
         if none.any():
-            raise ValueError(f"sample(s) {none.nonzero().flatten().tolist()[:10]} have no visible token in any modality, so the "
-                             f"decoders have nothing to attend to; keep some image or series patches, or the static attributes, visible")
+            raise ValueError(
+                f"sample(s) {none.nonzero().flatten().tolist()[:10]} have no visible token in any modality, so the "
+                f"decoders have nothing to attend to; keep some image or series patches, or the static attributes, "
+                f"visible"
+            )
         if self.fusion is not None: ctx = self.fusion(ctx, pad if pad.any() else None)
         kpm = pad if pad.any() else None
-        pred = dict(image=masks['image'] & present['image'][:, None], series=masks['series'] & present['series'][:, None, None],
+        pred = dict(image=masks['image'] & present['image'][:, None],
+                    series=masks['series'] & present['series'][:, None, None],
                     static=masks['static'] & present['static'])
         rec_i = _cross_decode(self.image_decoder, self.image_projector, ctx, kpm, pred['image'], self.image_pos)
         spos = (self.series_pos + self.series_var_embed).flatten(0, 1)
         rec_s = _cross_decode(self.series_decoder, self.series_projector, ctx, kpm, pred['series'].reshape(B, -1), spos)
-        rec_st = _cross_decode(self.static_decoder, self.static_projector, ctx, kpm, pred['static'][:, None], self.static_query)[:, 0]
+        rec_st = _cross_decode(self.static_decoder, self.static_projector, ctx, kpm, pred['static'][:, None],
+                               self.static_query)[:, 0]
         return dict(image=rec_i, series=rec_s.reshape(*pred['series'].shape, -1), static=rec_st)
 
     def targets(self, image:Tensor, series:Tensor, static:Tensor)->dict:
@@ -547,7 +610,8 @@ class MultiModalMAE(nn.Module):
 
 # %% ../nbs/03_crossmae.ipynb #eb87493d
 class MultiModalLoss:
-    "Sum over modalities of `masked_loss` on the predicted cells (`weights` per modality, default 1); modalities with nothing predicted add 0."
+    ("Sum over modalities of `masked_loss` on the predicted cells (`weights` per modality, default 1); modalities "
+     "with nothing predicted add 0.")
     def __init__(self, kind:str='mse', weights:dict|None=None): store_attr()
     def parts(self, recon:dict, targets:dict, preds:dict)->dict:
         "The loss of each modality with something to predict."
@@ -559,10 +623,12 @@ class MultiModalLoss:
 
 # %% ../nbs/03_crossmae.ipynb #7c06c79a
 class MultiModalMaskingCallback(Callback):
-    "Masks per modality for `MultiModalMAE`: patch masks (image, series), a hidden flag (static), complete masks and absences."
+    ("Masks per modality for `MultiModalMAE`: patch masks (image, series), a hidden flag (static), complete masks and "
+     "absences.")
     order = 5
     def __init__(self,
-                 mask_ratios:dict|None=None, # per modality; default image 0.5, series 0.5, static 0.25 (share of samples hidden)
+                 # per modality; default image 0.5, series 0.5, static 0.25 (share of samples hidden)
+                 mask_ratios:dict|None=None,
                  p_full:dict|None=None, # per modality: share of samples masked completely; default series 0.3
                  p_absent:dict|None=None, # per modality: share of samples without it; default none
                  valid_seed:int=0):
@@ -585,7 +651,8 @@ class MultiModalMaskingCallback(Callback):
                      static=rand() < self.mask_ratios['static'])
         for m in ('image', 'series'): masks[m][rand() < self.p_full.get(m, 0.)] = True
         present = {m: rand() >= self.p_absent.get(m, 0.) for m in MODALITIES}
-        seen = ((~masks['image']).any(1) & present['image']) | ((~masks['series']).flatten(1).any(1) & present['series']) | \
+        seen = ((~masks['image']).any(1) & present['image']) | ((~masks['series']).flatten(1).any(1)
+                                                                & present['series']) | \
                (~masks['static'] & present['static'])
         present['image'] = present['image'] | ~seen  # nothing visible: give the image back
         masks['image'][~seen] = base[~seen]
@@ -597,19 +664,25 @@ class MultiModalMaskingCallback(Callback):
         g = None if self.training else torch.Generator().manual_seed(self.valid_seed + self.iter)
         model = getattr(self.learn.model, 'module', self.learn.model)  # DDP wraps the model
         masks, present = self.draw(model, len(image), g, image.device)
-        preds = dict(image=masks['image'] & present['image'][:, None], series=masks['series'] & present['series'][:, None, None],
+        preds = dict(image=masks['image'] & present['image'][:, None],
+                     series=masks['series'] & present['series'][:, None, None],
                      static=masks['static'] & present['static'])
-        self.learn.xb, self.learn.yb = (image, series, static, masks, present), (model.targets(image, series, static), preds)
+        self.learn.xb, self.learn.yb = (image, series, static, masks, present), (
+            model.targets(image, series, static),
+            preds,
+        )
 
 # %% ../nbs/03_crossmae.ipynb #8c768eab
 def multimodal_learner(dls, # `catchment_dls(...)` or any DataLoaders of `(image, series, static)`
                        model:MultiModalMAE,
-                       mask_ratios:dict|None=None, p_full:dict|None=None, p_absent:dict|None=None, # see `MultiModalMaskingCallback`
+                       # see `MultiModalMaskingCallback`
+                       mask_ratios:dict|None=None, p_full:dict|None=None, p_absent:dict|None=None,
                        weights:dict|None=None, # loss weight per modality
                        cbs=None, **kwargs)->Learner:
     "A `Learner` for `MultiModalMAE` with per-modality masking and the summed masked loss; stops on a NaN loss."
     mcb = MultiModalMaskingCallback(mask_ratios, p_full, p_absent)
-    return Learner(dls, model, loss_func=MultiModalLoss(model.loss, weights), cbs=[mcb, TrainGuard()] + list(cbs or []), **kwargs)
+    return Learner(dls, model, loss_func=MultiModalLoss(model.loss, weights), cbs=[mcb, TrainGuard()] + list(cbs or []),
+                   **kwargs)
 
 # %% ../nbs/03_crossmae.ipynb #e3860e7f
 @torch.no_grad()
@@ -624,43 +697,50 @@ def series_from_context(model:MultiModalMAE, dl, # DataLoader of `(image, series
     for image, series, static in dl:
         B = len(image)
         masks = dict(series=torch.ones(model.grids(B)['series'], dtype=torch.bool, device=image.device))
-        present = dict(image=torch.full((B,), 'image' in use, device=image.device), static=torch.full((B,), 'static' in use, device=image.device))
+        present = dict(image=torch.full((B,), 'image' in use, device=image.device),
+                       static=torch.full((B,), 'static' in use, device=image.device))
         rec = model(image, series, static, masks, present)['series']
         tgt = patchify(series, model.patch_len)
-        se += F.mse_loss(rec, tgt, reduction='sum').item(); ae += F.l1_loss(rec, tgt, reduction='sum').item(); n += tgt.numel()
+        se += F.mse_loss(rec, tgt, reduction='sum').item(); ae += F.l1_loss(rec, tgt, reduction='sum').item()
+        n += tgt.numel()
         recs.append(rec)
     return dict(mse=se / n, mae=ae / n, recon=torch.cat(recs))
 
 # %% ../nbs/03_crossmae.ipynb #73cb12df
 POOLS = ('mean', 'cls', 'cls+mean', 'mean+std')
 
+# %% ../nbs/03_crossmae.ipynb #fe11756f
 @torch.no_grad()
 def encode_features(model:nn.Module, # a `SeriesCrossMAE`/`ImageCrossMAE`, or its encoder
                     x, # inputs `[n, ...]` (array or tensor)
-                    pool:bool|str=True, # True or 'mean': mean of the patch tokens `[n, D]`; 'cls' `[n, D]`, 'cls+mean' and 'mean+std' `[n, 2D]`; False: the tokens `[n, T, D]`
+                    # 'mean' (True), 'cls': `[n, D]`; 'cls+mean', 'mean+std': `[n, 2D]`; False: tokens
+                    pool:bool|str=True,
                     bs:int=256)->Tensor:
     "Encoder features of unmasked inputs (eval mode)."
     enc = getattr(model, 'encoder', model)
-    if not isinstance(enc, TokenEncoder): raise TypeError(f"encode_features needs a CrossMAE model or a TokenEncoder, got {type(model).__name__}")
+    if not isinstance(enc, TokenEncoder):
+        raise TypeError(f"encode_features needs a CrossMAE model or a TokenEncoder, got {type(model).__name__}")
     pool = 'mean' if pool is True else pool
     if pool is not False and pool not in POOLS: raise ValueError(f"pool={pool!r} is not True, False or one of {POOLS}")
     has_cls = getattr(enc, 'cls_token', False)
-    if pool in ('cls', 'cls+mean') and not has_cls: raise ValueError(f"pool={pool!r} needs an encoder built with cls_token=True")
+    if pool in ('cls', 'cls+mean') and not has_cls:
+        raise ValueError(f"pool={pool!r} needs an encoder built with cls_token=True")
     was = enc.training; enc.eval()
     x = torch.as_tensor(x, dtype=torch.float32)
     out = []
     for i in range(0, len(x), bs):
         t, _ = enc(x[i:i + bs])
         cls, p = (t[:, 0], t[:, 1:]) if has_cls else (None, t)
-        out.append({False: t, 'mean': p.mean(1), 'cls': cls, 'cls+mean': None if cls is None else torch.cat([cls, p.mean(1)], 1),
+        out.append({False: t, 'mean': p.mean(1), 'cls': cls,
+                    'cls+mean': None if cls is None else torch.cat([cls, p.mean(1)], 1),
                     'mean+std': torch.cat([p.mean(1), p.std(1)], 1)}[pool])
     enc.train(was)
     return torch.cat(out)
 
-
 # %% ../nbs/03_crossmae.ipynb #d281eebc
 @torch.no_grad()
-def forecast_features(model:SeriesCrossMAE, x, bs:int=256)->tuple: # (features `[n, N, P*D]`, mean `[n, 1, N]`, std `[n, 1, N]`)
+# (features `[n, N, P*D]`, mean `[n, 1, N]`, std `[n, 1, N]`)
+def forecast_features(model:SeriesCrossMAE, x, bs:int=256)->tuple:
     "Per-variable flattened patch tokens of unmasked windows `x [n, L, N]`, and the normalisation statistics."
     enc = model.encoder
     was = enc.training; enc.eval()
@@ -681,7 +761,7 @@ from .evaluate import forecast_ridge, flops_and_time
 
 # %% ../nbs/03_crossmae.ipynb #466d5aeb
 def forecast_probe(model:SeriesCrossMAE, xtr, ytr, xte, yte, # windows `[n, L, N]` and targets `[n, H, N]`
-                   alpha:float|tuple=1000., # ridge penalty (strong: there are P*D features per variable), or penalties to choose from on the training windows
+                   alpha:float|tuple=1000., # ridge penalty (strong: P*D features a variable), or penalties for CV
                   )->dict: # test mse and mae in the scale of the data, and the penalty used
     "A linear forecast probe on frozen features, fitted in closed form (`forecast_ridge`), shared by the variables."
     r = forecast_ridge(forecast_features(model, xtr), forecast_features(model, xte), ytr, yte, alpha)
@@ -690,8 +770,10 @@ def forecast_probe(model:SeriesCrossMAE, xtr, ytr, xte, yte, # windows `[n, L, N
 
 # %% ../nbs/03_crossmae.ipynb #677a0087
 def decoder_cost(model:CrossMAEBase, x:Tensor, # a batch of inputs
-                 mask:Tensor, pred:Tensor|None=None, # the mask and the cells to predict (default: `kept_mask` with the model's ratio)
-                 reps:int=5, # timed repetitions (the fastest is reported: the least disturbed by other work on the machine)
+                 # the mask and the cells to predict (default: `kept_mask` with the model's ratio)
+                 mask:Tensor, pred:Tensor|None=None,
+                 # timed repetitions (the fastest is reported: the least disturbed by other work on the machine)
+                 reps:int=5,
                 )->dict: # gflops (forward), ms (forward + backward, best of `reps`), queries per sample
     "FLOPs and time of the decoder (with projector) alone, on the encoder output of `x` (measured by `flops_and_time`)."
     pred = kept_mask(mask, model.kept_mask_ratio) if pred is None else model.check_pred(mask, pred)
@@ -710,37 +792,48 @@ def decoder_cost(model:CrossMAEBase, x:Tensor, # a batch of inputs
 
 # %% ../nbs/03_crossmae.ipynb #731eefca
 CROSSMAE_OPTS = [
-    Opt('data', str, None, 'numeric CSV to pretrain on (default: the bundled ETTh1 with its standard split)', 'data', nullable=True),
-    Opt('columns', str, None, 'comma-separated columns of --data to use, in this order (default: every numeric column)', 'data', nullable=True),
-    Opt('split', str, '0.7,0.1,0.2', 'train,valid,test fractions of the rows of --data (ETTh1 uses its standard split)', 'data'),
+    Opt('data', str, None, 'numeric CSV to pretrain on (default: the bundled ETTh1 with its standard split)', 'data',
+        nullable=True),
+    Opt('columns', str, None, 'comma-separated columns of --data to use, in this order (default: every numeric column)',
+        'data', nullable=True),
+    Opt('split', str, '0.7,0.1,0.2', 'train,valid,test fractions of the rows of --data (ETTh1 uses its standard split)',
+        'data'),
     Opt('seq_len', int, 336, 'lookback L in steps', 'data', min=1),
     Opt('stride', int, 8, 'steps between training windows', 'data', min=1),
     Opt('patch_len', int, 16, 'steps per patch', 'model.patch', also=('ssl',), min=1),
     Opt('d_model', int, 64, 'token width D of the encoder', 'model', min=1),
     Opt('n_heads', int, 4, 'attention heads (keep d_model/n_heads >= 16 on CPU)', 'model', min=1),
     Opt('n_layers', int, 2, 'encoder layers', 'model', min=1),
-    Opt('decoder', str, 'cross', "decoder: 'cross' (CrossMAE) or 'mae' (self-attention over all tokens)", 'model', choices=DECODERS),
+    Opt('decoder', str, 'cross', "decoder: 'cross' (CrossMAE) or 'mae' (self-attention over all tokens)", 'model',
+        choices=DECODERS),
     Opt('decoder_dim', int, 64, 'decoder width', 'model', min=1),
     Opt('decoder_layers', int, 2, 'decoder layers', 'model', min=1),
     Opt('decoder_self_attn', bool, False, "self-attention among the decoder's queries ('cross' only)", 'model'),
     Opt('weight_fm', bool, False, "weighted feature maps over the encoder layers ('cross' only)", 'model'),
-    Opt('mask_ratio', float, 0.75, 'fraction of (patch, variable) tokens hidden', 'ssl', min=0, max=1, min_exclusive=True, max_exclusive=True),
-    Opt('kept_mask_ratio', float, 0.25, 'fraction of all tokens predicted per step (0 = every masked token)', 'ssl', min=0, max=1),
+    Opt('mask_ratio', float, 0.75, 'fraction of (patch, variable) tokens hidden', 'ssl', min=0, max=1,
+        min_exclusive=True, max_exclusive=True),
+    Opt('kept_mask_ratio', float, 0.25, 'fraction of all tokens predicted per step (0 = every masked token)', 'ssl',
+        min=0, max=1),
     Opt('epochs', int, 4, 'pretraining epochs', 'train', min=1),
     Opt('lr', float, 3e-3, 'learning rate (one-cycle)', 'train', min=0, min_exclusive=True),
     Opt('bs', int, 32, 'batch size (per process under torchrun)', 'train', min=1),
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
-    Opt('resume', bool, False, 'continue an interrupted run in --out from its last complete checkpoint crossmae.pt (with --overwrite)', 'train'),
+    Opt('resume', bool, False,
+        'continue an interrupted run in --out from its last complete checkpoint crossmae.pt (with --overwrite)',
+        'train'),
     Opt('seed', int, 0, 'seed of torch, numpy and random', 'train', min=0),
     Opt('horizon', int, 96, 'forecast horizon of the probe', 'downstream', min=1),
-    Opt('out', str, 'crossmae_run', 'folder for crossmae.pt (written after every epoch), results.json and timing.json', ''),
+    Opt('out', str, 'crossmae_run', 'folder for crossmae.pt (written after every epoch), results.json and timing.json',
+        ''),
 ]
 
 # %% ../nbs/03_crossmae.ipynb #4c61d034
 _RUN_KEYS = ('out', 'resume', 'threads')  # options that may differ between a run and its resumption
 
+# %% ../nbs/03_crossmae.ipynb #d60925d0
 def crossmae_data(o:dict)->tuple:
-    "The `SeriesSplits` and a display name for the options `o` (`--data` CSV or ETTh1); a file that cannot be trained on (text, gaps, a constant or too short series) is an `OptionError`."
+    ("The `SeriesSplits` and a display name for the options `o` (`--data` CSV or ETTh1); a file that cannot be "
+     "trained on (text, gaps, a constant or too short series) is an `OptionError`.")
     from patchssl.patch_mae import pretrain_data
     try: splits, name = pretrain_data(o)
     except (ValueError, FileNotFoundError) as e: raise OptionError(f"--data: {e}") from None
@@ -748,7 +841,8 @@ def crossmae_data(o:dict)->tuple:
 
 # %% ../nbs/03_crossmae.ipynb #e6ed94ec
 def crossmae_run(o:dict)->dict|None:
-    "`patchssl crossmae`: pretrain SeriesCrossMAE (checkpoint every epoch, `--resume`), print the decoder speed ratio and the forecast probe. None on ranks > 0."
+    ("`patchssl crossmae`: pretrain SeriesCrossMAE (checkpoint every epoch, `--resume`), print the decoder speed "
+     "ratio and the forecast probe. None on ranks > 0.")
     from patchssl.data import series_dls
     from patchssl.transfer import SaveCheckpoint, load_checkpoint, resume, seed_everything
     from patchssl.distributed import rank_world, fit_distributed
@@ -757,64 +851,97 @@ def crossmae_run(o:dict)->dict|None:
     if o['resume'] and world > 1: raise OptionError("--resume runs in one process; resume without torchrun")
     splits, name = crossmae_data(o)
     N, kept = len(splits.columns), o['kept_mask_ratio'] or None
-    kw = dict(patch_len=o['patch_len'], d_model=o['d_model'], n_heads=o['n_heads'], n_layers=o['n_layers'], decoder_dim=o['decoder_dim'],
-              decoder_layers=o['decoder_layers'], kept_mask_ratio=kept)
+    kw = dict(patch_len=o['patch_len'], d_model=o['d_model'], n_heads=o['n_heads'], n_layers=o['n_layers'],
+              decoder_dim=o['decoder_dim'], decoder_layers=o['decoder_layers'], kept_mask_ratio=kept)
     try:  # geometry, decoder options and ratios are input errors, found before any training
-        model = SeriesCrossMAE(N, o['seq_len'], decoder=o['decoder'], decoder_self_attn=o['decoder_self_attn'], weight_fm=o['weight_fm'], **kw)
+        model = SeriesCrossMAE(N, o['seq_len'], decoder=o['decoder'], decoder_self_attn=o['decoder_self_attn'],
+                               weight_fm=o['weight_fm'], **kw)
         kept_mask(make_mask((1, model.n_patches, N), o['mask_ratio'], 'patch_var'), kept)
     except ValueError as e: raise OptionError(str(e)) from None
     dls = series_dls(splits, o['seq_len'], 0, o['stride'], bs=o['bs'], eval_stride=48, num_workers=0)
     if len(dls.train_ds) // (o['bs'] * world) == 0:
-        raise OptionError(f"{len(dls.train_ds)} training window(s) of {name} make no full batch of --bs {o['bs']}"
-                          f"{f' x {world} processes' if world > 1 else ''}, so no training step would run; lower --bs or --stride, or give more rows")
+        raise OptionError(
+            f"{len(dls.train_ds)} training window(s) of {name} make no full batch of --bs {o['bs']}"
+            f"{f' x {world} processes' if world > 1 else ''}, so no training step would run; lower --bs or --stride, "
+            f"or give more rows"
+        )
     out, ck = Path(o['out']), Path(o['out'])/'crossmae.pt'
     keep = {k: v for k, v in o.items() if k not in _RUN_KEYS}  # what a resumed run must share with the one it continues
-    learn = crossmae_learner(dls, model, o['mask_ratio'], cbs=[SaveCheckpoint(ck, extra=dict(options=keep))] if rank == 0 else None)
+    learn = crossmae_learner(dls, model, o['mask_ratio'],
+                             cbs=[SaveCheckpoint(ck, extra=dict(options=keep))] if rank == 0 else None)
     start = 0
     if o['resume']:
-        if not ck.exists(): raise OptionError(f"--resume: {out} holds no checkpoint crossmae.pt to continue from; run without --resume")
+        if not ck.exists():
+            raise OptionError(f"--resume: {out} holds no checkpoint crossmae.pt to continue from; run without --resume")
         try:
             prev = load_checkpoint(ck)  # weights_only=True, checksum verified
             if prev['model'] != type(model).__name__:
-                raise ValueError(f"it holds a {prev['model']}, not the {type(model).__name__} that patchssl crossmae writes")
+                raise ValueError(
+                    f"it holds a {prev['model']}, not the {type(model).__name__} that patchssl crossmae writes"
+                )
             old = prev['extra'].get('options', {})
             diff = sorted(k for k in set(old) | set(keep) if old.get(k) != keep.get(k))
-            if diff: raise ValueError(f"it was written with other options: " + ', '.join(f"{k}={old.get(k)!r} (now {keep.get(k)!r})" for k in diff[:5])
+            if diff:
+                raise ValueError(f"it was written with other options: "
+                                 + ', '.join(f"{k}={old.get(k)!r} (now {keep.get(k)!r})" for k in diff[:5])
                                       + "; resume with the options of the interrupted run")
             start = resume(learn, ck)
         except ValueError as e:  # CheckpointError is a ValueError; its message already names the file
             raise OptionError(f"--resume: {e}" if str(ck) in str(e) else f"--resume from {ck}: {e}") from None
-    if rank == 0: print(f"SeriesCrossMAE ({o['decoder']} decoder): {sum(p.numel() for p in model.parameters()):,} parameters, "
-                        f"{model.encoder.n_tokens} tokens; pretraining {o['epochs']} epochs on {len(dls.train_ds)} {name} windows"
-                        + (f", {world} processes" if world > 1 else '') + (f", resumed after epoch {start}" if start else ''), flush=True)
+    if rank == 0:
+        print(
+            f"SeriesCrossMAE ({o['decoder']} decoder): {sum(p.numel() for p in model.parameters()):,} parameters, "
+            f"{model.encoder.n_tokens} tokens; pretraining {o['epochs']} epochs on {len(dls.train_ds)} {name} windows"
+            + (f", {world} processes" if world > 1 else '')
+            + (f", resumed after epoch {start}" if start else ''),
+            flush=True,
+        )
     t0 = time.time()
-    if start < o['epochs'] and not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'], start_epoch=start): return None  # ranks > 0 end here
+    # ranks > 0 end here
+    if start < o['epochs'] and not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'], start_epoch=start):
+        return None
     with learn.no_bar(), learn.no_logging(): valid_loss = float(learn.validate()[0])
     xb = dls.valid.one_batch()[0]
-    mask = make_mask((len(xb), model.n_patches, N), o['mask_ratio'], 'patch_var', torch.Generator().manual_seed(o['seed']))
+    mask = make_mask((len(xb), model.n_patches, N), o['mask_ratio'], 'patch_var',
+                     torch.Generator().manual_seed(o['seed']))
     pred = kept_mask(mask, kept, torch.Generator().manual_seed(o['seed']))
     cost = {}
     for d in DECODERS:
         m = model if d == o['decoder'] else SeriesCrossMAE(N, o['seq_len'], decoder=d, **kw)
         cost[d] = decoder_cost(m, xb, mask, pred)
     ratio = cost['mae']['ms'] / cost['cross']['ms']
-    print(f"decoder cost on a batch of {len(xb)}: mae {cost['mae']['ms']:.1f} ms, {cost['mae']['gflops']:.3f} GFLOPs; "
-          f"cross {cost['cross']['ms']:.1f} ms, {cost['cross']['gflops']:.3f} GFLOPs -> cross decodes {ratio:.1f}x faster", flush=True)
+    print(
+        f"decoder cost on a batch of {len(xb)}: mae {cost['mae']['ms']:.1f} ms, {cost['mae']['gflops']:.3f} GFLOPs; "
+        f"cross {cost['cross']['ms']:.1f} ms, {cost['cross']['gflops']:.3f} GFLOPs -> cross decodes {ratio:.1f}x "
+        f"faster",
+        flush=True,
+    )
     fd = series_dls(splits, o['seq_len'], o['horizon'], o['stride'], bs=256, eval_stride=1, num_workers=0)
     stack = lambda ds: [torch.stack(v) for v in zip(*[ds[i] for i in range(len(ds))])]
     (xa, ya), (xt, yt) = stack(fd.train_ds), stack(fd.test.dataset)
     probe = forecast_probe(model, xa, ya, xt, yt)
-    print(f"forecast probe, {name} test ({len(xt)} windows, horizon {o['horizon']}, z-scored): MSE {probe['mse']:.4f}, MAE {probe['mae']:.4f}")
-    # results.json holds only what the seed decides (the same seed and thread count give the same file); times go to timing.json
+    print(
+        f"forecast probe, {name} test ({len(xt)} windows, horizon {o['horizon']}, z-scored): MSE {probe['mse']:.4f}, "
+        f"MAE {probe['mae']:.4f}"
+    )
+    # results.json holds only what the seed decides (the same seed and thread count give the same file); times go to
+    # timing.json
     res = dict(options=keep, world_size=world, epochs=o['epochs'], pretrain_valid_loss=valid_loss, probe=probe,
                decoder_gflops={d: c['gflops'] for d, c in cost.items()})
     (out/'results.json').write_text(json.dumps(res, indent=1))
-    timing = dict(seconds=round(time.time() - t0, 1), decoder_speed_ratio=ratio, decoder_cost=cost, resumed_after_epoch=start)
+    timing = dict(seconds=round(time.time() - t0, 1), decoder_speed_ratio=ratio, decoder_cost=cost,
+                  resumed_after_epoch=start)
     (out/'timing.json').write_text(json.dumps(timing, indent=1))
     print(f"wrote {out/'results.json'} and timing.json ({time.time() - t0:.0f} s)")
     return dict(res, **timing)
 
 # %% ../nbs/03_crossmae.ipynb #ddf7f0b9
-CROSSMAE = Command('crossmae', "Pretrain a CrossMAE on ETTh1 (or --data CSV), print the decoder speed ratio (cross vs MAE) and a forecast probe; save checkpoint and results.\n\n"
-                   "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli crossmae --threads 1",
-                   CROSSMAE_OPTS, crossmae_run, check=expect_files('crossmae.pt', 'results.json', 'timing.json'))
+CROSSMAE = Command(
+    'crossmae',
+    "Pretrain a CrossMAE on ETTh1 (or --data CSV), print the decoder speed ratio (cross vs MAE) and a forecast probe; "
+    "save checkpoint and results.\n\n"
+    "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli crossmae --threads 1",
+    CROSSMAE_OPTS,
+    crossmae_run,
+    check=expect_files('crossmae.pt', 'results.json', 'timing.json'),
+)
