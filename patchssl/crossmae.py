@@ -791,13 +791,9 @@ def decoder_cost(model:CrossMAEBase, x:Tensor, # a batch of inputs
 
 
 # %% ../nbs/03_crossmae.ipynb #731eefca
+from .patch_mae import PRETRAIN_OPTS
 CROSSMAE_OPTS = [
-    Opt('data', str, None, 'numeric CSV to pretrain on (default: the bundled ETTh1 with its standard split)', 'data',
-        nullable=True),
-    Opt('columns', str, None, 'comma-separated columns of --data to use, in this order (default: every numeric column)',
-        'data', nullable=True),
-    Opt('split', str, '0.7,0.1,0.2', 'train,valid,test fractions of the rows of --data (ETTh1 uses its standard split)',
-        'data'),
+    *(o for o in PRETRAIN_OPTS if o.name in ('data', 'columns', 'split')),  # the data options of `patchssl pretrain`
     Opt('seq_len', int, 336, 'lookback L in steps', 'data', min=1),
     Opt('stride', int, 8, 'steps between training windows', 'data', min=1),
     Opt('patch_len', int, 16, 'steps per patch', 'model.patch', also=('ssl',), min=1),
