@@ -7,9 +7,9 @@ of these that works:
 1. a one-line compound statement (`if x: y`, `with a: y`) is split after its colon; a line of several statements
    (`a; b; c`) is split into lines of as many as fit; a line that is one string literal (a docstring) becomes
    implicit concatenation in parentheses, split after spaces (`("abc " "def")` is the constant `'abc def'`);
-2. fastai's compact style: break after the commas of the outermost brackets, as late as fits, continuation lines
-   aligned with the open bracket (not inside `for` targets or `lambda` arguments); a bare tuple on the right of
-   `=` or `return` is put in parentheses for it;
+2. fastai's compact style: break inside the outermost brackets, after a comma (else before an operator, `and`,
+   `or`, `if`, `else`, `for`), as late as fits, continuation lines aligned with the open bracket (not inside `for`
+   targets or `lambda` arguments); a bare tuple or expression after `=` or `return` is put in parentheses for it;
 3. black (`--line-ranges`, black's own "format only these lines"; if that fails, black on the statement alone):
    black reformats the statement that line belongs to and nothing else.
 
@@ -165,12 +165,14 @@ def _wrap_comment(indent, text, width):
     return [f"{indent}# {w}" for w in textwrap.wrap(text, max(width - len(indent) - 2, 20), break_long_words=False,
                                                     break_on_hyphens=False)] or [f"{indent}#"]
 
-def _hoist_comment(lines, i, col, width):
-    "Line `i`'s trailing comment moved onto comment line(s) of its own above it, with the line's indentation."
-    l = lines[i]
-    indent = l[:len(l) - len(l.lstrip())]
+def _hoist_comment(lines, i, col, width, above=None):
+    """Line `i`'s trailing comment moved onto comment line(s) of its own above it (or above line `above`, the start
+    of its statement), with that line's indentation."""
+    l, a = lines[i], i if above is None else above
+    indent = lines[a][:len(lines[a]) - len(lines[a].lstrip())]
     text = l[col:].lstrip('#').strip()
-    return lines[:i] + _wrap_comment(indent, text, width) + [l[:col].rstrip()] + lines[i + 1:]
+    rest = lines[:i] + [l[:col].rstrip()] + lines[i + 1:]
+    return rest[:a] + _wrap_comment(indent, text, width) + rest[a:]
 
 def _split_comment(lines, i, width):
     "The full-line comment at line `i` rewrapped to `width`."
@@ -178,10 +180,17 @@ def _split_comment(lines, i, width):
     indent = l[:len(l) - len(l.lstrip())]
     return lines[:i] + _wrap_comment(indent, l.strip().lstrip('#').strip(), width) + lines[i + 1:]
 
+_BIN_OPS = {'+', '-', '*', '/', '//', '%', '@', '|', '&', '^', '==', '!=', '<', '>', '<=', '>=', '<<', '>>'}
+_BREAK_WORDS = {'and', 'or', 'if', 'else', 'for'}
+_RANK = {'for': 0, 'if': 0, 'else': 0, 'or': 1, 'and': 2, '==': 3, '!=': 3, '<': 3, '>': 3, '<=': 3, '>=': 3,
+         '|': 4, '^': 4, '&': 4, '<<': 5, '>>': 5, '+': 6, '-': 6}       # others (* / // % @): 7
+_OPERAND_END = {tokenize.NAME, tokenize.NUMBER, tokenize.STRING}
+
 def _compact(lines, i, width):
-    """fastai's own wrapping of line `i`: break after commas inside brackets (the outermost brackets first), as late
-    as the width allows, each continuation aligned one column right of its open bracket. None if no comma gives a
-    line that fits, or the continuation would start beyond two thirds of the width."""
+    """fastai's own wrapping of line `i`: break inside brackets (the outermost brackets first), after a comma or
+    else before a binary operator / `and` / `or` / `if` / `else` / `for`, as late as the width allows, each
+    continuation aligned one column right of its open bracket. None if no break gives a line that fits, or the
+    continuation would start beyond two thirds of the width."""
     rows = _rows_of(lines, i)                                # the statement's rows (0-based, hi exclusive)
     if rows is None: return None
     lo, hi = rows
@@ -189,33 +198,46 @@ def _compact(lines, i, width):
     except (tokenize.TokenError, IndentationError, SyntaxError): return None
     fs = {getattr(tokenize, k) for k in ('FSTRING_START', 'TSTRING_START') if hasattr(tokenize, k)}
     fe = {getattr(tokenize, k) for k in ('FSTRING_END', 'TSTRING_END') if hasattr(tokenize, k)}
-    stack, fdepth, commas = [], 0, []       # commas on row i: (end col, open bracket (row, col), depth)
-    skip = []                               # per open bracket: inside a `for ... in` target or `lambda ...:` arguments
+    fe_end = fe | {tokenize.STRING}
+    keywords = {'return', 'in', 'not', 'and', 'or', 'if', 'else', 'lambda', 'yield', 'await', 'is', 'for', 'assert'}
+    stack, fdepth, cands = [], 0, []        # breaks on row i: (col, kind, bracket, depth); kind 0: after a comma,
+                                            # 1 + rank: before an operator, the lowest precedence first
+    skip, prev = [], None                   # per open bracket: inside a `for ... in` target or `lambda ...:` arguments
     for t in toks:
         r = t.start[0] - 1 + lo
-        if t.type in fs: fdepth += 1
-        elif t.type in fe: fdepth -= 1
-        elif fdepth: continue
-        elif t.type == tokenize.OP and t.string in '([{': stack.append((r, t.start[1])); skip.append(None)
+        if t.type in fs: fdepth += 1; continue
+        if t.type in fe: fdepth -= 1; prev = t; continue
+        if fdepth or t.type in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT): continue
+        operand_before = prev is not None and ((prev.type in _OPERAND_END | fe_end and prev.string not in keywords)
+                                               or (prev.type == tokenize.OP and prev.string in ')]}'))
+        if t.type == tokenize.OP and t.string in '([{': stack.append((r, t.start[1])); skip.append(None)
         elif t.type == tokenize.OP and t.string in ')]}':
             if stack: stack.pop(); skip.pop()
-        elif not stack: continue
-        elif t.type == tokenize.NAME and t.string in ('for', 'lambda') and skip[-1] is None: skip[-1] = t.string
+        elif not stack: pass
+        elif t.type == tokenize.NAME and t.string in ('for', 'lambda') and skip[-1] is None:
+            if t.string == 'for' and r == i: cands.append((t.start[1], 1, stack[-1], len(stack)))   # `for`: rank 0
+            skip[-1] = t.string
         elif (t.type == tokenize.NAME and t.string == 'in' and skip[-1] == 'for') or (
               t.type == tokenize.OP and t.string == ':' and skip[-1] == 'lambda'): skip[-1] = None
-        elif t.type == tokenize.OP and t.string == ',' and r == i and skip[-1] is None:
-            commas.append((t.end[1], stack[-1], len(stack)))
+        elif r == i and skip[-1] is None:
+            if t.type == tokenize.OP and t.string == ',': cands.append((t.end[1], 0, stack[-1], len(stack)))
+            elif operand_before and ((t.type == tokenize.OP and t.string in _BIN_OPS) or
+                                     (t.type == tokenize.NAME and t.string in _BREAK_WORDS)):
+                cands.append((t.start[1], 1 + _RANK.get(t.string, 7), stack[-1], len(stack)))
+        prev = t
+    opens = sorted({ob for _, _, ob, _ in cands if ob[0] == i})
     line, out, st, prefix = lines[i], [], 0, ''
     newcol = {}
     while len(prefix) + len(line) - st > width:
-        fits = [(c, ob, d) for c, ob, d in commas if c > st and len(prefix) + c - st <= width and c < len(line.rstrip())]
+        fits = [(c, k, ob, d) for c, k, ob, d in cands if c > st and line[st:c].strip() and c < len(line.rstrip())
+                and len(prefix) + len(line[st:c].rstrip()) <= width]
         if not fits: return None
-        top = min(d for _, _, d in fits)                     # the outermost argument list first, as late as it fits
-        c = [c for c, _, d in fits if d == top][-1]
+        top = min(d for *_, d in fits)                       # the outermost brackets first,
+        kind = min(k for _, k, _, d in fits if d == top)     # after a comma, else before the loosest operator,
+        c, _, ob, _ = [f for f in fits if f[3] == top and f[1] == kind][-1]   # as late as it fits
         out.append(prefix + line[st:c].rstrip())
-        for cc, ob, _ in commas:                                  # brackets opened on this output line: their new column
-            if ob[0] == i and st <= ob[1] < c: newcol[ob] = len(prefix) + ob[1] - st
-        ob = next(o for cc, o, _ in commas if cc == c)
+        for o in opens:                                       # brackets opened on this output line: their new column
+            if st <= o[1] < c: newcol[o] = len(prefix) + o[1] - st
         col = newcol.get(ob, ob[1] if ob[0] < i else None)
         if col is None or col + 1 > width * 2 // 3: return None     # aligned far right: black's layout reads better
         prefix = ' ' * (col + 1)
@@ -228,16 +250,18 @@ def _compact(lines, i, width):
         return lines[:i] + out[:-1] + [out[-1] + ' ' + nxt.lstrip()] + lines[i + 2:]
     return lines[:i] + out + lines[i + 1:]
 
-def _paren_tuple(lines, i):
-    """Line `i` with the bare tuple of its one-line assignment or return in parentheses (`a, b = (x, y)`: the same
-    AST), so that `_compact` can break it; None if there is none."""
+def _paren_value(lines, i):
+    """Line `i` with the bare value of its one-line assignment or return (a tuple, an operator expression, `a if c
+    else b`) in parentheses: the same AST, and `_compact` can then break it. None if there is none."""
     try: tree = ast.parse('\n'.join(lines))
     except SyntaxError: return None
     n = _stmt_at(tree, i + 1)
-    if not isinstance(n, (ast.Assign, ast.AugAssign, ast.Return)) or n.lineno != n.end_lineno: return None
-    v = n.value
-    if not isinstance(v, ast.Tuple) or not v.elts or lines[i][v.col_offset] == '(': return None
-    l = lines[i]
+    if not isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)) or n.lineno != n.end_lineno: return None
+    v, l = n.value, lines[i]
+    if not isinstance(v, (ast.Tuple, ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp)) or (isinstance(v, ast.Tuple) and not v.elts):
+        return None
+    if isinstance(v, ast.Tuple) and l[v.col_offset] == '(': return None
+    if l[:v.col_offset].rstrip().endswith('(') and l[v.end_col_offset:].lstrip().startswith(')'): return None
     return lines[:i] + [l[:v.col_offset] + '(' + l[v.col_offset:v.end_col_offset] + ')' + l[v.end_col_offset:]] + lines[i + 1:]
 
 def _stmt_at(tree, row):
@@ -340,8 +364,13 @@ def wrap_source(src, width, strings=False):
     ok = lambda new: _dump('\n'.join(new)) == ref
     cur = masked
     # 1. trailing comments that make a line long go onto their own line(s) above it (bottom first: rows stay valid)
-    for i, col in sorted(_trailing_comments(cur).items(), reverse=True):
-        if is_long(cur[i], width) and ok(new := _hoist_comment(cur, i, col, width)): cur = new
+    trailing = _trailing_comments(cur)
+    for i, col in sorted(trailing.items(), reverse=True):
+        if not is_long(cur[i], width): continue
+        rows = _rows_of(cur, i)   # the one comment of a statement, on its last line: it speaks of the whole statement
+        if (rows and rows[1] - rows[0] > 1 and i == rows[1] - 1 and not any(rows[0] <= r < i for r in trailing)
+                and ok(new := _hoist_comment(cur, i, col, width, above=rows[0]))): cur = new
+        elif ok(new := _hoist_comment(cur, i, col, width)): cur = new
     # 2. long full-line comments are rewrapped (directives are not comments to touch)
     for i in reversed(long_idx(cur, width)):
         if cur[i].lstrip().startswith('#') and ok(new := _split_comment(cur, i, width)): cur = new
@@ -361,7 +390,7 @@ def wrap_source(src, width, strings=False):
         if new is not None and ok(new) and new != cur: cur = new; continue
         new = _compact(cur, i, width)
         if new is not None and ok(new) and len(long_idx(new, width)) < n_long: cur = new; continue
-        new = _paren_tuple(cur, i)
+        new = _paren_value(cur, i)
         new = new and _compact(new, i, width)
         if new is not None and ok(new) and len(long_idx(new, width)) < n_long: cur = new; continue
         for mode in modes:
