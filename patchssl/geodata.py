@@ -171,7 +171,8 @@ def _sza(lat, doy, hour_utc, lon):
     return np.rad2deg(np.arccos(np.clip(np.sin(la) * np.sin(decl) + np.cos(la) * np.cos(decl) * np.cos(ha), -1, 1)))
 
 def make_synthetic_gk2a(root:str|Path, # folder to write into
-                        n_days:int=20, start:str='2022-01-01', hours:tuple=(0, 3, 6, 9, 12, 15, 18, 21), # file times (UTC)
+                        # file times (UTC)
+                        n_days:int=20, start:str='2022-01-01', hours:tuple=(0, 3, 6, 9, 12, 15, 18, 21),
                         n_stations:int=24, size:int=48, # stations, grid size (pixels)
                         seed:int=0)->Path:
     ("Write SYNTHETIC GK-2A-like files in the real layout: bt/rf/sza NPZ per time, static.npz, stations.csv, hourly "
@@ -190,15 +191,18 @@ def make_synthetic_gk2a(root:str|Path, # folder to write into
     np.savez(root/'static.npz', dem=dem.astype(np.float32), lsmask=lsmask, landcover=lc, lat=lat.astype(np.float32),
              lon=lon.astype(np.float32))
     import pandas as pd
-    pd.DataFrame(dict(stn=stn, lat=lat[py, px], lon=lon[py, px], pixel_x=px, pixel_y=py)).to_csv(root/'stations.csv', index=False)
+    pd.DataFrame(dict(stn=stn, lat=lat[py, px], lon=lon[py, px], pixel_x=px, pixel_y=py)).to_csv(
+        root / 'stations.csv', index=False
+    )
     labels = {s: [] for s in stn}
     t0 = pd.Timestamp(start)
     for day in range(n_days):
         for hr in range(24):
             t = t0 + pd.Timedelta(days=day, hours=hr)
             doy = t.dayofyear
+            # latent surface temperature (K)
             ts = (283 + 12 * np.sin(2 * np.pi * (doy - 105) / 365) - .6 * (lat - 35) - .0065 * dem
-                  + 6 * np.cos(2 * np.pi * (hr + 9 - 14) / 24) + 2 * _smooth(rng, H, W))  # latent surface temperature (K)
+                  + 6 * np.cos(2 * np.pi * (hr + 9 - 14) / 24) + 2 * _smooth(rng, H, W))
             cloud = np.clip(_smooth(rng, H, W, 12) * 1.5 - .3, 0, 1)
             ta = ts + 1. - 3 * cloud + rng.normal(0, .7, (H, W))  # what stations measure
             for s, y_, x_ in zip(stn, py, px):
@@ -207,15 +211,18 @@ def make_synthetic_gk2a(root:str|Path, # folder to write into
             if hr not in hours: continue
             name = t.strftime('%Y%m%d%H%M')
             off = np.array([-5, -40, -30, -20, -3, -15, 0, -1, -2, -12])[:, None, None]
-            bt = ts[None] + off - 25 * cloud[None] * np.linspace(.6, 1, 10)[:, None, None] + rng.normal(0, .5, (10, H, W))
+            bt = (ts[None] + off - 25 * cloud[None] * np.linspace(.6, 1, 10)[:, None, None]
+                  + rng.normal(0, .5, (10, H, W)))
             if rng.random() < .3: bt[:, rng.integers(H)] = np.nan  # a missing scan line
             sza = _sza(lat, doy, hr, lon)
-            rf = np.clip((.08 + .6 * cloud[None] + .04 * (lc[None] % 17) / 16 * np.arange(1, 7)[:, None, None]) * np.cos(np.deg2rad(np.minimum(sza, 89)))[None]
+            rf = np.clip((.08 + .6 * cloud[None] + .04 * (lc[None] % 17) / 16 * np.arange(1, 7)[:, None, None])
+                         * np.cos(np.deg2rad(np.minimum(sza, 89)))[None]
                          + rng.normal(0, .01, (6, H, W)), 0, 1.2)
             np.savez(root/f'sat/bt/gk2a_ami_le1b_bt_{name}.npz', bt=bt.astype(np.float32))
             np.savez(root/f'sat/rf/gk2a_ami_le1b_rf_{name}.npz', rf=rf.astype(np.float32))
             np.savez(root/f'sat/sza/gk2a_sza_{name}.npz', sza=sza.astype(np.float32))
-    for s, rows in labels.items(): pd.DataFrame(rows, columns=['time', 'ta']).to_csv(root/f'labels/ta_{s}.csv', index=False)
+    for s, rows in labels.items():
+        pd.DataFrame(rows, columns=['time', 'ta']).to_csv(root/f'labels/ta_{s}.csv', index=False)
     (root/'SYNTHETIC.txt').write_text("Synthetic GK-2A-like data made by patchssl.clay_ta.make_synthetic_gk2a; not "
                                       "observations.\n")
     return root
@@ -310,13 +317,15 @@ def _patches(task:dict)->tuple: # (payload dict or None, drops)
             c = int(lc[y_, x_])
             if not 0 <= c < N_LANDCOVER: drops['bad_landcover'] += 1; continue
             t = pd.Timestamp(row.time)
-            xs.append(p); ys.append(row.ta); t7.append(_time7(t, sza[y_, x_])); loc.append([row.lat, row.lon, task['gsd']])
+            xs.append(p); ys.append(row.ta); t7.append(_time7(t, sza[y_, x_]))
+            loc.append([row.lat, row.lon, task['gsd']])
             oh = np.zeros(N_LANDCOVER, np.float32); oh[c] = 1; lco.append(oh)
             meta.append([str(row.time), int(row.stn), x_, y_])
     n = len(xs)
     x = np.stack(xs) if n else np.zeros((0, 19, ps, ps), np.float32)
     return dict(x=x, y=np.array(ys, np.float32), time7=np.stack(t7) if n else np.zeros((0, 7), np.float32),
-                loc=np.array(loc, np.float32).reshape(n, 3), landcover_onehot=np.stack(lco) if n else np.zeros((0, N_LANDCOVER), np.float32), meta=meta), drops
+                loc=np.array(loc, np.float32).reshape(n, 3),
+                landcover_onehot=np.stack(lco) if n else np.zeros((0, N_LANDCOVER), np.float32), meta=meta), drops
 
 def _stats_task(task:dict)->dict:
     "Sums for the training statistics of one chunk: per channel (count, sum, sum of squares), and of TA."
@@ -390,7 +399,8 @@ def build_patches(index_dir:str|Path, # folder with index_{train,val,test}.csv f
                          ta_std=math.sqrt(max(ssy / ny - (sy / ny) ** 2, 1e-12)),
                          split='train', rows=ny)
             _atomic_save(stats, sp, json_=True)
-        todo = [dict(t, stats=stats) for s in tasks.values() for t in s if not Path(t['out']).with_suffix('.json').is_file()]
+        todo = [dict(t, stats=stats) for s in tasks.values() for t in s
+                if not Path(t['out']).with_suffix('.json').is_file()]
         list(emap(_chunk_task, todo))
     finally:
         if own: ex.shutdown()
@@ -507,9 +517,11 @@ def synthetic_catchments(n:int, # catchments
     yy, xx = np.mgrid[0:S, 0:S] + .5
     hours = np.arange(T) - warmup
     image = np.zeros((n, n_frames + 1, S, S), np.float32)
-    series, static, rain = np.zeros((n, seq_len, 1), np.float32), np.zeros((n, 5), np.float32), np.zeros((n, seq_len), np.float32)
+    series, static, rain = (np.zeros((n, seq_len, 1), np.float32), np.zeros((n, 5), np.float32),
+                            np.zeros((n, seq_len), np.float32))
     for i in range(n):
-        area0, aspect, theta = math.exp(rng.uniform(math.log(40), math.log(400))), rng.uniform(1, 2.5), rng.uniform(0, math.pi)
+        area0, aspect, theta = (math.exp(rng.uniform(math.log(40), math.log(400))), rng.uniform(1, 2.5),
+                                rng.uniform(0, math.pi))
         a = math.sqrt(area0 * aspect / math.pi); b = area0 / (math.pi * a)
         cx, cy = rng.uniform(.3 * S, .7 * S, 2)
         u = ((xx - cx) * math.cos(theta) + (yy - cy) * math.sin(theta)) / a
@@ -538,7 +550,8 @@ def synthetic_catchments(n:int, # catchments
         image[i, :n_frames], image[i, n_frames] = np.log1p(acc), foot
         series[i, :, 0], rain[i], static[i] = q[warmup:], p[warmup:], (math.log(area), slope, math.log(k), c, q0)
     return dict(image=image, series=series, static=static, rain=rain, static_names=CATCHMENT_STATIC,
-                channels=[f'rain {j * seq_len // n_frames}-{(j + 1) * seq_len // n_frames} h' for j in range(n_frames)] + ['footprint'])
+                channels=[f'rain {j * seq_len // n_frames}-{(j + 1) * seq_len // n_frames} h' for j in range(n_frames)]
+                + ['footprint'])
 
 # %% ../nbs/00h_geodata.ipynb #3f2e52f8
 def catchment_dls(data:dict, # from `synthetic_catchments`
@@ -551,7 +564,8 @@ def catchment_dls(data:dict, # from `synthetic_catchments`
     tr, va = idx[n_val:], idx[:n_val]
     arrs = dict(image=data['image'], series=np.log1p(data['series']), static=data['static'])
     axes = dict(image=(0, 2, 3), series=(0, 1), static=(0,))
-    stats = {k: (a[tr].mean(axes[k], keepdims=True)[0], a[tr].std(axes[k], keepdims=True)[0] + 1e-6) for k, a in arrs.items()}
+    stats = {k: (a[tr].mean(axes[k], keepdims=True)[0], a[tr].std(axes[k], keepdims=True)[0] + 1e-6)
+             for k, a in arrs.items()}
     z = {k: torch.as_tensor((a - stats[k][0]) / stats[k][1], dtype=torch.float32) for k, a in arrs.items()}
     ds = lambda ii: [(z['image'][i], z['series'][i], z['static'][i]) for i in ii]
     dls = DataLoaders(DataLoader(ds(tr), bs=bs, shuffle=True, drop_last=True), DataLoader(ds(va), bs=bs), device='cpu')
