@@ -81,7 +81,8 @@ def load_daphnet_windows(window:int=128, # steps per window (64 Hz: 2 s)
 def _need_tda():
     try:
         import ripser, persim  # noqa: F401
-    except ImportError as e: raise ImportError("persistence images need ripser and persim: pip install 'patchssl[tda]'") from e
+    except ImportError as e:
+        raise ImportError("persistence images need ripser and persim: pip install 'patchssl[tda]'") from e
 
 def sublevel_diagram(x:np.ndarray, # one channel `[L]`, finite values
                     )->np.ndarray: # `[n, 2]` (birth, death) of the finite H0 classes, zero-length bars removed
@@ -165,7 +166,8 @@ def persistence_images(X:np.ndarray, # `[n, L, N]` series
             if len(dgm):
                 # rows = persistence, columns = birth
                 out[i, c] = pim.transform(np.c_[dgm[:, 0], dgm[:, 1]], skew=True).T
-    if cache_dir is not None:  # written under a private name, then renamed: ranks under torchrun never read a half-written file
+    # written under a private name, then renamed: ranks under torchrun never read a half-written file
+    if cache_dir is not None:
         f.parent.mkdir(parents=True, exist_ok=True)
         tmp = f.with_name(f"{f.stem}.{os.getpid()}.tmp.npy"); np.save(tmp, out); os.replace(tmp, f)
     return out
