@@ -190,7 +190,8 @@ class SlotCrossAttention(nn.Module):
         if dim % n_heads: raise ValueError(f"the feature width {dim} is not divisible by n_heads={n_heads}; pick a "
                                            f"divisor of {dim}")
         store_attr('dim,n_heads')
-        self.q, self.kv, self.drop = nn.Linear(dim, dim, bias=False), nn.Linear(dim, 2 * dim, bias=False), nn.Dropout(attn_dropout)
+        self.q, self.kv, self.drop = nn.Linear(dim, dim, bias=False), nn.Linear(dim, 2 * dim,
+                                                                                bias=False), nn.Dropout(attn_dropout)
     def forward(self, x:Tensor, slots:Tensor)->tuple:
         B, T, D = x.shape; K, H = slots.shape[1], self.n_heads
         q = self.q(x).reshape(B, T, H, D // H).transpose(1, 2)
@@ -205,7 +206,8 @@ class GlobalWorkspace(nn.Module):
     ("The workspace between two teachers and a student: teacher tokens get a learned position term, a token-count MLP "
      "and LayerNorm, update K slots; student tokens cross-attend to the slots (residual).")
     def __init__(self, student_shape:tuple, # (tokens, D) of the student's `encode` output
-                 pi_shape:tuple, sig_shape:tuple, # (tokens, D) of teacher 1 (persistence images) and teacher 2 (raw signal)
+                 # (tokens, D) of teacher 1 (persistence images) and teacher 2 (raw signal)
+                 pi_shape:tuple, sig_shape:tuple,
                  n_slots:int=5, n_heads:int|None=None, # None: the largest divisor of D up to 5
                  n_iters:int=3, attn_dropout:float=0.1, sigma:float=0.,
                  memory_momentum:float=0.99, # EMA of the batch-mean slots, used when no teacher is there (test time)
@@ -248,7 +250,8 @@ class GlobalWorkspace(nn.Module):
 
     def forward(self, s:Tensor, # student tokens `[B, T, D]`
                 f1:Tensor|None=None, f2:Tensor|None=None, # teacher tokens; None: use the memory slots (no teacher)
-               )->tuple: # (student tokens + attended slots `[B, T, D]`, KTS `[B, T, K]`, KIS1, KIS2 `[B, K, T]` or None)
+               # (student tokens + attended slots `[B, T, D]`, KTS `[B, T, K]`, KIS1, KIS2 `[B, K, T]` or None)
+               )->tuple:
         if s.ndim != 3 or tuple(s.shape[1:]) != tuple(self.student_shape):
             raise ValueError(f"student features are {tuple(s.shape)}, but the workspace was built for [B, "
                              f"{self.student_shape[0]}, "
@@ -269,9 +272,12 @@ class TwoTeacherKD(nn.Module):
      "`model(x)` in eval mode is the student alone.")
     def __init__(self, student:WRN1d, teacher_pi:WRN2d|None=None, teacher_sig:WRN1d|None=None,
                  workspace:GlobalWorkspace|None=None,
-                 infer:str='memory', # at test time: 'memory' (cross-attend to the memory slots) or 'skip' (leave the workspace out)
-                 logits:str='memory', # in training the logits come from: 'memory' (cross-attention to the memory slots, as at test time),
-                                      # 'slots' (to this sample's teacher slots) or 'student' (the student's own features; needs infer='skip')
+                 # at test time: 'memory' (cross-attend to the memory slots) or 'skip' (leave the workspace out)
+                 infer:str='memory',
+                 # in training the logits come from: 'memory' (cross-attention to the memory slots, as at test time),
+                 logits:str='memory',
+                                      # 'slots' (to this sample's teacher slots) or 'student' (the student's own
+                                      # features; needs infer='skip')
                  slot_drop:float=0., # with logits='slots': per sample, the memory slots replace the teacher slots with this probability
                 ):
         super().__init__()
@@ -297,7 +303,13 @@ class TwoTeacherKD(nn.Module):
         for t in (teacher_pi, teacher_sig):
             if t is not None and t.n_classes != student.n_classes:
                 raise ValueError(f"a teacher has {t.n_classes} classes, the student {student.n_classes}")
-        self.student, self.teacher_pi, self.teacher_sig, self.workspace, self.infer = student, teacher_pi, teacher_sig, workspace, infer
+        self.student, self.teacher_pi, self.teacher_sig, self.workspace, self.infer = (
+            student,
+            teacher_pi,
+            teacher_sig,
+            workspace,
+            infer,
+        )
         self.logits, self.slot_drop = logits, slot_drop
         self.aux = {}
 
@@ -312,8 +324,10 @@ class TwoTeacherKD(nn.Module):
                                                                             "teacher needs the images: batches (x, "
                                                                             "pi, y)")
             with torch.no_grad():
-                if self.teacher_pi is not None: f1 = self.teacher_pi.encode(pi); self.aux['t_pi'] = self.teacher_pi.decode(f1)
-                if self.teacher_sig is not None: f2 = self.teacher_sig.encode(x); self.aux['t_sig'] = self.teacher_sig.decode(f2)
+                if self.teacher_pi is not None:
+                    f1 = self.teacher_pi.encode(pi); self.aux['t_pi'] = self.teacher_pi.decode(f1)
+                if self.teacher_sig is not None:
+                    f2 = self.teacher_sig.encode(x); self.aux['t_sig'] = self.teacher_sig.decode(f2)
         f = self.student.encode(x)
         if self.workspace is not None:
             if teach:
@@ -335,7 +349,8 @@ class TwoTeacherKD(nn.Module):
                                  and self.infer == 'memory' else [])
 
     def n_deployed_params(self)->int:
-        return sum(p.numel() for m in self.deployed() for p in m.parameters()) + (self.workspace.memory.numel() if self.deployed()[1:] else 0)
+        return (sum(p.numel() for m in self.deployed() for p in m.parameters())
+                + (self.workspace.memory.numel() if self.deployed()[1:] else 0))
 
 # %% ../nbs/05_gwt_kd.ipynb #fbb6e54a
 class GWTLoss:
@@ -343,7 +358,8 @@ class GWTLoss:
      "alignment distances (`w_pi=None`), else `c = w_pi`.")
     def __init__(self, lam:float=0.99, # weight of distillation (the lab's earlier code: 0.99)
                  T:float=4., # temperature; `kd_loss` carries the T² factor
-                 w_pi:float|None=None, # fixed weight of the persistence-image teacher; None = dynamic c (needs the workspace)
+                 # fixed weight of the persistence-image teacher; None = dynamic c (needs the workspace)
+                 w_pi:float|None=None,
                  lam_align:float=1., # weight of the alignment loss MSE(KTS, KIS1ᵀ) + MSE(KTS, KIS2ᵀ) (workspace only)
                  standardize:bool=True, # z-score logits before the softmax, as the lab's earlier code does
                 ):
@@ -359,7 +375,8 @@ class GWTLoss:
         ce = F.cross_entropy(logits, y)
         self.last = dict(ce=ce.detach())
         if 't_pi' not in aux and 't_sig' not in aux: return ce  # validation, or the student trained alone
-        kd = {k: kd_loss(logits, aux[t], self.T, self.standardize) for k, t in (('kd_pi', 't_pi'), ('kd_sig', 't_sig')) if t in aux}
+        kd = {k: kd_loss(logits, aux[t], self.T, self.standardize) for k, t in (('kd_pi', 't_pi'), ('kd_sig', 't_sig'))
+              if t in aux}
         align = torch.zeros(())
         if 'kts' in aux:
             d1 = F.mse_loss(aux['kts'], aux['kis1'].transpose(1, 2))
@@ -381,7 +398,8 @@ class GWTLoss:
     def __repr__(self): return f"GWTLoss(lam={self.lam}, T={self.T}, w_pi={self.w_pi}, lam_align={self.lam_align})"
 
 # %% ../nbs/05_gwt_kd.ipynb #f108daca
-def _plain(model:nn.Module)->nn.Module: return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+def _plain(model:nn.Module)->nn.Module:
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 class GWTCallback(Callback):
     ("Hands the model's teacher outputs to the `GWTLoss` after each forward pass; records every loss term (and `c`) of "
@@ -419,17 +437,28 @@ class BestEpoch(Callback):
     ("Keep the weights of the epoch with the best validation accuracy, ties broken by the lower validation loss (in "
      "memory), and restore them after the fit; under torchrun over all ranks' validation shards.")
     order = 60  # after the Recorder
-    def __init__(self): self.acc, self.vloss, self.state, self.kept, self.trained, self.fitting = -1., float('inf'), None, -1, False, False
-    def before_fit(self): self.fitting = False  # `learn.validate()` also sends before_fit / after_fit, but never before_train
+    def __init__(self):
+        self.acc, self.vloss, self.state, self.kept, self.trained, self.fitting = (
+            -1.0,
+            float('inf'),
+            None,
+            -1,
+            False,
+            False,
+        )
+    # `learn.validate()` also sends before_fit / after_fit, but never before_train
+    def before_fit(self): self.fitting = False
     def before_train(self):
-        if not self.fitting:  # the first training phase of a fit starts a new record; `validate()` leaves the last one alone
+        # the first training phase of a fit starts a new record; `validate()` leaves the last one alone
+        if not self.fitting:
             self.acc, self.vloss, self.state, self.kept, self.fitting = -1., float('inf'), None, -1, True
         self.trained = True
     def after_validate(self):
         if not self.trained: return
         self.trained = False
         acc, loss = _all_ranks_value(self.learn.metrics[0]), _all_ranks_value(self.learn.recorder.loss)
-        if acc > self.acc or (acc == self.acc and loss < self.vloss):  # small validation parts tie often (e.g. 8/8 from an early epoch on)
+        # small validation parts tie often (e.g. 8/8 from an early epoch on)
+        if acc > self.acc or (acc == self.acc and loss < self.vloss):
             self.acc, self.vloss, self.kept = acc, loss, self.epoch
             self.state = {k: v.detach().clone() for k, v in _plain(self.learn.model).state_dict().items()}
     def after_fit(self):
@@ -455,7 +484,8 @@ def kd_learner(dls:DataLoaders, model:TwoTeacherKD, loss:GWTLoss|None=None, best
     ("A `Learner` for the student: `GWTLoss`, accuracy, `GWTCallback`, `FrozenTeacher` on the teachers it has, and "
      "`BestEpoch` (validation accuracy).")
     teachers = [n for n in ('teacher_pi', 'teacher_sig') if getattr(model, n) is not None]
-    cbs = [GWTCallback()] + ([_FrozenTeachers(teachers)] if teachers else []) + ([BestEpoch()] if best else []) + list(L(cbs))
+    cbs = ([GWTCallback()] + ([_FrozenTeachers(teachers)] if teachers else []) + ([BestEpoch()] if best else [])
+           + list(L(cbs)))
     return Learner(dls, model, loss_func=loss if loss is not None else GWTLoss(), metrics=accuracy, cbs=cbs, **kwargs)
 
 # %% ../nbs/05_gwt_kd.ipynb #3b784a11
@@ -509,7 +539,8 @@ def load_teacher(path, arch:str, # the architecture the caller expects: 'WRN1d' 
                               "(did you swap the two teachers?)")
     bad = {k: (cfg.get(k), v) for k, v in expect.items() if cfg.get(k) != v}
     if bad: raise CheckpointError(f"{path} does not fit: "
-                                  + ', '.join(f"{k}={a!r} in the checkpoint, {b!r} wanted" for k, (a, b) in bad.items()))
+                                  + ', '.join(f"{k}={a!r} in the checkpoint, {b!r} wanted"
+                                              for k, (a, b) in bad.items()))
     cls = WRN1d if arch == 'WRN1d' else WRN2d
     m = cls(**{k: v for k, v in cfg.items() if k != 'arch'})
     m.load_state_dict(ck['state_dict'])
@@ -521,7 +552,8 @@ ROWS = {  # name: (teachers used, workspace, loss settings), the rows of the com
     'kd_pi':        dict(teachers=('pi',), workspace=False, loss=dict(w_pi=1.)),
     'kd_sig':       dict(teachers=('sig',), workspace=False, loss=dict(w_pi=0.)),
     'kd_fixed':     dict(teachers=('pi', 'sig'), workspace=False, loss=dict(w_pi=0.3)),
-    'gwt':          dict(teachers=('pi', 'sig'), workspace=True, loss=dict()),  # logits='memory', the default of TwoTeacherKD
+    # logits='memory', the default of TwoTeacherKD
+    'gwt':          dict(teachers=('pi', 'sig'), workspace=True, loss=dict()),
     'gwt_no_align': dict(teachers=('pi', 'sig'), workspace=True, loss=dict(lam_align=0.)),
     'gwt_one_iter': dict(teachers=('pi', 'sig'), workspace=True, loss=dict(), n_iters=1),
     'gwt_slots':    dict(teachers=('pi', 'sig'), workspace=True, loss=dict(), logits='slots'),
@@ -587,7 +619,8 @@ def build_student(row:str, data:ClassificationData, teacher_pi:WRN2d, teacher_si
 # %% ../nbs/05_gwt_kd.ipynb #ca29b6f9
 def train_student(row:str, data:ClassificationData, pis:dict, teacher_pi:WRN2d, teacher_sig:WRN1d, epochs:int=30,
                   lr:float=3e-3,
-                  bs:int=16, seed:int=0, lam:float=0.9, T:float=2., # lam, T chosen on the validation parts (bench/gwt_kd_tune.py); the lab's code: 0.99, 4
+                  # lam, T chosen on the validation parts (bench/gwt_kd_tune.py); the lab's code: 0.99, 4
+                  bs:int=16, seed:int=0, lam:float=0.9, T:float=2.,
                   lam_align:float=1., bar:bool=False, **kwargs)->Learner:
     ("Train the student of row `row` (same random start for every row with the same `seed`; data-parallel under "
      "torchrun); the `Learner`, its model at the best validation epoch.")
@@ -652,9 +685,11 @@ GWT_KD_OPTS = [
     Opt('data', str, 'BasicMotions', f"a bundled set ({', '.join(GWT_SETS)}) or a .npz file of your own "
                                      "labelled series (X_train [n, L, N], y_train, X_test, y_test, optional "
                                      "X_valid/y_valid)", 'data'),
-    Opt('valid_pct', float, 0.2, 'fraction of the UEA train split held out for validation (epoch choice)', 'data', min=0, max=1, min_exclusive=True, max_exclusive=True),
+    Opt('valid_pct', float, 0.2, 'fraction of the UEA train split held out for validation (epoch choice)', 'data',
+        min=0, max=1, min_exclusive=True, max_exclusive=True),
     Opt('resolution', int, 32, 'persistence image pixels per side', 'data', min=8),
-    Opt('spread', float, 0.05, 'standard deviation of the Gaussian on each diagram point', 'data', min=0, min_exclusive=True),
+    Opt('spread', float, 0.05, 'standard deviation of the Gaussian on each diagram point', 'data', min=0,
+        min_exclusive=True),
     Opt('cache', str, None, 'folder caching the persistence images (default: OUT/pi_cache)', 'data', nullable=True),
     Opt('t_depth', int, 10, 'teachers: wide-ResNet depth (6n+4)', 'model', min=10),
     Opt('t_width', int, 2, 'teachers: width factor', 'model', min=1),
@@ -664,8 +699,10 @@ GWT_KD_OPTS = [
     Opt('n_heads', int, 0, 'heads of the student-to-slot attention (0: the largest divisor of the '
                            'feature width up to 5)', 'model', min=0),
     Opt('n_iters', int, 3, 'slot-attention rounds', 'model', min=1),
-    Opt('lam', float, 0.9, 'weight of distillation against cross-entropy (chosen on validation; the lab used 0.99)', 'distill', min=0, max=1),
-    Opt('T', float, 2., 'distillation temperature (chosen on validation; the lab used 4)', 'distill', min=0, min_exclusive=True),
+    Opt('lam', float, 0.9, 'weight of distillation against cross-entropy (chosen on validation; the lab used 0.99)',
+        'distill', min=0, max=1),
+    Opt('T', float, 2., 'distillation temperature (chosen on validation; the lab used 4)', 'distill', min=0,
+        min_exclusive=True),
     Opt('lam_align', float, 1., 'weight of the alignment loss', 'distill', min=0),
     Opt('rows', str, ','.join(ROWS), f"comma-separated rows to train, from {', '.join(ROWS)}", 'train'),
     Opt('teacher_epochs', int, 30, 'epochs per teacher', 'train', min=1),
@@ -708,6 +745,7 @@ def gwt_kd_data(o:dict)->ClassificationData:
 # where and how a run is done, not what a model of it trains
 _NOT_RUN_OPTS = ('out', 'resume', 'threads', 'bar', 'cache', 'rows')
 
+# %% ../nbs/05_gwt_kd.ipynb #3205060f
 class _Deployed(nn.Module):
     ("What a student row predicts with (the student, and the workspace if the row has one), with a config: the row's "
      "checkpoint.")
@@ -716,6 +754,7 @@ class _Deployed(nn.Module):
         self.student, self.workspace = model.student, model.workspace
         self.config = dict(arch='GWTStudent', row=row, infer=model.infer, student=model.student.config)
 
+# %% ../nbs/05_gwt_kd.ipynb #f179eec2
 def _plain_floats(v):
     "Numbers of pandas / numpy records as Python floats (what a checkpoint's `extra` and results.json hold)."
     if isinstance(v, dict): return {str(k): _plain_floats(x) for k, x in v.items()}
@@ -723,6 +762,7 @@ def _plain_floats(v):
     if isinstance(v, str): return v
     return float(v)
 
+# %% ../nbs/05_gwt_kd.ipynb #7f0d8d99
 def _resume_state(out:Path, o:dict, rows:list, data:ClassificationData)->dict:
     ("Every checkpoint `--resume` finds in `out`, checked against this run (before any training): {'pi'/'sig': "
      "teacher, row: (record, terms, timing)}.")
@@ -737,9 +777,11 @@ def _resume_state(out:Path, o:dict, rows:list, data:ClassificationData)->dict:
         p = out/name
         if not p.exists(): continue
         found.append(name)
-        want = dict(n_classes=data.n_classes, depth=o['t_depth'],
-                    width=o['t_width']) | (dict(in_chans=data.n_vars, img_size=o['resolution']) if kind == 'pi'
-                                                                                         else dict(n_vars=data.n_vars, seq_len=data.seq_len))
+        want = dict(n_classes=data.n_classes, depth=o['t_depth'], width=o['t_width']) | (
+            dict(in_chans=data.n_vars, img_size=o['resolution'])
+            if kind == 'pi'
+            else dict(n_vars=data.n_vars, seq_len=data.seq_len)
+        )
         try: done[kind] = load_teacher(p, arch, **want); opts_of(p, load_checkpoint(p))
         except CheckpointError as e: raise OptionError(f"--resume: {e}") from None
     for r in rows:
@@ -819,7 +861,8 @@ def gwt_kd_run(o:dict)->pd.DataFrame|None:
                        formatters={'acc': '{:.3f}'.format, 's_per_sample': '{:.2e}'.format,
                                    'pi_s_per_sample': '{:.2e}'.format}))
     res = dict(options=opts, world_size=world, data=str(data), table=recs, terms=terms)
-    (out / 'results.json').write_text(json.dumps(res, indent=1))  # no timings: the same options and threads give the same file
+    # no timings: the same options and threads give the same file
+    (out / 'results.json').write_text(json.dumps(res, indent=1))
     (out / 'timing.json').write_text(json.dumps(timing, indent=1))
     return df
 
