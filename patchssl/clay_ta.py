@@ -21,8 +21,8 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import *  # fit_one_cycle
 from .layers import sincos_encode, TransformerEncoder, MAEDecoder, Attention, init_weights
 from .patching import mask_ids, gather_tokens
-from .transfer import (TrainGuard, TransferReport, load_checkpoint, save_checkpoint, model_config, seed_everything, SaveCheckpoint, resume,
-                               strict_freeze, unfreeze, FrozenEval, _skip_to)
+from .transfer import (TrainGuard, TransferReport, load_checkpoint, save_checkpoint, model_config,
+                               seed_everything, SaveCheckpoint, resume, strict_freeze, unfreeze, FrozenEval, _skip_to)
 from .distill import EMATeacher
 from .cli import Opt, Command, expect_files, OptionError
 
@@ -36,7 +36,9 @@ __all__ = ['POOLS', 'CLAY_KEY_MAP', 'CLAY_TA_BUILD', 'CLAY_TA_TRAIN', 'CLAY_TA_P
 
 # %% ../nbs/06_clay_ta.ipynb #7879a7e1
 # data loaders of this chapter live in chapter 00h (patchssl.geodata); re-exported so old imports keep working
-from .geodata import (load_eurosat_ms, band_stats, BT_WAVES_UM, RF_WAVES_UM, CHANNELS, N_LANDCOVER, make_synthetic_gk2a, build_index, build_patches, ChunkError, KEYS, read_chunk, ChunkLoader, chunk_files)
+from .geodata import (load_eurosat_ms, band_stats, BT_WAVES_UM, RF_WAVES_UM, CHANNELS, N_LANDCOVER,
+                              make_synthetic_gk2a, build_index, build_patches, ChunkError, KEYS, read_chunk,
+                              ChunkLoader, chunk_files)
 
 
 # %% ../nbs/06_clay_ta.ipynb #e07fbe2e
@@ -57,7 +59,8 @@ def clay_pos_2d(h:int, w:int, # grid of patches
                 gsd:float=1., # ground sample distance in metres, multiplies every frequency
                 temperature:float=10000.,
                )->Tensor: # `[h*w, d]`, row-major like `patchify_2d`
-    "Clay's 2-d position code scaled by the ground sample distance: `[sin x, cos x, sin y, cos y]` (x = column, y = row)."
+    ("Clay's 2-d position code scaled by the ground sample distance: `[sin x, cos x, sin y, cos y]` (x = column, y = "
+     "row).")
     if d % 4 or d < 8: raise ValueError(f"the 2-d position code needs a width divisible by 4 (>= 8), got d={d}")
     y, x = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing='ij')
     i = torch.arange(d // 4, dtype=torch.float32) / (d // 4 - 1)
@@ -70,10 +73,13 @@ def clay_metadata(week, # ISO week of the year (1..53), any shape `[B]`
                   hour, # hour of the day (0..24, fractions allowed)
                   lat, lon, # degrees
                  )->Tensor: # `[B, 8]`: week sin/cos, hour sin/cos, lat sin/cos, lon sin/cos
-    "The 8 metadata channels a Clay encoder adds to every token: time of year, time of day, latitude and longitude on circles."
+    ("The 8 metadata channels a Clay encoder adds to every token: time of year, time of day, latitude and longitude "
+     "on circles.")
     f = lambda v: torch.as_tensor(v, dtype=torch.float32)
-    week, hour, lat, lon = f(week) * 2 * math.pi / 52, f(hour) * 2 * math.pi / 24, torch.deg2rad(f(lat)), torch.deg2rad(f(lon))
-    if lat.abs().max() > math.pi / 2 + 1e-6: raise ValueError("lat must be in degrees within [-90, 90]; were lat and lon swapped, or given in radians?")
+    week, hour, lat, lon = (f(week) * 2 * math.pi / 52, f(hour) * 2 * math.pi / 24, torch.deg2rad(f(lat)),
+                            torch.deg2rad(f(lon)))
+    if lat.abs().max() > math.pi / 2 + 1e-6:
+        raise ValueError("lat must be in degrees within [-90, 90]; were lat and lon swapped, or given in radians?")
     return torch.stack([week.sin(), week.cos(), hour.sin(), hour.cos(), lat.sin(), lat.cos(), lon.sin(), lon.cos()], -1)
 
 # %% ../nbs/06_clay_ta.ipynb #e48cc41d
@@ -89,13 +95,17 @@ def _check_waves(waves, C:int)->Tensor:
     "Wavelengths as a float tensor `[C]` (micrometres), or a clear error."
     waves = torch.as_tensor(waves, dtype=torch.float32).flatten()
     if len(waves) != C:
-        raise ValueError(f"the input has {C} bands but {len(waves)} wavelengths were given; give one wavelength (micrometres) per band, in band order")
+        raise ValueError(
+            f"the input has {C} bands but {len(waves)} wavelengths were given; give one wavelength (micrometres) per"
+            " band, in band order"
+        )
     if not torch.isfinite(waves).all() or (waves <= 0).any() or (waves > 1e3).any():
         raise ValueError(f"wavelengths must be positive micrometres (e.g. 0.665 for red), got {waves.tolist()[:6]}")
     return waves
 
 class DynamicPatchEmbed(nn.Module):
-    "Patch embedding whose per-band kernels are generated from the band wavelengths: any set of bands, one set of weights."
+    ("Patch embedding whose per-band kernels are generated from the band wavelengths: any set of bands, one set of "
+     "weights.")
     def __init__(self,
                  patch_size:int, # ps: patches are ps x ps pixels
                  d_model:int, # token width D
@@ -109,15 +119,17 @@ class DynamicPatchEmbed(nn.Module):
         self.wave_mlp = WaveMLP(wave_dim)
         self.weight_tokens = nn.Parameter(torch.randn(n_latent, wave_dim) * .02)
         self.bias_token = nn.Parameter(torch.randn(1, wave_dim) * .02)
-        self.wave_encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(wave_dim, n_heads, activation='gelu', dropout=0.,
-                                                                             batch_first=True), 1, enable_nested_tensor=False)
+        self.wave_encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(wave_dim, n_heads, activation='gelu',
+                                                                             dropout=0., batch_first=True), 1,
+                                                  enable_nested_tensor=False)
         self.to_kernel = nn.Linear(wave_dim, patch_size * patch_size * d_model)
         self.to_bias = None if decoder else nn.Linear(wave_dim, d_model)
         for m in self.modules():
             if isinstance(m, nn.Linear): nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
 
     def kernels(self, waves:Tensor)->tuple: # (kernels `[C, ps*ps*D]`, bias `[D]` or None)
-        "Generate one kernel per band from its wavelength: code -> MLP -> a transformer over [weight tokens, bands, bias token]."
+        ("Generate one kernel per band from its wavelength: code -> MLP -> a transformer over [weight tokens, bands, "
+         "bias token].")
         w = self.wave_mlp(clay_sincos(waves.to(self.weight_tokens.device), self.wave_dim))
         t = torch.cat([self.weight_tokens, w, self.bias_token])
         out = self.wave_encoder(t[None])[0]
@@ -134,7 +146,11 @@ class DynamicPatchEmbed(nn.Module):
             return F.linear(x, w * .02)
         if x.ndim != 4: raise ValueError(f"images must be [B, C, H, W], got {tuple(x.shape)}")
         B, C, H, W = x.shape
-        if H % ps or W % ps: raise ValueError(f"image {H}x{W} is not divisible into {ps}x{ps} patches; crop or pad it, or pick a patch_size dividing both")
+        if H % ps or W % ps:
+            raise ValueError(
+                f"image {H}x{W} is not divisible into {ps}x{ps} patches; crop or pad it, or pick a patch_size dividing"
+                " both"
+            )
         k, b = self.kernels(_check_waves(waves, C))
         w = k.view(C, self.d_model, ps, ps).transpose(0, 1)  # [D, C, ps, ps]
         return F.conv2d(x, w * .02, b, stride=ps).flatten(2).transpose(1, 2)
@@ -142,8 +158,10 @@ class DynamicPatchEmbed(nn.Module):
 # %% ../nbs/06_clay_ta.ipynb #3fe150de
 POOLS = ('cls', 'mean', 'both')  # what `ClayEncoder.features` returns per image
 
+# %% ../nbs/06_clay_ta.ipynb #6eb5ef68
 class ClayEncoder(nn.Module):
-    "Clay-style encoder: wavelength-conditioned patch embedding, GSD-scaled 2-d positions + 8 metadata channels, CLS token, pre-norm transformer."
+    ("Clay-style encoder: wavelength-conditioned patch embedding, GSD-scaled 2-d positions + 8 metadata channels, CLS "
+     "token, pre-norm transformer.")
     def __init__(self,
                  patch_size:int=8, # ps, pixels per patch side
                  d_model:int=192, # token width D
@@ -155,7 +173,11 @@ class ClayEncoder(nn.Module):
                  dropout:float=0.,
                 ):
         super().__init__()
-        if d_model % 4 or d_model < 16: raise ValueError(f"d_model={d_model}: the encoder needs a width divisible by 4 and >= 16 (8 metadata channels + a 2-d code)")
+        if d_model % 4 or d_model < 16:
+            raise ValueError(
+                f"d_model={d_model}: the encoder needs a width divisible by 4 and >= 16 (8 metadata channels + a 2-d"
+                " code)"
+            )
         store_attr('patch_size,d_model,n_heads,n_layers,wave_dim,n_latent,dropout')
         self.d_ff = d_ff or 2 * d_model
         self.cls_token = nn.Parameter(torch.randn(1, 1, d_model) * .02)
@@ -167,7 +189,8 @@ class ClayEncoder(nn.Module):
     @property
     def config(self)->dict:
         "Constructor arguments and the architecture name (checkpoints carry it)."
-        return dict(arch='ClayEncoder', patch_size=self.patch_size, d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
+        return dict(arch='ClayEncoder', patch_size=self.patch_size, d_model=self.d_model, n_heads=self.n_heads,
+                    n_layers=self.n_layers,
                     d_ff=self.d_ff, wave_dim=self.wave_dim, n_latent=self.n_latent, dropout=self.dropout)
 
     def embed(self, x:Tensor, # `[B, C, H, W]`
@@ -175,12 +198,16 @@ class ClayEncoder(nn.Module):
               meta:Tensor|None=None, # `[B, 8]` from `clay_metadata` (None: zeros, "unknown")
               gsd:float=10., # metres per pixel
              )->Tensor: # `[B, L, D]` tokens with position and metadata added
-        "Patch tokens plus the fixed code: 2-d sin-cos position (width D-8, scaled by `gsd`) concatenated with the 8 metadata channels."
+        ("Patch tokens plus the fixed code: 2-d sin-cos position (width D-8, scaled by `gsd`) concatenated with the 8 "
+         "metadata channels.")
         t = self.patch_embed(x, waves)
         B, L, D = t.shape
         h, w = x.shape[-2] // self.patch_size, x.shape[-1] // self.patch_size
         if meta is None: meta = t.new_zeros(B, 8)
-        if tuple(meta.shape) != (B, 8): raise ValueError(f"meta must be [B, 8] = {(B, 8)} from clay_metadata(week, hour, lat, lon), got {tuple(meta.shape)}")
+        if tuple(meta.shape) != (B, 8):
+            raise ValueError(
+                f"meta must be [B, 8] = {(B, 8)} from clay_metadata(week, hour, lat, lon), got {tuple(meta.shape)}"
+            )
         pos = clay_pos_2d(h, w, D - 8, gsd).to(t)
         return t + torch.cat([pos.expand(B, L, D - 8), meta.to(t)[:, None].expand(B, L, 8)], -1)
 
@@ -193,12 +220,14 @@ class ClayEncoder(nn.Module):
         return self.encoder(torch.cat([self.cls_token.expand(len(t), 1, -1).to(t), t], 1))
 
     def features(self, x:Tensor, waves, meta:Tensor|None=None, gsd:float=10.,
-                 pool:str='both', # 'cls' (`[B, D]`), 'mean' of the patch tokens (`[B, D]`) or 'both' side by side (`[B, 2D]`)
+                 # 'cls' (`[B, D]`), 'mean' of the patch tokens (`[B, D]`) or 'both' side by side (`[B, 2D]`)
+                 pool:str='both',
                 )->Tensor:
         "One vector per image for probes and heads: the CLS token, the mean of the patch tokens, or both."
         if pool not in POOLS: raise ValueError(f"pool={pool!r} is not one of {POOLS}")
         z = self(x, waves, meta, gsd)
-        return z[:, 0] if pool == 'cls' else z[:, 1:].mean(1) if pool == 'mean' else torch.cat([z[:, 0], z[:, 1:].mean(1)], -1)
+        return (z[:, 0] if pool == 'cls' else z[:, 1:].mean(1) if pool == 'mean'
+                else torch.cat([z[:, 0], z[:, 1:].mean(1)], -1))
 
 # %% ../nbs/06_clay_ta.ipynb #599e9930
 @delegates(ClayEncoder.__init__)
@@ -238,6 +267,7 @@ CLAY_KEY_MAP = [  # (regex on a Clay encoder key after `model.encoder.`, patchss
     (r'^transformer\.norm\.', 'encoder.norm.'),
 ]
 
+# %% ../nbs/06_clay_ta.ipynb #254304b7
 def clay_key(name:str)->str|None:
     "The `ClayEncoder` name of a Clay encoder key (prefix `model.encoder.` already stripped), or None if it has none."
     for pat, rep in CLAY_KEY_MAP:
@@ -250,21 +280,31 @@ def _clay_state(src)->tuple: # (state dict, where it came from)
     where = 'state dict'
     if isinstance(src, (str, Path)):
         where, p = str(src), Path(src)
-        if not p.is_file(): raise FileNotFoundError(f"no Clay checkpoint at {p}; download it once (e.g. clay-v1.5.ckpt) and pass its path")
+        if not p.is_file():
+            raise FileNotFoundError(
+                f"no Clay checkpoint at {p}; download it once (e.g. clay-v1.5.ckpt) and pass its path"
+            )
         try: src = torch.load(p, map_location='cpu', weights_only=True)
         except Exception as e:
-            raise ValueError(f"cannot read {p} safely (weights_only=True): {str(e).splitlines()[0][:200]}. If you trust the file, extract its "
-                             f"state dict yourself (torch.load(path, weights_only=False)['state_dict']) and pass that dict") from None
-    if not isinstance(src, dict): raise ValueError(f"a Clay checkpoint is a dict with a 'state_dict', got a {type(src).__name__}")
+            raise ValueError(
+                f"cannot read {p} safely (weights_only=True): {str(e).splitlines()[0][:200]}. If you trust the file,"
+                " extract its state dict yourself (torch.load(path, weights_only=False)['state_dict']) and pass that"
+                " dict"
+            ) from None
+    if not isinstance(src, dict):
+        raise ValueError(f"a Clay checkpoint is a dict with a 'state_dict', got a {type(src).__name__}")
     sd = src.get('state_dict', src)
     if not any(k.startswith('model.encoder.') for k in sd):
-        raise ValueError(f"{where} holds no 'model.encoder.*' keys (first keys: {list(sd)[:3]}); is it a Clay MAE checkpoint?")
+        raise ValueError(
+            f"{where} holds no 'model.encoder.*' keys (first keys: {list(sd)[:3]}); is it a Clay MAE checkpoint?"
+        )
     return sd, where
 
 def load_clay_encoder(model:ClayEncoder, # the encoder to fill, built with the checkpoint's size (e.g. `clay_base()`)
                       ckpt, # path of a Clay Lightning `.ckpt`, its loaded dict, or its `state_dict`
                      )->TransferReport:
-    "Load the `model.encoder.*` tensors of a real Clay checkpoint into `model` through `CLAY_KEY_MAP`; refuse incomplete or mis-shaped transfers."
+    ("Load the `model.encoder.*` tensors of a real Clay checkpoint into `model` through `CLAY_KEY_MAP`; refuse "
+     "incomplete or mis-shaped transfers.")
     sd, where = _clay_state(ckpt)
     enc = {k[len('model.encoder.'):]: v for k, v in sd.items() if k.startswith('model.encoder.')}
     own = model.state_dict()
@@ -275,16 +315,25 @@ def load_clay_encoder(model:ClayEncoder, # the encoder to fill, built with the c
         if tuple(v.shape) != tuple(own[n].shape): shape_bad.append(f"{k} {tuple(v.shape)} -> {n} {tuple(own[n].shape)}")
         else: mapped[n] = v
     if shape_bad:
-        raise ValueError(f"the Clay checkpoint does not fit this {model.d_model}-wide, {model.n_layers}-layer encoder: {len(shape_bad)} shape mismatch(es), "
-                         f"e.g. {'; '.join(shape_bad[:3])}. Nothing was loaded; build the encoder of the checkpoint's size (clay_tiny / clay_small / clay_base)")
+        raise ValueError(
+            f"the Clay checkpoint does not fit this {model.d_model}-wide, {model.n_layers}-layer encoder:"
+            f" {len(shape_bad)} shape mismatch(es), e.g. {'; '.join(shape_bad[:3])}. Nothing was loaded; build the"
+            " encoder of the checkpoint's size (clay_tiny / clay_small / clay_base)"
+        )
     extra = [k for k in skipped if (clay_key(k[len('model.encoder.'):]) or '').startswith(('encoder.', 'patch_embed.'))]
-    if extra: raise ValueError(f"the Clay checkpoint has encoder tensors this model lacks ({len(extra)}, e.g. {extra[:2]}); nothing was loaded. "
-                               f"It has more layers than n_layers={model.n_layers}: build the encoder of the checkpoint's size")
+    if extra:
+        raise ValueError(
+            f"the Clay checkpoint has encoder tensors this model lacks ({len(extra)}, e.g. {extra[:2]}); nothing was"
+            f" loaded. It has more layers than n_layers={model.n_layers}: build the encoder of the checkpoint's size"
+        )
     missing = [k for k in own if k not in mapped]
     for pre in ('patch_embed', 'encoder'):
         lost = [k for k in missing if k.startswith(pre + '.')]
-        if lost: raise ValueError(f"the Clay checkpoint leaves {pre!r} incomplete ({len(lost)} tensors, e.g. {lost[:3]}); nothing was loaded. "
-                                  f"A different number of layers or another model than a Clay encoder?")
+        if lost:
+            raise ValueError(
+                f"the Clay checkpoint leaves {pre!r} incomplete ({len(lost)} tensors, e.g. {lost[:3]}); nothing was"
+                " loaded. A different number of layers or another model than a Clay encoder?"
+            )
     model.load_state_dict(mapped, strict=False)
     return TransferReport(list(mapped), missing, [], skipped, where)
 
@@ -292,7 +341,9 @@ def load_clay_encoder(model:ClayEncoder, # the encoder to fill, built with the c
 def patchify_image(x:Tensor, ps:int)->Tensor: # `[B, L, C*ps*ps]`, channels outermost like Clay's pixels
     "`[B, C, H, W]` -> patches `[B, (H/ps)*(W/ps), C*ps*ps]`, row-major over the patch grid."
     B, C, H, W = x.shape
-    return x.view(B, C, H // ps, ps, W // ps, ps).permute(0, 2, 4, 1, 3, 5).reshape(B, (H // ps) * (W // ps), C * ps * ps)
+    return (
+        x.view(B, C, H // ps, ps, W // ps, ps).permute(0, 2, 4, 1, 3, 5).reshape(B, (H // ps) * (W // ps), C * ps * ps)
+    )
 
 # %% ../nbs/06_clay_ta.ipynb #290157b8
 class DINOHead(nn.Module):
@@ -308,8 +359,10 @@ def dino_loss(student:Tensor, # student logits `[B, K]`
               teacher:Tensor, # teacher logits `[B, K]` (no gradient)
               center:Tensor, # `[K]` running mean of the teacher logits
               tau_s:float=0.1, tau_t:float=0.04)->Tensor:
-    "DINO's cross-entropy: `-sum softmax((teacher - center) / tau_t) * log_softmax(student / tau_s)`, averaged over the batch."
-    if student.shape != teacher.shape: raise ValueError(f"student logits {tuple(student.shape)} and teacher logits {tuple(teacher.shape)} differ")
+    ("DINO's cross-entropy: `-sum softmax((teacher - center) / tau_t) * log_softmax(student / tau_s)`, averaged over "
+     "the batch.")
+    if student.shape != teacher.shape:
+        raise ValueError(f"student logits {tuple(student.shape)} and teacher logits {tuple(teacher.shape)} differ")
     p_t = F.softmax((teacher.detach() - center) / tau_t, -1)
     return -(p_t * F.log_softmax(student / tau_s, -1)).sum(-1).mean()
 
@@ -325,7 +378,8 @@ def _augment(x:Tensor, g:torch.Generator|None=None)->Tensor:
     return x + .02 * torch.randn(x.shape, generator=g).to(x)
 
 class ClaySSL(nn.Module):
-    "Self-supervised Clay encoder: MAE reconstruction of masked patches (L1), DINOv2-style self-distillation with an EMA teacher, or both."
+    ("Self-supervised Clay encoder: MAE reconstruction of masked patches (L1), DINOv2-style self-distillation with an "
+     "EMA teacher, or both.")
     def __init__(self,
                  encoder:ClayEncoder|dict, # the encoder to pretrain (or its config)
                  waves, # `[C]` band wavelengths (micrometres) of the training images
@@ -337,13 +391,17 @@ class ClaySSL(nn.Module):
                  tau_s:float=0.1, tau_t:float=0.04, # DINO temperatures (`DINOSchedule` warms tau_t up to 0.07)
                  center_momentum:float=0.9, # EMA of the teacher-logit centre
                  dino_weight:float=1., # weight of the DINO term with 'both'
-                 norm_pix_loss:bool=True, # MAE target: each patch z-scored (Clay, MAE) or, False, the pixels as given (keeps the band levels)
+                 # MAE target: each patch z-scored (Clay, MAE) or, False, the pixels as given (keeps the band levels)
+                 norm_pix_loss:bool=True,
                 ):
         super().__init__()
-        if objective not in ('mae', 'dino', 'both'): raise ValueError(f"objective={objective!r}: use 'mae', 'dino' or 'both'")
+        if objective not in ('mae', 'dino', 'both'):
+            raise ValueError(f"objective={objective!r}: use 'mae', 'dino' or 'both'")
         if not 0 < mask_ratio < 1: raise ValueError(f"mask_ratio={mask_ratio} must lie strictly between 0 and 1")
-        enc = encoder if isinstance(encoder, ClayEncoder) else ClayEncoder(**{k: v for k, v in encoder.items() if k != 'arch'})
-        store_attr('gsd,objective,mask_ratio,decoder_dim,decoder_layers,decoder_heads,n_protos,tau_s,tau_t,center_momentum,dino_weight,norm_pix_loss')
+        enc = encoder if isinstance(encoder,
+                                    ClayEncoder) else ClayEncoder(**{k: v for k, v in encoder.items() if k != 'arch'})
+        store_attr('gsd,objective,mask_ratio,decoder_dim,decoder_layers,decoder_heads,n_protos,tau_s,tau_t,'
+                   'center_momentum,dino_weight,norm_pix_loss')
         self.register_buffer('waves', torch.as_tensor(waves, dtype=torch.float32).flatten())
         self.student = nn.ModuleDict(dict(encoder=enc))
         D = enc.d_model
@@ -361,17 +419,23 @@ class ClaySSL(nn.Module):
     def encoder(self)->ClayEncoder: return self.student['encoder']
     @property
     def config(self)->dict:
-        return dict(arch='ClaySSL', encoder=self.encoder.config, waves=self.waves.tolist(), gsd=self.gsd, objective=self.objective,
-                    mask_ratio=self.mask_ratio, decoder_dim=self.decoder_dim, decoder_layers=self.decoder_layers, decoder_heads=self.decoder_heads,
-                    n_protos=self.n_protos, tau_s=self.tau_s, tau_t=self.tau_t, center_momentum=self.center_momentum, dino_weight=self.dino_weight,
-                    norm_pix_loss=self.norm_pix_loss)
+        return dict(arch='ClaySSL', encoder=self.encoder.config, waves=self.waves.tolist(), gsd=self.gsd,
+                    objective=self.objective, mask_ratio=self.mask_ratio, decoder_dim=self.decoder_dim,
+                    decoder_layers=self.decoder_layers, decoder_heads=self.decoder_heads, n_protos=self.n_protos,
+                    tau_s=self.tau_s, tau_t=self.tau_t, center_momentum=self.center_momentum,
+                    dino_weight=self.dino_weight, norm_pix_loss=self.norm_pix_loss)
 
     def mae_loss(self, x:Tensor, meta:Tensor|None)->Tensor:
-        "Encode a random 25% of the patches (+ CLS), decode all, L1 on the masked patches' pixels (per-patch normalised with `norm_pix_loss`)."
+        ("Encode a random 25% of the patches (+ CLS), decode all, L1 on the masked patches' pixels (per-patch "
+         "normalised with `norm_pix_loss`).")
         enc, ps = self.encoder, self.encoder.patch_size
         B, L = len(x), (x.shape[-2] // ps) * (x.shape[-1] // ps)
         n_mask = int(round(self.mask_ratio * L))
-        if not 0 < n_mask < L: raise ValueError(f"{L} patches with mask_ratio={self.mask_ratio} leave {L - n_mask} visible; use larger images or smaller patches")
+        if not 0 < n_mask < L:
+            raise ValueError(
+                f"{L} patches with mask_ratio={self.mask_ratio} leave {L - n_mask} visible; use larger images or"
+                " smaller patches"
+            )
         mask = torch.zeros(B, L, dtype=torch.bool, device=x.device)
         mask.scatter_(1, torch.rand(B, L, device=x.device).argsort(1)[:, :n_mask], True)
         ids_keep, ids_restore, _ = mask_ids(mask)
@@ -380,17 +444,21 @@ class ClaySSL(nn.Module):
                          torch.zeros(L, 8)], -1).to(z)
         recon = self.projector(self.decoder(z[:, 1:], ids_restore, pos), self.waves)  # [B, L, C*ps*ps]
         target = patchify_image(x, ps)
-        if self.norm_pix_loss: target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6).sqrt()
+        if self.norm_pix_loss:
+            target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6).sqrt()
         per_patch = (recon - target).abs().mean(-1)
         return (per_patch * mask).sum() / mask.sum()
 
     def dino_term(self, x:Tensor, meta:Tensor|None)->Tensor:
-        "Two random views; the student's logits on each view learn the centred, sharpened teacher distribution of the other view."
+        ("Two random views; the student's logits on each view learn the centred, sharpened teacher distribution of "
+         "the other view.")
         v1, v2 = _augment(x), _augment(x)
         s = [self.student['head'](self.encoder.features(v, self.waves, meta, self.gsd)) for v in (v1, v2)]
         with torch.no_grad():
-            t = [self.teacher['head'](self.teacher['encoder'].features(v, self.waves, meta, self.gsd)) for v in (v1, v2)]
-        loss = (dino_loss(s[0], t[1], self.center, self.tau_s, self.tau_t) + dino_loss(s[1], t[0], self.center, self.tau_s, self.tau_t)) / 2
+            t = [self.teacher['head'](self.teacher['encoder'].features(v, self.waves, meta, self.gsd))
+                 for v in (v1, v2)]
+        loss = (dino_loss(s[0], t[1], self.center, self.tau_s, self.tau_t)
+                + dino_loss(s[1], t[0], self.center, self.tau_s, self.tau_t)) / 2
         if self.training:
             with torch.no_grad():
                 self.center.mul_(self.center_momentum).add_((1 - self.center_momentum) * torch.cat(t).mean(0))
@@ -413,19 +481,23 @@ def ssl_loss(loss:Tensor, *yb)->Tensor:
 
 # %% ../nbs/06_clay_ta.ipynb #17a2c3bf
 class DINOSchedule(Callback):
-    "Warm the teacher temperature of a `ClaySSL` from `tau_t` to `final_tau_t` over the first `warmup` share of training."
+    ("Warm the teacher temperature of a `ClaySSL` from `tau_t` to `final_tau_t` over the first `warmup` share of "
+     "training.")
     order = 2
     def __init__(self, tau_t:float=0.04, final_tau_t:float=0.07, warmup:float=0.3): store_attr()
     def before_batch(self):
-        self.learn.model.tau_t = self.tau_t + (self.final_tau_t - self.tau_t) * min(1., self.learn.pct_train / self.warmup)
+        self.learn.model.tau_t = (self.tau_t
+                                  + (self.final_tau_t - self.tau_t) * min(1., self.learn.pct_train / self.warmup))
 
 
 # %% ../nbs/06_clay_ta.ipynb #322b3cbc
 @delegates(Learner.__init__)
 def ssl_learner(dls, model:ClaySSL, momentum:float=0.992, cbs=None, **kwargs)->Learner:
-    "A `Learner` pretraining `model`; with DINO, an `EMATeacher` (momentum -> 1, cosine) and the temperature warm-up are added."
+    ("A `Learner` pretraining `model`; with DINO, an `EMATeacher` (momentum -> 1, cosine) and the temperature warm-up "
+     "are added.")
     if not isinstance(model, ClaySSL): raise TypeError(f"ssl_learner needs a ClaySSL, got {type(model).__name__}")
-    extra = [EMATeacher('student', 'teacher', momentum, 1.), DINOSchedule(model.tau_t)] if model.objective != 'mae' else []
+    extra = [EMATeacher('student', 'teacher', momentum, 1.),
+             DINOSchedule(model.tau_t)] if model.objective != 'mae' else []
     return Learner(dls, model, loss_func=ssl_loss, cbs=[TrainGuard()] + extra + list(cbs or []), **kwargs)
 
 
@@ -450,44 +522,56 @@ def encode_images(encoder:ClayEncoder, x:Tensor, waves, meta:Tensor|None=None, g
 
 # %% ../nbs/06_clay_ta.ipynb #ec9be28e
 def ta_metadata(time7:Tensor, loc:Tensor)->Tensor: # `[B, 8]`
-    "Clay's 8 metadata channels from a chunk's `time7` (day of year and hour as sin/cos) and `loc` (lat, lon in degrees)."
+    ("Clay's 8 metadata channels from a chunk's `time7` (day of year and hour as sin/cos) and `loc` (lat, lon in "
+     "degrees).")
     week = torch.atan2(time7[:, 1], time7[:, 0]) / (2 * math.pi) * 52 % 52
     hour = torch.atan2(time7[:, 3], time7[:, 2]) / (2 * math.pi) * 24 % 24
     return clay_metadata(week, hour, loc[:, 0], loc[:, 1])
 
 # %% ../nbs/06_clay_ta.ipynb #606d187f
 def _crop_spectral(x:Tensor, n_spec:int, patch_size:int)->Tensor: # `[B, n_spec, H', W']`
-    "The first `n_spec` (spectral) channels of patches `x [B, C, H, W]`, cropped to whole encoder patches (9x9 with 2-px patches: the top-left 8x8)."
+    ("The first `n_spec` (spectral) channels of patches `x [B, C, H, W]`, cropped to whole encoder patches (9x9 with "
+     "2-px patches: the top-left 8x8).")
     h, w = x.shape[-2], x.shape[-1]
     return x[:, :n_spec, :h - h % patch_size, :w - w % patch_size]
 
 class ClayTA(nn.Module):
-    "Air temperature from a patch: Clay encoder on the 16 spectral channels (with their wavelengths) + a head on [features, aux inputs]."
+    ("Air temperature from a patch: Clay encoder on the 16 spectral channels (with their wavelengths) + a head on "
+     "[features, aux inputs].")
     def __init__(self, encoder:ClayEncoder|dict, # encoder (or its config), e.g. pretrained with `ClaySSL`
                  waves=BT_WAVES_UM + RF_WAVES_UM, # wavelengths of x's first channels, the ones the encoder sees
                  gsd:float=2000., d_hidden:int=64, dropout:float=0.):
         super().__init__()
-        self.encoder = encoder if isinstance(encoder, ClayEncoder) else ClayEncoder(**{k: v for k, v in encoder.items() if k != 'arch'})
+        self.encoder = encoder if isinstance(encoder,
+                                             ClayEncoder) else ClayEncoder(**{k: v for k, v in encoder.items()
+                                                                              if k != 'arch'})
         self.register_buffer('waves', torch.as_tensor(waves, dtype=torch.float32))
         store_attr('gsd,d_hidden,dropout')
         self.n_spec = len(self.waves)
         n_aux = 3 * 2 + 7 + 3 + N_LANDCOVER  # sza/dem/lsmask (centre, mean), time7, loc (scaled), landcover
-        self.head = nn.Sequential(nn.Linear(2 * self.encoder.d_model + n_aux, d_hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(d_hidden, 1))
+        self.head = nn.Sequential(nn.Linear(2 * self.encoder.d_model + n_aux, d_hidden), nn.GELU(), nn.Dropout(dropout),
+                                  nn.Linear(d_hidden, 1))
     @property
     def config(self)->dict:
-        return dict(arch='ClayTA', encoder=self.encoder.config, waves=self.waves.tolist(), gsd=self.gsd, d_hidden=self.d_hidden, dropout=self.dropout)
+        return dict(arch='ClayTA', encoder=self.encoder.config, waves=self.waves.tolist(), gsd=self.gsd,
+                    d_hidden=self.d_hidden, dropout=self.dropout)
 
     def spectral(self, x:Tensor)->Tensor:
-        "The encoder's input: the spectral channels of `x`, cropped to whole patches (9x9 with 2-px patches: the top-left 8x8)."
+        ("The encoder's input: the spectral channels of `x`, cropped to whole patches (9x9 with 2-px patches: the "
+         "top-left 8x8).")
         return _crop_spectral(x, self.n_spec, self.encoder.patch_size)
 
     def forward(self, x:Tensor, time7:Tensor, loc:Tensor, lc:Tensor)->Tensor: # normalised TA `[B]`
         if x.ndim != 4 or x.shape[1] < self.n_spec + 3:
-            raise ValueError(f"x must be [B, {self.n_spec + 3}, h, w] ({self.n_spec} spectral channels, then sza, dem, lsmask), got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must be [B, {self.n_spec + 3}, h, w] ({self.n_spec} spectral channels, then sza, dem, lsmask), got"
+                f" {tuple(x.shape)}"
+            )
         spec, other = self.spectral(x), x[:, self.n_spec:]
         h, w = x.shape[-2:]
         f = self.encoder.features(spec, self.waves, ta_metadata(time7, loc), self.gsd)
-        aux = torch.cat([other[:, :, h // 2, w // 2], other.mean((2, 3)), time7, (loc - loc.new_tensor([36., 128., 0.])) / loc.new_tensor([5., 5., 1e4]), lc], 1)
+        aux = torch.cat([other[:, :, h // 2, w // 2], other.mean((2, 3)), time7,
+                         (loc - loc.new_tensor([36., 128., 0.])) / loc.new_tensor([5., 5., 1e4]), lc], 1)
         return self.head(torch.cat([f, aux], 1))[:, 0]
 
 # %% ../nbs/06_clay_ta.ipynb #aca2ff0f
@@ -495,33 +579,41 @@ def rmse_metrics(ta_std:float)->list:
     "fastai metrics: RMSE in normalised units and in kelvin (`RMSE_K = RMSE_norm x TA_std`)."
     from fastai.metrics import AccumMetric
     rn = lambda p, y: torch.sqrt(F.mse_loss(p, y))
-    return [AccumMetric(rn, flatten=False, name='rmse_norm'), AccumMetric(lambda p, y: rn(p, y) * ta_std, flatten=False, name='rmse_K')]
+    return [AccumMetric(rn, flatten=False, name='rmse_norm'),
+            AccumMetric(lambda p, y: rn(p, y) * ta_std, flatten=False, name='rmse_K')]
 
 
 # %% ../nbs/06_clay_ta.ipynb #c0e2cacf
 class SaveBest(Callback):
-    "Write `path` with `save_checkpoint` whenever the validation loss improves (the `best` checkpoint); epochs a resumed fit skips are not compared."
+    ("Write `path` with `save_checkpoint` whenever the validation loss improves (the `best` checkpoint); epochs a "
+     "resumed fit skips are not compared.")
     order = 71
     def __init__(self, path:str|Path, best:float=float('inf')): self.path, self.best = Path(path), best
     def after_epoch(self):
-        if self.epoch < _skip_to(self.learn) or not self.learn.recorder.values: return  # skipped by fit(start_epoch=...)
+        # skipped by fit(start_epoch=...)
+        if self.epoch < _skip_to(self.learn) or not self.learn.recorder.values: return
         v = float(self.learn.recorder.values[-1][1])
-        if v < self.best: self.best = v; save_checkpoint(self.path, self.learn.model, self.learn.opt, self.epoch + 1, dict(valid_loss=v))
+        if v < self.best:
+            self.best = v
+            save_checkpoint(self.path, self.learn.model, self.learn.opt, self.epoch + 1, dict(valid_loss=v))
 
 # %% ../nbs/06_clay_ta.ipynb #7fda27a3
 class EpochShuffle(Callback):
-    "Before every epoch, reseed each loader's numpy shuffling (`ChunkLoader.rng`) from (seed, phase, epoch): a resumed run sees the batches an uninterrupted one sees."
+    ("Before every epoch, reseed each loader's numpy shuffling (`ChunkLoader.rng`) from (seed, phase, epoch): a "
+     "resumed run sees the batches an uninterrupted one sees.")
     order = 1
     def __init__(self, seed:int, phase:int=0): store_attr()
     def before_epoch(self):
         for dl in self.learn.dls.loaders:
-            if isinstance(getattr(dl, 'rng', None), np.random.Generator): dl.rng = np.random.default_rng([self.seed, self.phase, self.epoch])
+            if isinstance(getattr(dl, 'rng', None), np.random.Generator):
+                dl.rng = np.random.default_rng([self.seed, self.phase, self.epoch])
 
 # %% ../nbs/06_clay_ta.ipynb #c761542a
 @delegates(Learner.__init__)
 def ta_learner(dls, model:ClayTA, ta_std:float=1., cbs=None, **kwargs)->Learner:
     "A `Learner` for TA regression: MSE on normalised TA, RMSE (normalised and kelvin) metrics, `TrainGuard`."
-    return Learner(dls, model, loss_func=nn.MSELoss(), metrics=rmse_metrics(ta_std), cbs=[TrainGuard()] + list(cbs or []), **kwargs)
+    return Learner(dls, model, loss_func=nn.MSELoss(), metrics=rmse_metrics(ta_std),
+                   cbs=[TrainGuard()] + list(cbs or []), **kwargs)
 
 
 # %% ../nbs/06_clay_ta.ipynb #a3017714
@@ -542,39 +634,66 @@ def check_chunks(data:str|Path, # folder written by `patchssl clay-ta build` (`b
                  patch_size:int=2, # encoder patch side: every patch must hold at least one
                  labels:bool=True, # also refuse constant labels in the train split (nothing to regress)
                 )->dict: # rows per split
-    "Check every chunk a run reads before any training: channels, size, dtype, finite values, inputs and labels that vary; an error naming the problem and the fix."
+    ("Check every chunk a run reads before any training: channels, size, dtype, finite values, inputs and labels that "
+     "vary; an error naming the problem and the fix.")
     data, rows = Path(data), {}
-    if not (data/'stats.json').is_file(): raise FileNotFoundError(f"no {data/'stats.json'}: run `patchssl clay-ta build` first")
+    if not (data/'stats.json').is_file():
+        raise FileNotFoundError(f"no {data/'stats.json'}: run `patchssl clay-ta build` first")
     for s in splits:
         files = chunk_files(data, s)
-        if not files: raise ValueError(f"the {s} split has no chunks (0 rows): move --val-start / --test-start so that every split gets rows, and build again")
+        if not files:
+            raise ValueError(
+                f"the {s} split has no chunks (0 rows): move --val-start / --test-start so that every split gets rows,"
+                " and build again"
+            )
         n, acc, ys = 0, None, []
         for f in files:
             d = read_chunk(f)
             x, y = d['x'], d['y']
             if x.ndim != 4 or x.shape[1] != n_spec + 3:
-                raise ValueError(f"{f}: x has shape {tuple(x.shape)}; the TA model needs [rows, {n_spec + 3}, h, w] ({n_spec} spectral channels, then sza, dem, lsmask); build the chunks with `patchssl clay-ta build`")
+                raise ValueError(
+                    f"{f}: x has shape {tuple(x.shape)}; the TA model needs [rows, {n_spec + 3}, h, w] ({n_spec}"
+                    " spectral channels, then sza, dem, lsmask); build the chunks with `patchssl clay-ta build`"
+                )
             if min(x.shape[-2:]) < patch_size:
-                raise ValueError(f"{f}: {x.shape[-2]}x{x.shape[-1]}-pixel patches are smaller than one {patch_size}x{patch_size} encoder patch; lower --patch-size or build larger patches")
+                raise ValueError(
+                    f"{f}: {x.shape[-2]}x{x.shape[-1]}-pixel patches are smaller than one {patch_size}x{patch_size}"
+                    " encoder patch; lower --patch-size or build larger patches"
+                )
             for k in KEYS:
-                if d[k].dtype != torch.float32: raise TypeError(f"{f}: {k} is {d[k].dtype}; the chunks hold float32 (convert with .float() before saving, or build them with `patchssl clay-ta build`)")
+                if d[k].dtype != torch.float32:
+                    raise TypeError(
+                        f"{f}: {k} is {d[k].dtype}; the chunks hold float32 (convert with .float() before saving, or"
+                        " build them with `patchssl clay-ta build`)"
+                    )
                 bad = int((~torch.isfinite(d[k])).sum())
-                if bad: raise ValueError(f"{f}: {k} holds {bad} NaN or inf value(s); drop those rows or fill them, then save the chunk again (`build_patches` drops them itself)")
+                if bad:
+                    raise ValueError(
+                        f"{f}: {k} holds {bad} NaN or inf value(s); drop those rows or fill them, then save the chunk"
+                        " again (`build_patches` drops them itself)"
+                    )
             v = x[:, :n_spec].transpose(0, 1).flatten(1).double()
             part = torch.stack([v.min(1).values, v.max(1).values])
             acc = part if acc is None else torch.stack([torch.minimum(acc[0], part[0]), torch.maximum(acc[1], part[1])])
             n += len(y); ys.append(y)
         if bool((acc[0] == acc[1]).all()):
-            raise ValueError(f"every spectral channel of the {s} split is constant: there is nothing for the encoder to see; check the satellite files behind {data}")
+            raise ValueError(
+                f"every spectral channel of the {s} split is constant: there is nothing for the encoder to see; check"
+                f" the satellite files behind {data}"
+            )
         y = torch.cat(ys)
         if labels and s == 'train' and bool((y == y[0]).all()):
-            raise ValueError(f"all {n} TA labels of the train split equal {float(y[0]):.4g} (a single value, like one class): nothing to regress; check the label files")
+            raise ValueError(
+                f"all {n} TA labels of the train split equal {float(y[0]):.4g} (a single value, like one class):"
+                " nothing to regress; check the label files"
+            )
         rows[s] = n
     return rows
 
 # %% ../nbs/06_clay_ta.ipynb #ed5b5c49
 class ResumableCommand(Command):
-    "A `Command` whose `--resume` continues the run in its own `--out` folder (the one holding `marker`) without `--overwrite`."
+    ("A `Command` whose `--resume` continues the run in its own `--out` folder (the one holding `marker`) without "
+     "`--overwrite`.")
     def __init__(self, *args, marker:str='current.pt', **kwargs):
         super().__init__(*args, **kwargs); self.marker = marker
     def __call__(self, argv:list|None=None):
@@ -586,29 +705,42 @@ class ResumableCommand(Command):
         return Command.__call__(self, argv)
 
 def _resume_check(o:dict, path:Path)->dict:
-    "The checkpoint `--resume` continues from, refused unless it exists, is intact and was written with the same options."
-    if not path.is_file(): raise OptionError(f"--resume: {path} does not exist, so there is no run to continue; run without --resume")
+    ("The checkpoint `--resume` continues from, refused unless it exists, is intact and was written with the same "
+     "options.")
+    if not path.is_file():
+        raise OptionError(f"--resume: {path} does not exist, so there is no run to continue; run without --resume")
     try: ck = load_checkpoint(path)
     except (ValueError, FileNotFoundError) as e: raise OptionError(f"--resume: {e}") from None
     old = ck['extra'].get('options', {})
     diff = [f"--{k.replace('_', '-')} {old.get(k)!r} -> {o[k]!r}" for k in o if k != 'resume' and old.get(k) != o[k]]
-    if diff: raise OptionError(f"--resume: {path} was written with other options ({'; '.join(diff[:4])}); resume with the same options, or start afresh with --overwrite")
+    if diff:
+        raise OptionError(
+            f"--resume: {path} was written with other options ({'; '.join(diff[:4])}); resume with the same options, or"
+            " start afresh with --overwrite"
+        )
     return ck
 
 # %% ../nbs/06_clay_ta.ipynb #01e9bb22
 def _clear_build(out:Path):
-    "Remove what an earlier `clay-ta-build` left in `out` (index, chunks, statistics, manifest), so that `--overwrite` builds afresh."
+    ("Remove what an earlier `clay-ta-build` left in `out` (index, chunks, statistics, manifest), so that "
+     "`--overwrite` builds afresh.")
     import shutil
     if (out/'index').is_dir(): shutil.rmtree(out/'index')
-    for p in [*out.glob('*_chunk_*.pt'), *out.glob('*_chunk_*.json'), *out.glob('*.tmp'), out/'stats.json', out/'manifest.json']:
+    for p in [*out.glob('*_chunk_*.pt'), *out.glob('*_chunk_*.json'), *out.glob('*.tmp'), out/'stats.json',
+              out/'manifest.json']:
         if p.is_file(): p.unlink()
 
+# %% ../nbs/06_clay_ta.ipynb #747a8d6a
 def _build_run(o:dict)->dict:
-    "`patchssl clay-ta-build`: (optionally write synthetic data, then) index the labels and cut the patch chunks; `--resume` keeps finished chunks."
+    ("`patchssl clay-ta-build`: (optionally write synthetic data, then) index the labels and cut the patch chunks; "
+     "`--resume` keeps finished chunks.")
     import shutil
     root, out = Path(o['data']), Path(o['out'])
     if o['synthetic']: make_synthetic_gk2a(root, n_days=o['synthetic_days'], seed=o['seed'])
-    elif not root.is_dir(): raise OptionError(f"--data {root} is not a folder; point it at your data (stations.csv, labels/, sat/) or pass --synthetic")
+    elif not root.is_dir():
+        raise OptionError(
+            f"--data {root} is not a folder; point it at your data (stations.csv, labels/, sat/) or pass --synthetic"
+        )
     if not o['resume']: _clear_build(out)  # an existing folder reaches here only with --overwrite
     fresh = not (out/'index').exists()
     try:
@@ -619,34 +751,68 @@ def _build_run(o:dict)->dict:
     except (ValueError, FileNotFoundError) as e:
         if fresh and (out/'index').is_dir(): shutil.rmtree(out/'index')  # leave no half-built folder behind
         raise OptionError(f"--data {root}: {e}") from None
-    print(f"index rows {idx['rows']}, dropped {idx['dropped']}; patch rows {man['rows']}, dropped {man['dropped']}; {len(man['chunks'])} chunks in {out}")
+    print(
+        f"index rows {idx['rows']}, dropped {idx['dropped']}; patch rows {man['rows']}, dropped {man['dropped']};"
+        f" {len(man['chunks'])} chunks in {out}"
+    )
     return dict(index=idx, patches=dict(rows=man['rows'], dropped=man['dropped']))
 
-CLAY_TA_BUILD = ResumableCommand('clay-ta-build', "Index station TA labels against satellite files and cut 9x9 patch chunks (after a crash: the same command with --resume).",
-    [Opt('data', str, 'gk2a_data', 'data folder: stations.csv, labels/ta_<stn>.csv, sat/{bt,rf,sza}/*_YYYYmmddHHMM.npz, static.npz', 'data'),
-     Opt('synthetic', bool, False, 'first write synthetic GK-2A-like files into --data (for a try-out; not observations)', 'data'),
-     Opt('synthetic_days', int, 20, 'days of synthetic data', 'data', min=1),
-     Opt('val_start', str, '2022-01-15', 'first time of the validation split', 'data'),
-     Opt('test_start', str, '2022-01-18', 'first time of the test split', 'data'),
-     Opt('patch_size', int, 9, 'patch side in pixels (odd)', 'data', min=1),
-     Opt('chunk_rows', int, 2048, 'index rows per chunk file', 'data', min=1),
-     Opt('workers', int, 2, 'processes building chunks', 'train', min=1),
-     Opt('seed', int, 0, 'seed of the synthetic data', 'train', min=0),
-     Opt('resume', bool, False, 'continue a build in --out that was interrupted: finished chunks are kept (no --overwrite needed)', 'train'),
-     Opt('out', str, 'clay_ta_patches', 'folder for index/, chunk files, stats.json, manifest.json', '')],
-    _build_run, marker='index', check=expect_files('manifest.json', 'stats.json'))
+# %% ../nbs/06_clay_ta.ipynb #3d64579d
+CLAY_TA_BUILD = ResumableCommand(
+    'clay-ta-build',
+    "Index station TA labels against satellite files and cut 9x9 patch chunks (after a crash: the same command with"
+    " --resume).",
+    [
+        Opt(
+            'data',
+            str,
+            'gk2a_data',
+            'data folder: stations.csv, labels/ta_<stn>.csv, sat/{bt,rf,sza}/*_YYYYmmddHHMM.npz, static.npz',
+            'data',
+        ),
+        Opt(
+            'synthetic',
+            bool,
+            False,
+            'first write synthetic GK-2A-like files into --data (for a try-out; not observations)',
+            'data',
+        ),
+        Opt('synthetic_days', int, 20, 'days of synthetic data', 'data', min=1),
+        Opt('val_start', str, '2022-01-15', 'first time of the validation split', 'data'),
+        Opt('test_start', str, '2022-01-18', 'first time of the test split', 'data'),
+        Opt('patch_size', int, 9, 'patch side in pixels (odd)', 'data', min=1),
+        Opt('chunk_rows', int, 2048, 'index rows per chunk file', 'data', min=1),
+        Opt('workers', int, 2, 'processes building chunks', 'train', min=1),
+        Opt('seed', int, 0, 'seed of the synthetic data', 'train', min=0),
+        Opt(
+            'resume',
+            bool,
+            False,
+            'continue a build in --out that was interrupted: finished chunks are kept (no --overwrite needed)',
+            'train',
+        ),
+        Opt('out', str, 'clay_ta_patches', 'folder for index/, chunk files, stats.json, manifest.json', ''),
+    ],
+    _build_run,
+    marker='index',
+    check=expect_files('manifest.json', 'stats.json'),
+)
 
 # %% ../nbs/06_clay_ta.ipynb #155dea07
 def _encoder_for(o:dict)->ClayEncoder:
-    "The encoder the options ask for: a preset size, a patchssl checkpoint (`--pretrained`), or a real Clay checkpoint (`--clay-ckpt`)."
-    if o.get('pretrained') and o.get('clay_ckpt'): raise OptionError("--pretrained and --clay-ckpt both name an encoder; give one of them")
+    ("The encoder the options ask for: a preset size, a patchssl checkpoint (`--pretrained`), or a real Clay "
+     "checkpoint (`--clay-ckpt`).")
+    if o.get('pretrained') and o.get('clay_ckpt'):
+        raise OptionError("--pretrained and --clay-ckpt both name an encoder; give one of them")
     if o.get('pretrained'):
         try: ck = load_checkpoint(o['pretrained'])
         except (ValueError, FileNotFoundError) as e: raise OptionError(f"--pretrained: {e}") from None
         arch = ck['config'].get('arch')
         if arch not in ('ClayEncoder', 'ClaySSL', 'ClayTA'):
-            raise OptionError(f"--pretrained {o['pretrained']} holds a {arch or ck.get('model')}, not a Clay encoder; give the pretrained.pt of "
-                              f"`patchssl clay-ta pretrain` (or a ClayTA / ClayEncoder checkpoint)")
+            raise OptionError(
+                f"--pretrained {o['pretrained']} holds a {arch or ck.get('model')}, not a Clay encoder; give the"
+                " pretrained.pt of `patchssl clay-ta pretrain` (or a ClayTA / ClayEncoder checkpoint)"
+            )
         cfg = ck['config'].get('encoder', ck['config'])
         enc = ClayEncoder(**{k: v for k, v in cfg.items() if k != 'arch'})
         pre = 'student.encoder.' if arch == 'ClaySSL' else 'encoder.' if arch == 'ClayTA' else ''
@@ -660,23 +826,29 @@ def _encoder_for(o:dict)->ClayEncoder:
         except (ValueError, FileNotFoundError) as e: raise OptionError(f"--clay-ckpt {o['clay_ckpt']}: {e}") from None
     return enc
 
+# %% ../nbs/06_clay_ta.ipynb #e28d8cf8
 def _checked_data(o:dict, splits, n_spec:int, patch_size:int, labels:bool=True)->dict:
     "`stats.json` of `--data` after `check_chunks`; an `OptionError` naming the problem."
     data = Path(o['data'])
     try: check_chunks(data, splits, n_spec, patch_size, labels); return json.loads((data/'stats.json').read_text())
     except (FileNotFoundError, ValueError, TypeError) as e: raise OptionError(f"--data {data}: {e}") from None
 
+# %% ../nbs/06_clay_ta.ipynb #a8f2e392
 def _train_phase(learn:Learner, phase:str, epochs:int, lr:float, o:dict, out:Path, start:int=0, ck:Path|None=None):
-    "One phase of `clay-ta-train`: 'probe' (head only, frozen encoder in eval mode) or 'unfrozen'; with `ck`, resume it at epoch `start`."
+    ("One phase of `clay-ta-train`: 'probe' (head only, frozen encoder in eval mode) or 'unfrozen'; with `ck`, resume "
+     "it at epoch `start`.")
     if phase == 'probe': strict_freeze(learn.model, 'head'); cbs = [FrozenEval()]
     else: unfreeze(learn.model); cbs = []
     learn.opt = None  # the optimizer of this phase's trainable parameters (resume loads its state)
     if ck is not None: resume(learn, ck)
-    cbs += [EpochShuffle(o['seed'], ('probe', 'unfrozen').index(phase)), SaveCheckpoint(out/'current.pt', extra=dict(options=o, phase=phase))]
+    cbs += [EpochShuffle(o['seed'], ('probe', 'unfrozen').index(phase)),
+            SaveCheckpoint(out/'current.pt', extra=dict(options=o, phase=phase))]
     learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=cbs)
 
+# %% ../nbs/06_clay_ta.ipynb #423d2de2
 def _train_run(o:dict)->dict:
-    "`patchssl clay-ta-train`: TA head on the frozen encoder, then a short unfrozen phase at a lower lr; current/best checkpoints; exact resume."
+    ("`patchssl clay-ta-train`: TA head on the frozen encoder, then a short unfrozen phase at a lower lr; "
+     "current/best checkpoints; exact resume.")
     from fastai.data.core import DataLoaders
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     data, out = Path(o['data']), Path(o['out'])
@@ -687,30 +859,41 @@ def _train_run(o:dict)->dict:
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
     tr, va = chunk_files(data, 'train'), chunk_files(data, 'val')
     dls = DataLoaders(ChunkLoader(tr, o['bs'], seed=o['seed']), ChunkLoader(va, 4 * o['bs'], shuffle=False), device=dev)
-    best = load_checkpoint(out/'best.pt')['extra']['valid_loss'] if ck is not None and (out/'best.pt').is_file() else float('inf')
+    best = (load_checkpoint(out/'best.pt')['extra']['valid_loss'] if ck is not None and (out/'best.pt').is_file()
+            else float('inf'))
     learn = ta_learner(dls, model, stats['ta_std'], cbs=[SaveBest(out/'best.pt', best)])
     if dev == 'cuda': learn.to_fp16()  # AMP on GPUs
     phase, start = (ck['extra'].get('phase', 'probe'), ck['epoch']) if ck is not None else ('probe', 0)
     if ck is not None: print(f"resuming after epoch {start} of the {phase} phase")
     if phase == 'probe':
-        _train_phase(learn, 'probe', o['probe_epochs'], o['lr'], o, out, start, out/'current.pt' if ck is not None else None)
+        _train_phase(learn, 'probe', o['probe_epochs'], o['lr'], o, out, start,
+                     out/'current.pt' if ck is not None else None)
         phase, start, ck = 'unfrozen', 0, None
     if o['unfreeze_epochs']:
-        _train_phase(learn, 'unfrozen', o['unfreeze_epochs'], o['lr'] / o['lr_div'], o, out, start, out/'current.pt' if ck is not None else None)
+        _train_phase(learn, 'unfrozen', o['unfreeze_epochs'], o['lr'] / o['lr_div'], o, out, start,
+                     out/'current.pt' if ck is not None else None)
     res = dict(options=o, valid=evaluate_ta(model.cpu(), ChunkLoader(va, 1024, shuffle=False), stats['ta_std']))
     (out/'results.json').write_text(json.dumps(res, indent=1))
-    print(f"validation RMSE {res['valid']['rmse_K']:.3f} K ({res['valid']['rmse_norm']:.3f} normalised) on {res['valid']['n']} rows")
+    print(
+        f"validation RMSE {res['valid']['rmse_K']:.3f} K ({res['valid']['rmse_norm']:.3f} normalised) on"
+        f" {res['valid']['n']} rows"
+    )
     return res
 
+# %% ../nbs/06_clay_ta.ipynb #779ae69d
 _TRAIN_OPTS = [
     Opt('data', str, 'clay_ta_patches', 'folder written by clay-ta-build (chunks, stats.json, manifest.json)', 'data'),
-    Opt('size', str, 'custom', 'encoder size: tiny / small / base (Clay sizes) or custom (d_model, n_heads, n_layers below)', 'model', choices=('tiny', 'small', 'base', 'custom')),
+    Opt('size', str, 'custom',
+        'encoder size: tiny / small / base (Clay sizes) or custom (d_model, n_heads, n_layers below)', 'model',
+        choices=('tiny', 'small', 'base', 'custom')),
     Opt('patch_size', int, 2, 'encoder patch side (9x9 inputs: 2 or 3)', 'model', min=1),
     Opt('d_model', int, 64, 'custom encoder width', 'model', min=16),
     Opt('n_heads', int, 4, 'custom encoder heads', 'model', min=1),
     Opt('n_layers', int, 2, 'custom encoder layers', 'model', min=1),
-    Opt('clay_ckpt', str, None, 'a real Clay checkpoint (.ckpt) to load the encoder from (its size must match --size)', 'model', nullable=True),
-    Opt('pretrained', str, None, 'a patchssl checkpoint holding a ClayEncoder, ClaySSL or ClayTA', 'model', nullable=True),
+    Opt('clay_ckpt', str, None, 'a real Clay checkpoint (.ckpt) to load the encoder from (its size must match --size)',
+        'model', nullable=True),
+    Opt('pretrained', str, None, 'a patchssl checkpoint holding a ClayEncoder, ClaySSL or ClayTA', 'model',
+        nullable=True),
     Opt('probe_epochs', int, 3, 'epochs with the encoder frozen (head only)', 'downstream', min=1),
     Opt('unfreeze_epochs', int, 1, 'epochs with every layer training afterwards (0: none)', 'downstream', min=0),
     Opt('lr', float, 3e-3, 'learning rate of the frozen phase', 'train', min=0, min_exclusive=True),
@@ -718,41 +901,59 @@ _TRAIN_OPTS = [
     Opt('bs', int, 256, 'batch size', 'train', min=1),
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
     Opt('seed', int, 0, 'seed of torch, numpy and random', 'train', min=0),
-    Opt('resume', bool, False, 'continue the run in --out from its current.pt (same options; no --overwrite needed)', 'train'),
+    Opt('resume', bool, False, 'continue the run in --out from its current.pt (same options; no --overwrite needed)',
+        'train'),
     Opt('out', str, 'clay_ta_run', 'folder for current.pt, best.pt, results.json', '')]
 
-CLAY_TA_TRAIN = ResumableCommand('clay-ta-train', "Train the TA head on a (pretrained) Clay encoder: frozen, then briefly unfrozen; current/best checkpoints; --resume.",
-                                 _TRAIN_OPTS, _train_run, check=expect_files('current.pt', 'best.pt', 'results.json'))
+CLAY_TA_TRAIN = ResumableCommand(
+    'clay-ta-train',
+    "Train the TA head on a (pretrained) Clay encoder: frozen, then briefly unfrozen; current/best checkpoints;"
+    " --resume.",
+    _TRAIN_OPTS,
+    _train_run,
+    check=expect_files('current.pt', 'best.pt', 'results.json'),
+)
 
 # %% ../nbs/06_clay_ta.ipynb #c1a7f010
 def _pretrain_data(data:Path, split:str, patch_size:int)->list:
-    "(spectral image, metadata, 0) rows of a split's chunks for `ClaySSL`: the 16 spectral channels cropped to whole patches."
+    ("(spectral image, metadata, 0) rows of a split's chunks for `ClaySSL`: the 16 spectral channels cropped to whole "
+     "patches.")
     xs, ms = [], []
     for x, time7, loc, *_ in ChunkLoader(chunk_files(data, split), 4096, shuffle=False, prefetch=False):
         xs.append(_crop_spectral(x, len(BT_WAVES_UM + RF_WAVES_UM), patch_size)); ms.append(ta_metadata(time7, loc))
     x, m = torch.cat(xs), torch.cat(ms)
     return list(zip(x, m, torch.zeros(len(x))))
 
+# %% ../nbs/06_clay_ta.ipynb #31cfc880
 class _SaveCurrent(SaveCheckpoint):
     "`SaveCheckpoint` of the model itself when fastai has wrapped it for data-parallel training (torchrun)."
     def after_epoch(self):
         if self.epoch < _skip_to(self.learn): return
         if (self.epoch + 1) % self.every == 0 or self.epoch + 1 == self.n_epoch:
             m = self.learn.model
-            save_checkpoint(self.path, getattr(m, 'module', m), self.learn.opt, self.epoch + 1, self.extra, dls=self.learn.dls)
+            save_checkpoint(self.path, getattr(m, 'module', m), self.learn.opt, self.epoch + 1, self.extra,
+                            dls=self.learn.dls)
 
+# %% ../nbs/06_clay_ta.ipynb #91e48c65
 class _LossNote(Callback):
-    "Put the epoch's mean training loss and its validation loss into `note` (the `extra` a `SaveCheckpoint` after it writes)."
+    ("Put the epoch's mean training loss and its validation loss into `note` (the `extra` a `SaveCheckpoint` after it "
+     "writes).")
     order = 60
     def __init__(self, note:dict): self.note = note
     def before_epoch(self): self.total, self.n = 0., 0
     def after_batch(self):
-        if self.training: self.total += float(self.learn.loss.detach()) * len(self.learn.xb[0]); self.n += len(self.learn.xb[0])
-    def after_epoch(self):  # the plain mean over the epoch's batches (fastai's smoothed loss runs on across epochs, so a resumed run would differ)
-        if self.epoch >= _skip_to(self.learn) and self.n: self.note['losses'] = [self.total / self.n, float(self.learn.recorder.values[-1][1])]
+        if self.training:
+            self.total += float(self.learn.loss.detach()) * len(self.learn.xb[0]); self.n += len(self.learn.xb[0])
+    # the plain mean over the epoch's batches (fastai's smoothed loss runs on across epochs, so a resumed run would
+    # differ)
+    def after_epoch(self):
+        if self.epoch >= _skip_to(self.learn) and self.n:
+            self.note['losses'] = [self.total / self.n, float(self.learn.recorder.values[-1][1])]
 
+# %% ../nbs/06_clay_ta.ipynb #458a9f94
 def _pretrain_run(o:dict)->dict|None:
-    "`patchssl clay-ta pretrain`: MAE and/or DINO pretraining of the encoder on the training chunks (data-parallel under torchrun); exact resume."
+    ("`patchssl clay-ta pretrain`: MAE and/or DINO pretraining of the encoder on the training chunks (data-parallel "
+     "under torchrun); exact resume.")
     from patchssl.distributed import fit_distributed, rank_world
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader as FaDataLoader
@@ -760,45 +961,93 @@ def _pretrain_run(o:dict)->dict|None:
     data, out = Path(o['data']), Path(o['out'])
     ck = _resume_check(o, out/'current.pt') if o['resume'] else None
     enc = _encoder_for({**o, 'pretrained': None})
-    _checked_data(o, ('train', 'val'), len(BT_WAVES_UM + RF_WAVES_UM), enc.patch_size, labels=False)  # labels are not used
+    # labels are not used
+    _checked_data(o, ('train', 'val'), len(BT_WAVES_UM + RF_WAVES_UM), enc.patch_size, labels=False)
     tr, va = _pretrain_data(data, 'train', enc.patch_size), _pretrain_data(data, 'val', enc.patch_size)
-    if len(tr) < o['bs']: raise OptionError(f"--bs {o['bs']} is larger than the {len(tr)} training rows in {data}: no full batch to train on; lower --bs")
-    ssl = ClaySSL(enc, BT_WAVES_UM + RF_WAVES_UM, gsd=2000., objective=o['objective'], mask_ratio=o['mask_ratio'], decoder_dim=o['decoder_dim'],
-                  norm_pix_loss=o['norm_pix_loss'])
+    if len(tr) < o['bs']:
+        raise OptionError(
+            f"--bs {o['bs']} is larger than the {len(tr)} training rows in {data}: no full batch to train on; lower"
+            " --bs"
+        )
+    ssl = ClaySSL(enc, BT_WAVES_UM + RF_WAVES_UM, gsd=2000., objective=o['objective'], mask_ratio=o['mask_ratio'],
+                  decoder_dim=o['decoder_dim'], norm_pix_loss=o['norm_pix_loss'])
     dev = 'cuda' if torch.cuda.is_available() else 'cpu'
-    dls = DataLoaders(FaDataLoader(tr, bs=o['bs'], shuffle=True, drop_last=True, num_workers=0), FaDataLoader(va, bs=4 * o['bs'], num_workers=0), device=dev)  # rows in memory: no worker processes
+    # rows in memory: no worker processes
+    dls = DataLoaders(FaDataLoader(tr, bs=o['bs'], shuffle=True, drop_last=True, num_workers=0),
+                      FaDataLoader(va, bs=4 * o['bs'], num_workers=0), device=dev)
     note = dict(options=o)  # SaveCheckpoint writes it with every epoch; _LossNote adds the epoch's losses
-    learn = ssl_learner(dls, ssl, cbs=[_LossNote(note), _SaveCurrent(out/'current.pt', extra=note)] if rank_world()[0] == 0 else [])
+    learn = ssl_learner(dls, ssl,
+                        cbs=[_LossNote(note), _SaveCurrent(out/'current.pt', extra=note)] if rank_world()[0] == 0
+                        else [])
     start = resume(learn, out/'current.pt') if ck is not None else 0
     if start: print(f"resuming after epoch {start}")
-    if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'], start_epoch=start): return None  # ranks > 0 end here
-    train_loss, valid_loss = load_checkpoint(out/'current.pt')['extra']['losses']  # also when a resumed run had nothing left to train
-    ckp = save_checkpoint(out/'pretrained.pt', ssl.cpu(), None, o['epochs'], dict(options=o, train_loss=train_loss, valid_loss=valid_loss))
+    # ranks > 0 end here
+    if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'], start_epoch=start): return None
+    # also when a resumed run had nothing left to train
+    train_loss, valid_loss = load_checkpoint(out/'current.pt')['extra']['losses']
+    ckp = save_checkpoint(out/'pretrained.pt', ssl.cpu(), None, o['epochs'],
+                          dict(options=o, train_loss=train_loss, valid_loss=valid_loss))
     res = dict(options=o, rows=len(tr), train_loss=train_loss, valid_loss=valid_loss, checkpoint=str(ckp))
     (out/'results.json').write_text(json.dumps(res, indent=1))
     print(f"{o['objective']} pretraining on {len(tr)} rows: valid loss {valid_loss:.4f}; saved {ckp} "
           f"(use it with `patchssl clay-ta train --pretrained {ckp}`)", flush=True)
     return res
 
-CLAY_TA_PRETRAIN = ResumableCommand('clay-ta-pretrain', "Pretrain the Clay encoder (MAE, DINO or both) on the training chunks; data-parallel under torchrun; --resume.",
-    [o for o in _TRAIN_OPTS if o.name in ('data', 'size', 'patch_size', 'd_model', 'n_heads', 'n_layers', 'clay_ckpt')] + [  # the encoder as in clay-ta-train
-     Opt('objective', str, 'mae', 'MAE reconstruction, DINOv2-style self-distillation, or both', 'ssl', choices=('mae', 'dino', 'both')),
-     Opt('mask_ratio', float, 0.75, 'MAE: share of patches hidden from the encoder', 'ssl', min=0, max=1, min_exclusive=True, max_exclusive=True),
-     Opt('decoder_dim', int, 64, 'MAE decoder width', 'ssl', min=8),
-     Opt('norm_pix_loss', bool, True, "MAE target: each patch z-scored (Clay's default), or with --no-norm-pix-loss the pixels as given (keeps the band levels)", 'ssl'),
-     Opt('epochs', int, 5, 'pretraining epochs', 'train', min=1),
-     Opt('lr', float, 1e-3, 'learning rate (one-cycle)', 'train', min=0, min_exclusive=True),
-     Opt('bs', int, 128, 'batch size (per process under torchrun)', 'train', min=1),
-     *[o for o in _TRAIN_OPTS if o.name in ('threads', 'seed', 'resume')],
-     Opt('out', str, 'clay_ta_pretrain', 'folder for pretrained.pt, current.pt and results.json', '')],
-    _pretrain_run, check=expect_files('pretrained.pt', 'results.json'))
+# %% ../nbs/06_clay_ta.ipynb #88a9bf92
+CLAY_TA_PRETRAIN = ResumableCommand(
+    'clay-ta-pretrain',
+    "Pretrain the Clay encoder (MAE, DINO or both) on the training chunks; data-parallel under torchrun; --resume.",
+    # the encoder as in clay-ta-train
+    [o for o in _TRAIN_OPTS if o.name in ('data', 'size', 'patch_size', 'd_model', 'n_heads', 'n_layers', 'clay_ckpt')]
+    + [
+        Opt(
+            'objective',
+            str,
+            'mae',
+            'MAE reconstruction, DINOv2-style self-distillation, or both',
+            'ssl',
+            choices=('mae', 'dino', 'both'),
+        ),
+        Opt(
+            'mask_ratio',
+            float,
+            0.75,
+            'MAE: share of patches hidden from the encoder',
+            'ssl',
+            min=0,
+            max=1,
+            min_exclusive=True,
+            max_exclusive=True,
+        ),
+        Opt('decoder_dim', int, 64, 'MAE decoder width', 'ssl', min=8),
+        Opt(
+            'norm_pix_loss',
+            bool,
+            True,
+            "MAE target: each patch z-scored (Clay's default), or with --no-norm-pix-loss the pixels as given (keeps"
+            " the band levels)",
+            'ssl',
+        ),
+        Opt('epochs', int, 5, 'pretraining epochs', 'train', min=1),
+        Opt('lr', float, 1e-3, 'learning rate (one-cycle)', 'train', min=0, min_exclusive=True),
+        Opt('bs', int, 128, 'batch size (per process under torchrun)', 'train', min=1),
+        *[o for o in _TRAIN_OPTS if o.name in ('threads', 'seed', 'resume')],
+        Opt('out', str, 'clay_ta_pretrain', 'folder for pretrained.pt, current.pt and results.json', ''),
+    ],
+    _pretrain_run,
+    check=expect_files('pretrained.pt', 'results.json'),
+)
 
 # %% ../nbs/06_clay_ta.ipynb #d02281a7
 def _eval_run(o:dict)->dict:
     "`patchssl clay-ta-eval`: RMSE of a trained ClayTA checkpoint on a split."
     try: ck = load_checkpoint(o['ckpt'])
     except (FileNotFoundError, ValueError) as e: raise OptionError(f"--ckpt: {e}") from None
-    if ck['config'].get('arch') != 'ClayTA': raise OptionError(f"--ckpt {o['ckpt']} holds a {ck['config'].get('arch')}, not a trained ClayTA (use best.pt of clay-ta-train)")
+    if ck['config'].get('arch') != 'ClayTA':
+        raise OptionError(
+            f"--ckpt {o['ckpt']} holds a {ck['config'].get('arch')}, not a trained ClayTA (use best.pt of"
+            " clay-ta-train)"
+        )
     cfg = {k: v for k, v in ck['config'].items() if k != 'arch'}
     model = ClayTA(**cfg); model.load_state_dict(ck['state_dict'])
     data = Path(o['data'])
@@ -806,13 +1055,17 @@ def _eval_run(o:dict)->dict:
         try: stats = json.loads((data/'stats.json').read_text()); files = chunk_files(data, o['split'])
         except (FileNotFoundError, ValueError) as e: raise OptionError(f"--data {data}: {e}") from None
     else:
-        stats = _checked_data(o, (o['split'],), model.n_spec, model.encoder.patch_size, labels=False); files = chunk_files(data, o['split'])
-    res = dict(split=o['split'], ckpt=o['ckpt'], **evaluate_ta(model, ChunkLoader(files, 1024, shuffle=False, skip_bad=o['skip_bad']), stats['ta_std']))
+        stats = _checked_data(o, (o['split'],), model.n_spec, model.encoder.patch_size, labels=False)
+        files = chunk_files(data, o['split'])
+    res = dict(split=o['split'], ckpt=o['ckpt'],
+               **evaluate_ta(model, ChunkLoader(files, 1024, shuffle=False, skip_bad=o['skip_bad']), stats['ta_std']))
     (Path(o['out'])/f"eval_{o['split']}.json").write_text(json.dumps(res, indent=1))
     print(f"{o['split']}: RMSE {res['rmse_K']:.3f} K ({res['rmse_norm']:.3f} normalised) on {res['n']} rows")
     return res
 
-CLAY_TA_EVAL = Command('clay-ta-eval', "RMSE (normalised and kelvin) of a trained TA model on the train, val or test chunks.",
+# %% ../nbs/06_clay_ta.ipynb #c182fa83
+CLAY_TA_EVAL = Command('clay-ta-eval',
+                       "RMSE (normalised and kelvin) of a trained TA model on the train, val or test chunks.",
     [Opt('data', str, 'clay_ta_patches', 'folder written by clay-ta-build', 'data'),
      Opt('ckpt', str, 'clay_ta_run/best.pt', 'checkpoint written by clay-ta-train', 'model'),
      Opt('split', str, 'test', 'split to evaluate', 'data', choices=('train', 'val', 'test')),

@@ -37,11 +37,15 @@ LOSS_TERMS = ('ts', 'vq', 'shape', 'dist')  # series reconstruction, codebook, s
 def resample(x:Tensor, # series along the last axis, `[..., L]`
              length:int, # steps wanted
             )->Tensor: # `[..., length]`
-    "Linear interpolation of the last axis to `length` steps; the first and last steps are kept (a copy-free no-op when `L == length`)."
+    ("Linear interpolation of the last axis to `length` steps; the first and last steps are kept (a copy-free no-op "
+     "when `L == length`).")
     if x.shape[-1] == length: return x
-    if x.shape[-1] < 2: raise ValueError(f"cannot resample a series of {x.shape[-1]} step(s) to {length}: it needs at least 2")
+    if x.shape[-1] < 2:
+        raise ValueError(f"cannot resample a series of {x.shape[-1]} step(s) to {length}: it needs at least 2")
     sh = x.shape
-    return F.interpolate(x.reshape(-1, 1, sh[-1]), size=length, mode='linear', align_corners=True).reshape(*sh[:-1], length)
+    return F.interpolate(x.reshape(-1, 1, sh[-1]), size=length, mode='linear', align_corners=True).reshape(
+        *sh[:-1], length
+    )
 
 # %% ../nbs/04_vqshape.ipynb #a5dec15f
 def resample_series(X:np.ndarray, # `[n, L, N]` series, padded at the end
@@ -52,7 +56,8 @@ def resample_series(X:np.ndarray, # `[n, L, N]` series, padded at the end
     X = np.asarray(X, np.float32)
     if X.ndim != 3: raise ValueError(f"X must be [n, L, N], got shape {X.shape}")
     lens = np.full(len(X), X.shape[1]) if pad_mask is None else (~np.asarray(pad_mask, bool)).sum(1)
-    if (lens < 2).any(): raise ValueError(f"series {np.where(lens < 2)[0][:5].tolist()} have fewer than 2 unpadded steps; drop them")
+    if (lens < 2).any():
+        raise ValueError(f"series {np.where(lens < 2)[0][:5].tolist()} have fewer than 2 unpadded steps; drop them")
     out = np.empty((len(X), length, X.shape[2]), np.float32)
     for L in np.unique(lens):  # one interpolation per distinct length
         i = np.where(lens == L)[0]
@@ -77,22 +82,31 @@ def extract_subsequence(x:Tensor, # series `[B, L]`
                         len_s:int=64, # points of each resampled crop
                         smooth:int=1, # moving-average window applied to `x` first (odd; 1 = none)
                        )->Tensor: # `[B, T, len_s]`
-    "Crop `x[t : t + l]` for every token and resample it to `len_s` points (linear interpolation): the target of a token's shape."
+    ("Crop `x[t : t + l]` for every token and resample it to `len_s` points (linear interpolation): the target of a "
+     "token's shape.")
     if t.ndim == 3: t = t.squeeze(-1)
     if l.ndim == 3: l = l.squeeze(-1)
     if x.ndim != 2 or t.shape != l.shape or t.ndim != 2 or t.shape[0] != x.shape[0]:
-        raise ValueError(f"extract_subsequence wants x [B, L] and t, l [B, T] with the same B, got {tuple(x.shape)}, {tuple(t.shape)}, {tuple(l.shape)}")
+        raise ValueError(
+            f"extract_subsequence wants x [B, L] and t, l [B, T] with the same B, got {tuple(x.shape)},"
+            f" {tuple(t.shape)}, {tuple(l.shape)}"
+        )
     if x.shape[1] < 2: raise ValueError(f"x has {x.shape[1]} step(s); a crop needs at least 2")
     if not (torch.isfinite(t).all() and torch.isfinite(l).all()): raise ValueError("t and l must be finite")
     tol = 1e-5
     if t.min() < -tol or t.max() > 1 + tol or l.min() <= 0 or l.max() > 1 + tol:
-        raise ValueError(f"t and l are fractions of the series: need 0 <= t <= 1 and 0 < l <= 1, got t in [{t.min():.3g}, {t.max():.3g}], "
-                         f"l in [{l.min():.3g}, {l.max():.3g}]; pass start/length divided by the series length")
+        raise ValueError(
+            f"t and l are fractions of the series: need 0 <= t <= 1 and 0 < l <= 1, got t in [{t.min():.3g},"
+            f" {t.max():.3g}], l in [{l.min():.3g}, {l.max():.3g}]; pass start/length divided by the series length"
+        )
     if (t + l).max() > 1 + tol:
-        raise ValueError(f"t + l reaches {(t + l).max():.4g} > 1: the crop would run past the end of the series; shorten l to 1 - t")
+        raise ValueError(
+            f"t + l reaches {(t + l).max():.4g} > 1: the crop would run past the end of the series; shorten l to 1 - t"
+        )
     B, L = x.shape
     xs = moving_average(x, smooth)
-    pos = ((t[..., None] + l[..., None] * torch.linspace(0, 1, len_s, device=x.device)) * (L - 1)).clamp(0, L - 1)  # [B, T, len_s]
+    # [B, T, len_s]
+    pos = ((t[..., None] + l[..., None] * torch.linspace(0, 1, len_s, device=x.device)) * (L - 1)).clamp(0, L - 1)
     lo = pos.floor().long().clamp(max=L - 2)
     w = pos - lo
     src = xs[:, None, :].expand(B, t.shape[1], L)
@@ -101,7 +115,8 @@ def extract_subsequence(x:Tensor, # series `[B, L]`
 
 # %% ../nbs/04_vqshape.ipynb #d4619636
 class EuclideanCodebook(nn.Module):
-    "Nearest-code quantiser with straight-through gradients, commitment and entropy terms, usage counters and optional dead-code re-seeding."
+    ("Nearest-code quantiser with straight-through gradients, commitment and entropy terms, usage counters and "
+     "optional dead-code re-seeding.")
     def __init__(self,
                  n_codes:int=512, # codebook size K
                  dim_code:int=8, # code width
@@ -115,10 +130,13 @@ class EuclideanCodebook(nn.Module):
         if isinstance(n_codes, bool) or not isinstance(n_codes, numbers.Integral) or n_codes < 1:
             raise ValueError(f"the codebook needs n_codes >= 1 codes, got {n_codes!r}")
         if dim_code < 1: raise ValueError(f"dim_code must be >= 1, got {dim_code}")
-        if dead_after is not None and dead_after < 1: raise ValueError(f"dead_after must be >= 1 training steps (or None), got {dead_after}")
+        if dead_after is not None and dead_after < 1:
+            raise ValueError(f"dead_after must be >= 1 training steps (or None), got {dead_after}")
         store_attr('n_codes,dim_code,lambda_commit,lambda_entropy,entropy_gamma,entropy_temp,dead_after')
-        self.embed = nn.Parameter(torch.empty(n_codes, dim_code).uniform_(-1 / n_codes, 1 / n_codes))  # VQ-VAE's initialisation
-        self.register_buffer('idle', torch.zeros(n_codes, dtype=torch.long))  # training steps since each code was last chosen
+        # VQ-VAE's initialisation
+        self.embed = nn.Parameter(torch.empty(n_codes, dim_code).uniform_(-1 / n_codes, 1 / n_codes))
+        # training steps since each code was last chosen
+        self.register_buffer('idle', torch.zeros(n_codes, dtype=torch.long))
         self.register_buffer('n_reseeded', torch.zeros((), dtype=torch.long))  # codes re-seeded so far
 
     def distances(self, z:Tensor)->Tensor: # `[M, d]` -> squared distances `[M, K]`
@@ -127,7 +145,8 @@ class EuclideanCodebook(nn.Module):
 
     @torch.no_grad()
     def reseed(self, z:Tensor)->int:
-        "Replace the codes idle for `dead_after` steps by rows of `z` (recent encoder outputs); the same codes on every rank."
+        ("Replace the codes idle for `dead_after` steps by rows of `z` (recent encoder outputs); the same codes on "
+         "every rank.")
         dead = (self.idle >= self.dead_after).nonzero().flatten()
         if not len(dead): return 0
         new = z[torch.randint(len(z), (len(dead),), device=z.device)]
@@ -148,7 +167,8 @@ class EuclideanCodebook(nn.Module):
 
     def forward(self, z:Tensor, # `[..., dim_code]`
                )->tuple: # (z_q `[..., dim_code]` (straight-through), idx `[...]`, loss)
-        if z.shape[-1] != self.dim_code: raise ValueError(f"codes have width {self.dim_code}, got vectors of width {z.shape[-1]}")
+        if z.shape[-1] != self.dim_code:
+            raise ValueError(f"codes have width {self.dim_code}, got vectors of width {z.shape[-1]}")
         flat = z.reshape(-1, self.dim_code)
         if self.training and self.dead_after is not None: self.reseed(flat.detach())
         d2 = self.distances(flat)
@@ -168,7 +188,8 @@ class EuclideanCodebook(nn.Module):
 # %% ../nbs/04_vqshape.ipynb #7514d617
 def code_stats(idx:Tensor|np.ndarray, # code indices, any shape
                n_codes:int)->dict:
-    "Codebook health of a set of choices: `used` (share of codes chosen at least once), `perplexity` (exp of the entropy of the code frequencies; K when all K codes are equally used), `dead` (codes never chosen)."
+    ("Codebook health of a set of choices: `used` (share of codes chosen at least once), `perplexity` (exp of the "
+     "entropy of the code frequencies; K when all K codes are equally used), `dead` (codes never chosen).")
     c = torch.bincount(torch.as_tensor(idx).flatten().long(), minlength=n_codes).double()
     p = c / c.sum().clamp_min(1)
     h = -(p[p > 0] * p[p > 0].log()).sum()
@@ -176,14 +197,16 @@ def code_stats(idx:Tensor|np.ndarray, # code indices, any shape
 
 # %% ../nbs/04_vqshape.ipynb #d7158c11
 class ShapeDecoder(nn.Module):
-    "Code `[..., dim_code]` -> z-normalised shape `[..., len_s]`: a linear map to a coarse shape, two upsampling convolutions, a smoothing convolution."
+    ("Code `[..., dim_code]` -> z-normalised shape `[..., len_s]`: a linear map to a coarse shape, two upsampling "
+     "convolutions, a smoothing convolution.")
     def __init__(self, dim_code:int, len_s:int=64, channels:int=32, smooth:int=5):
         super().__init__()
         if len_s < 8 or len_s % 4: raise ValueError(f"len_s must be a multiple of 4 and >= 8, got {len_s}")
         if smooth < 1 or smooth % 2 == 0: raise ValueError(f"smooth must be an odd number >= 1, got {smooth}")
         store_attr('dim_code,len_s,channels')
         self.fc = nn.Linear(dim_code, channels * len_s // 4)
-        up = lambda: [nn.Upsample(scale_factor=2, mode='linear'), nn.Conv1d(channels, channels, 3, padding=1), nn.GELU()]
+        up = lambda: [nn.Upsample(scale_factor=2, mode='linear'), nn.Conv1d(channels, channels, 3, padding=1),
+                      nn.GELU()]
         self.up = nn.Sequential(*up(), *up())
         self.out = nn.Conv1d(channels, 1, smooth, padding=smooth // 2, padding_mode='replicate')
 
@@ -201,7 +224,8 @@ def spread_loss(t:Tensor, # starts `[R, T]`
                 min_len:float, # the shortest length a token may have
                 margin:float=0.2, # hinge: pairs closer than this are pushed apart
                )->Tensor:
-    "Hinge on pairwise token distances in polar (t, log l) coordinates: angle pi t, radius log l / log min_len, so tokens spread over positions and lengths."
+    ("Hinge on pairwise token distances in polar (t, log l) coordinates: angle pi t, radius log l / log min_len, so "
+     "tokens spread over positions and lengths.")
     r = l.log() / math.log(min_len)  # 1 for the shortest tokens, 0 for a token covering the whole series
     p = torch.stack([r * torch.cos(math.pi * t), r * torch.sin(math.pi * t)], -1)  # [R, T, 2]
     d = ((p[:, :, None] - p[:, None]).pow(2).sum(-1) + 1e-8).sqrt()
@@ -209,10 +233,12 @@ def spread_loss(t:Tensor, # starts `[R, T]`
     return F.relu(margin - d)[:, off].mean()
 
 # %% ../nbs/04_vqshape.ipynb #4cc4c57b
-def _mlp(d_in:int, d_out:int, hidden:int)->nn.Sequential: return nn.Sequential(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, d_out))
+def _mlp(d_in:int, d_out:int, hidden:int)->nn.Sequential:
+    return nn.Sequential(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, d_out))
 
 class VQShape(nn.Module):
-    "Shape tokens: patch encoder, tokenizer, attributes (z, t, l, mu, sigma), codebook, shape decoder and series decoder; `forward(x [B, L, N])` -> dict."
+    ("Shape tokens: patch encoder, tokenizer, attributes (z, t, l, mu, sigma), codebook, shape decoder and series "
+     "decoder; `forward(x [B, L, N])` -> dict.")
     def __init__(self,
                  seq_len:int=512, # every univariate series is resampled to this length
                  patch_len:int=8, # steps per patch (seq_len / patch_len patches)
@@ -237,7 +263,11 @@ class VQShape(nn.Module):
         for nm, v in (('seq_len', seq_len), ('patch_len', patch_len), ('n_tokens', n_tokens)):
             if v < 1: raise ValueError(f"{nm} must be >= 1, got {v}")
         if seq_len % patch_len: raise ValueError(f"seq_len={seq_len} must be a multiple of patch_len={patch_len}")
-        if seq_len % n_tokens: raise ValueError(f"seq_len={seq_len} must be a multiple of n_tokens={n_tokens}: token i decodes the i-th of n_tokens segments")
+        if seq_len % n_tokens:
+            raise ValueError(
+                f"seq_len={seq_len} must be a multiple of n_tokens={n_tokens}: token i decodes the i-th of n_tokens"
+                " segments"
+            )
         if min_len is None: min_len = patch_len / seq_len
         if not 0 < min_len < 1: raise ValueError(f"min_len is a fraction of the series, in (0, 1); got {min_len}")
         if not 0 <= mask_ratio < 1: raise ValueError(f"mask_ratio must be in [0, 1), got {mask_ratio}")
@@ -247,16 +277,20 @@ class VQShape(nn.Module):
         self.register_buffer('pos_embed', sincos_1d(self.n_patches, d_model), persistent=False)
         self.encoder = TransformerEncoder(d_model, n_heads, n_layers, dropout=dropout)
         self.queries = nn.Parameter(torch.randn(n_tokens, d_model))  # unit scale: the tokens differ from the first step
-        self.tokenizer = CrossAttentionDecoder(d_model, d_model, n_heads, tokenizer_layers, self_attn=True, dropout=dropout)
+        self.tokenizer = CrossAttentionDecoder(d_model, d_model, n_heads, tokenizer_layers, self_attn=True,
+                                               dropout=dropout)
         self.z_head, self.tl_head = _mlp(d_model, dim_code, d_model), _mlp(d_model, 2, d_model)
         self.mu_head, self.sigma_head = _mlp(d_model, 1, d_model), _mlp(d_model, 1, d_model)
-        self.codebook = EuclideanCodebook(n_codes, dim_code, lambda_commit, lambda_entropy, entropy_gamma, dead_after=dead_after)
+        self.codebook = EuclideanCodebook(n_codes, dim_code, lambda_commit, lambda_entropy, entropy_gamma,
+                                          dead_after=dead_after)
         self.attr_encoder = _mlp(dim_code + 4, d_model, d_model)
         self.register_buffer('token_pos', sincos_1d(n_tokens, d_model), persistent=False)
         self.decoder = TransformerEncoder(d_model, n_heads, decoder_layers, dropout=dropout)
         self.projector = nn.Linear(d_model, seq_len // n_tokens)
         self.shape_decoder = ShapeDecoder(dim_code, len_s, smooth=smooth)
-        for m in [self.patch_embed, self.z_head, self.tl_head, self.mu_head, self.sigma_head, self.attr_encoder, self.projector]: m.apply(init_weights)
+        for m in [self.patch_embed, self.z_head, self.tl_head, self.mu_head, self.sigma_head, self.attr_encoder,
+                  self.projector]:
+            m.apply(init_weights)
 
     @property
     def config(self)->dict:
@@ -268,20 +302,26 @@ class VQShape(nn.Module):
         check_series(x)
         B, L, N = x.shape
         if L < self.patch_len:
-            raise ValueError(f"the series have {L} steps, fewer than one patch (patch_len={self.patch_len}): too short to tokenize; "
-                             f"use longer series or a model with a smaller patch_len")
+            raise ValueError(
+                f"the series have {L} steps, fewer than one patch (patch_len={self.patch_len}): too short to tokenize; "
+                f"use longer series or a model with a smaller patch_len"
+            )
         rows = resample(x.permute(0, 2, 1).reshape(B * N, L), self.seq_len)
         mean, std = rows.mean(-1, keepdim=True), (rows.var(-1, keepdim=True, unbiased=False) + 1e-5).sqrt()
         return (rows - mean) / std, mean, std
 
     def patch_mask(self, x:Tensor, mask:Tensor|None)->Tensor|None: # `[B*N, P]` or None
-        "The patches the encoder must not see: `mask` `[B, P, N]` as given, a random one in training, none in evaluation."
+        ("The patches the encoder must not see: `mask` `[B, P, N]` as given, a random one in training, none in "
+         "evaluation.")
         B, _, N = x.shape
         if mask is None:
             if not (self.training and self.mask_ratio > 0): return None
             return make_mask((B * N, self.n_patches, 1), self.mask_ratio, 'patch', device=x.device)[..., 0]
         if mask.dtype != torch.bool or tuple(mask.shape) != (B, self.n_patches, N):
-            raise ValueError(f"mask must be a bool patch mask [B, P, N] = {(B, self.n_patches, N)}, got {mask.dtype} {tuple(mask.shape)}")
+            raise ValueError(
+                f"mask must be a bool patch mask [B, P, N] = {(B, self.n_patches, N)}, got {mask.dtype}"
+                f" {tuple(mask.shape)}"
+            )
         return mask.permute(0, 2, 1).reshape(B * N, self.n_patches)
 
     def forward_encoder(self, xn:Tensor, # normalised rows `[R, seq_len]`
@@ -298,7 +338,8 @@ class VQShape(nn.Module):
         tl = torch.sigmoid(self.tl_head(q))
         t = tl[..., 0] * (1 - self.min_len)
         l = self.min_len + tl[..., 1] * (1 - self.min_len - t)  # t + l <= 1: the token stays inside the series
-        return dict(z=self.z_head(q), t=t, l=l, mu=self.mu_head(q)[..., 0], sigma=F.softplus(self.sigma_head(q)[..., 0]))
+        return dict(z=self.z_head(q), t=t, l=l, mu=self.mu_head(q)[..., 0],
+                    sigma=F.softplus(self.sigma_head(q)[..., 0]))
 
     def decode_series(self, o:dict)->Tensor: # `[R, seq_len]`
         "Attributes with the quantised code -> one token each -> transformer -> token i writes the i-th segment."
@@ -310,7 +351,8 @@ class VQShape(nn.Module):
         return self.shape_decoder(o['z_q']) * o['sigma'][..., None] + o['mu'][..., None]
 
     def forward(self, x:Tensor, # `[B, L, N]`, any L >= patch_len
-                mask:Tensor|None=None, # optional bool `[B, P, N]`; default: random `mask_ratio` in training, none in eval
+                # optional bool `[B, P, N]`; default: random `mask_ratio` in training, none in eval
+                mask:Tensor|None=None,
                )->dict: # x (normalised rows), mean, std (what normalisation removed), x_hat, s_hat, z, z_q, idx, t, l, mu, sigma, vq_loss (rows = B*N)
         xn, mean, std = self.prepare(x)
         o = self.attributes(self.forward_encoder(xn, self.patch_mask(x, mask)))
@@ -326,10 +368,10 @@ class VQShape(nn.Module):
 
 # %% ../nbs/04_vqshape.ipynb #6200525c
 VQSHAPE_PRESETS = dict(  # the arguments each preset changes; VQShape's defaults are the reference's sizes
-    tiny=dict(seq_len=64, d_model=32, n_heads=2, n_layers=1, tokenizer_layers=1, decoder_layers=1, n_tokens=8, n_codes=16,
-              len_s=32, smooth=3),  # for tests
-    small=dict(seq_len=256, d_model=64, n_heads=4, n_layers=2, tokenizer_layers=2, decoder_layers=2, n_tokens=16, n_codes=64,
-               len_s=64, smooth=5, lambda_entropy=0.1, dead_after=20),  # the CPU benchmark size
+    tiny=dict(seq_len=64, d_model=32, n_heads=2, n_layers=1, tokenizer_layers=1, decoder_layers=1, n_tokens=8,
+              n_codes=16, len_s=32, smooth=3),  # for tests
+    small=dict(seq_len=256, d_model=64, n_heads=4, n_layers=2, tokenizer_layers=2, decoder_layers=2, n_tokens=16,
+               n_codes=64, len_s=64, smooth=5, lambda_entropy=0.1, dead_after=20),  # the CPU benchmark size
     reference={})
 
 # %% ../nbs/04_vqshape.ipynb #8fd10692
@@ -339,17 +381,20 @@ def vqshape_tiny(**kwargs)->VQShape:
 
 # %% ../nbs/04_vqshape.ipynb #6c5a1a2c
 def vqshape_small(**kwargs)->VQShape:
-    "The CPU benchmark size: `VQSHAPE_PRESETS['small']` (32 patches, 16 tokens, 64 codes, entropy weight 0.1, dead codes re-seeded after 20 idle steps), changed by `kwargs`."
+    ("The CPU benchmark size: `VQSHAPE_PRESETS['small']` (32 patches, 16 tokens, 64 codes, entropy weight 0.1, dead "
+     "codes re-seeded after 20 idle steps), changed by `kwargs`.")
     return VQShape(**(VQSHAPE_PRESETS['small'] | kwargs))
 
 # %% ../nbs/04_vqshape.ipynb #8aeb9cf0
 def vqshape_reference(**kwargs)->VQShape:
-    "The reference sizes (`VQShape`'s defaults: 512 steps, patches of 8, width 256, 6 + 6 + 6 layers, 32 tokens, 512 codes of width 8), changed by `kwargs`."
+    ("The reference sizes (`VQShape`'s defaults: 512 steps, patches of 8, width 256, 6 + 6 + 6 layers, 32 tokens, 512 "
+     "codes of width 8), changed by `kwargs`.")
     return VQShape(**(VQSHAPE_PRESETS['reference'] | kwargs))
 
 # %% ../nbs/04_vqshape.ipynb #6b47e7e9
 class VQShapeLoss:
-    "fastai loss: the weighted sum of `model.forward_loss`'s four terms; the last batch's terms stay in `terms` (for the metrics)."
+    ("fastai loss: the weighted sum of `model.forward_loss`'s four terms; the last batch's terms stay in `terms` (for "
+     "the metrics).")
     def __init__(self, model:VQShape, weights:dict|None=None): # weights e.g. {'dist': 0.5}; missing terms weigh 1
         unknown = set(weights or {}) - set(LOSS_TERMS)
         if unknown: raise ValueError(f"unknown loss term(s) {sorted(unknown)}; the terms are {LOSS_TERMS}")
@@ -378,9 +423,11 @@ class LossTerm(Metric):
 def _vq(learn)->VQShape: return getattr(learn.model, 'module', learn.model)  # the model inside DDP, if wrapped
 
 class CodeHealth(Metric):
-    "Codebook health over the validation set: 'used' (share of codes chosen), 'perplexity', or 'dead' (codes no training step chose for an epoch)."
+    ("Codebook health over the validation set: 'used' (share of codes chosen), 'perplexity', or 'dead' (codes no "
+     "training step chose for an epoch).")
     def __init__(self, kind:str='used'):
-        if kind not in ('used', 'perplexity', 'dead'): raise ValueError(f"kind must be 'used', 'perplexity' or 'dead', got {kind!r}")
+        if kind not in ('used', 'perplexity', 'dead'):
+            raise ValueError(f"kind must be 'used', 'perplexity' or 'dead', got {kind!r}")
         self.kind = kind
     def reset(self): self.idx, self.learn = [], None
     def accumulate(self, learn): self.idx.append(learn.pred['idx'].detach().flatten().cpu()); self.learn = learn
@@ -395,7 +442,8 @@ class CodeHealth(Metric):
 
 # %% ../nbs/04_vqshape.ipynb #cf801b95
 class SeriesTarget(Callback):
-    "Unlabelled batches `(x,)` get `x` as their target, so fastai computes the loss and steps (it skips both when a batch has no target)."
+    ("Unlabelled batches `(x,)` get `x` as their target, so fastai computes the loss and steps (it skips both when a "
+     "batch has no target).")
     order = 5
     def before_batch(self):
         if not len(self.yb): self.learn.yb = (self.xb[0],)
@@ -410,61 +458,79 @@ def vqshape_learner(dls, # DataLoaders of unlabelled `(x,)` series `[B, L, N]`
     "A `Learner` for VQShape pretraining; every loss term and the codebook's health are metrics; stops on a NaN loss."
     if not isinstance(model, VQShape): raise TypeError(f"vqshape_learner needs a VQShape, got {type(model).__name__}")
     metrics = [LossTerm(k) for k in LOSS_TERMS] + [CodeHealth(k) for k in ('used', 'perplexity', 'dead')]
-    return Learner(dls, model, loss_func=VQShapeLoss(model, weights), metrics=metrics, cbs=[SeriesTarget(), TrainGuard()] + list(cbs or []), **kwargs)
+    return Learner(dls, model, loss_func=VQShapeLoss(model, weights), metrics=metrics,
+                   cbs=[SeriesTarget(), TrainGuard()] + list(cbs or []), **kwargs)
 
 # %% ../nbs/04_vqshape.ipynb #c80eeebf
 def univariate_pool(datas:list, # `ClassificationData` of several sets (`load_uea`)
                     seq_len:int, # length every series is resampled to
                    )->tuple: # (train `[n, seq_len, 1]`, valid `[m, seq_len, 1]`) float32
-    "Every variable of every series of the train and validation parts, unpadded and resampled, as univariate series; no labels, nothing of the test splits."
-    part = lambda d, s: resample_series(getattr(d, f'X_{s}'), seq_len, getattr(d, f'pad_{s}')).transpose(0, 2, 1).reshape(-1, seq_len, 1)
+    ("Every variable of every series of the train and validation parts, unpadded and resampled, as univariate series; "
+     "no labels, nothing of the test splits.")
+    part = (
+        lambda d, s: resample_series(getattr(d, f'X_{s}'), seq_len, getattr(d, f'pad_{s}'))
+        .transpose(0, 2, 1)
+        .reshape(-1, seq_len, 1)
+    )
     return tuple(np.concatenate([part(d, s) for d in datas]) for s in ('train', 'valid'))
 
 # %% ../nbs/04_vqshape.ipynb #0b974e47
 def load_vqshape(ckpt, # path or dict of a checkpoint written by `save_checkpoint(path, vqshape_model)`
                  **overrides, # constructor arguments to change (e.g. dead_after); size changes are refused
                 )->VQShape:
-    "Rebuild a `VQShape` from a checkpoint's config and load its weights; a size that differs from the checkpoint is refused, naming it."
+    ("Rebuild a `VQShape` from a checkpoint's config and load its weights; a size that differs from the checkpoint is "
+     "refused, naming it.")
     ck = ckpt if isinstance(ckpt, dict) else load_checkpoint(ckpt)
     c = {k: v for k, v in ck['config'].items() if k != 'arch'}
-    if ck['config'].get('arch') != 'VQShape': raise ValueError(f"the checkpoint holds a {ck['config'].get('arch')}, not a VQShape")
+    if ck['config'].get('arch') != 'VQShape':
+        raise ValueError(f"the checkpoint holds a {ck['config'].get('arch')}, not a VQShape")
     model = VQShape(**(c | overrides))
     want = model.state_dict()
-    bad = [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(want[k].shape)}" for k, v in ck['state_dict'].items() if k in want and v.shape != want[k].shape]
+    bad = [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(want[k].shape)}" for k, v in ck['state_dict'].items()
+           if k in want and v.shape != want[k].shape]
     if bad:
         diff = {k: (c[k], v) for k, v in overrides.items() if k in c and c[k] != v}
-        raise ValueError(f"the checkpoint does not fit the model: {'; '.join(bad[:3])}. The checkpoint was trained with "
-                         + ', '.join(f"{k}={a} (you asked {b})" for k, (a, b) in diff.items()) + "; keep its sizes (drop those overrides)")
+        raise ValueError(
+            f"the checkpoint does not fit the model: {'; '.join(bad[:3])}. The checkpoint was trained with "
+            + ', '.join(f"{k}={a} (you asked {b})" for k, (a, b) in diff.items())
+            + "; keep its sizes (drop those overrides)"
+        )
     model.load_state_dict(ck['state_dict'])
     return model
 
 # %% ../nbs/04_vqshape.ipynb #d956155d
 @torch.no_grad()
 def tokenize(model:VQShape, X, # `[n, L, N]` array or tensor
-             bs:int=256)->dict: # z, z_q `[n, N, T, dim_code]`; idx, t, l, mu, sigma `[n, N, T]`; mean, std `[n, N]` (numpy)
-    "The tokens of every series and variable, in evaluation mode (all patches seen), with each variable's mean and standard deviation (what instance normalisation removed)."
+             # z, z_q `[n, N, T, dim_code]`; idx, t, l, mu, sigma `[n, N, T]`; mean, std `[n, N]` (numpy)
+             bs:int=256)->dict:
+    ("The tokens of every series and variable, in evaluation mode (all patches seen), with each variable's mean and "
+     "standard deviation (what instance normalisation removed).")
     model.eval()
     X = torch.as_tensor(np.asarray(X, np.float32))
     n, N = X.shape[0], X.shape[2]
     outs = []
     for i in range(0, n, bs):
         o = model(X[i:i + bs])
-        outs.append({k: o[k] for k in ('z', 'z_q', 'idx', 't', 'l', 'mu', 'sigma')} | dict(mean=o['mean'][:, 0], std=o['std'][:, 0]))
+        outs.append({k: o[k] for k in ('z', 'z_q', 'idx', 't', 'l', 'mu', 'sigma')}
+                    | dict(mean=o['mean'][:, 0], std=o['std'][:, 0]))
     return {k: torch.cat([o[k] for o in outs]).reshape(n, N, *outs[0][k].shape[1:]).numpy() for k in outs[0]}
 
 # %% ../nbs/04_vqshape.ipynb #033674bc
 @torch.no_grad()
 def shape_fit(model:VQShape, X, # `[n, L, N]`
               seed:int=0)->dict: # mean squared errors 'own', 'random' and the share of tokens where own < random
-    "How well each token's decoded shape, placed by its own t, l, mu, sigma, matches the real sub-sequence, against the shape of a random code in its place."
+    ("How well each token's decoded shape, placed by its own t, l, mu, sigma, matches the real sub-sequence, against "
+     "the shape of a random code in its place.")
     model.eval()
     o = model(torch.as_tensor(np.asarray(X, np.float32)))
     s = extract_subsequence(o['x'], o['t'], o['l'], model.len_s, model.smooth)
     g = torch.Generator().manual_seed(seed)
-    other = (o['idx'] + torch.randint(1, model.n_codes, o['idx'].shape, generator=g)) % model.n_codes  # any code but the token's own
+    # any code but the token's own
+    other = (o['idx'] + torch.randint(1, model.n_codes, o['idx'].shape, generator=g)) % model.n_codes
     rand = model.shape_decoder(model.codebook.embed[other]) * o['sigma'][..., None] + o['mu'][..., None]
     own_e, rand_e = (o['s_hat'] - s).pow(2).mean(-1), (rand - s).pow(2).mean(-1)
-    return dict(own=float(own_e.mean()), random=float(rand_e.mean()), own_better=float((own_e < rand_e).double().mean()))
+    return dict(own=float(own_e.mean()), random=float(rand_e.mean()),
+                own_better=float((own_e < rand_e).double().mean()))
 
 # %% ../nbs/04_vqshape.ipynb #869c35b4
 @torch.no_grad()
@@ -480,7 +546,8 @@ def plot_code_gallery(model:VQShape, idx, # code choices (e.g. `tokenize(...)['i
     for ax in axs.flat: ax.axis('off')
     for ax, k, s in zip(axs.flat, order, shapes):
         ax.plot(s, lw=1.2, color='C0'); ax.set_title(f"code {k}: {c[k] / c.sum():.0%}", fontsize=7)
-    fig.suptitle(title or f"{(c > 0).sum()} of {model.n_codes} codes used; the {len(order)} most used, decoded", fontsize=9)
+    fig.suptitle(title or f"{(c > 0).sum()} of {model.n_codes} codes used; the {len(order)} most used, decoded",
+                 fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -488,7 +555,8 @@ def plot_code_gallery(model:VQShape, idx, # code choices (e.g. `tokenize(...)['i
 @torch.no_grad()
 def plot_tokens(model:VQShape, x, # one series `[L]` or `[L, 1]`
                 ax=None, title:str|None=None):
-    "One series (instance-normalised, resampled) with each token's decoded shape drawn at its t, l, mu, sigma; returns the figure."
+    ("One series (instance-normalised, resampled) with each token's decoded shape drawn at its t, l, mu, sigma; "
+     "returns the figure.")
     import matplotlib.pyplot as plt
     model.eval()
     x = torch.as_tensor(np.asarray(x, np.float32)).reshape(1, -1, 1)
@@ -504,7 +572,9 @@ def plot_tokens(model:VQShape, x, # one series `[L]` or `[L, 1]`
         ax.plot(pos, o['s_hat'][0, i].numpy(), color=cmap(i % 20), lw=1, alpha=.85)
         ax.text(pos[0], float(o['s_hat'][0, i, 0]), str(int(o['idx'][0, i])), fontsize=6, color=cmap(i % 20))
     ax.set_xlabel(f'step (resampled to {L})'); ax.legend(fontsize=7, loc='upper right')
-    ax.set_title(title or f"{model.n_tokens} tokens: each code's shape placed at its t, l, scaled by sigma, moved by mu", fontsize=9)
+    ax.set_title(title
+                 or f"{model.n_tokens} tokens: each code's shape placed at its t, l, scaled by sigma, moved by mu",
+                 fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -512,9 +582,11 @@ def plot_tokens(model:VQShape, x, # one series `[L]` or `[L, 1]`
 @torch.no_grad()
 def plot_code_on_classes(model:VQShape, X, # `[n, L, 1]` series of one variable (e.g. a training split)
                          y, # their integer labels
-                         code:int|None=None, # the code to show; None: the one whose share of the tokens differs most between classes
+                         # the code to show; None: the one whose share of the tokens differs most between classes
+                         code:int|None=None,
                          class_names:list|None=None, n_per_class:int=3, seed:int=0):
-    "Where one code is placed on series of each class: its decoded shape, then `n_per_class` series per class with that code's tokens drawn at their t, l, mu, sigma; returns (figure, code)."
+    ("Where one code is placed on series of each class: its decoded shape, then `n_per_class` series per class with "
+     "that code's tokens drawn at their t, l, mu, sigma; returns (figure, code).")
     import matplotlib.pyplot as plt
     X, y = np.asarray(X, np.float32), np.asarray(y)
     if X.ndim != 3 or X.shape[2] != 1: raise ValueError(f"X must be univariate series [n, L, 1], got shape {X.shape}")
@@ -523,10 +595,12 @@ def plot_code_on_classes(model:VQShape, X, # `[n, L, 1]` series of one variable 
     model.eval()
     o = model(torch.as_tensor(X))
     idx = o['idx'].numpy()
-    share = np.stack([np.bincount(idx[y == c].ravel(), minlength=model.n_codes) / idx[y == c].size for c in classes])  # [classes, K]
+    # [classes, K]
+    share = np.stack([np.bincount(idx[y == c].ravel(), minlength=model.n_codes) / idx[y == c].size for c in classes])
     if code is None: code = int((share.max(0) - share.min(0)).argmax())
     rng = np.random.default_rng(seed)
-    fig, axs = plt.subplots(1, len(classes) + 1, figsize=(2.2 + 3.2 * len(classes), 2.9), gridspec_kw=dict(width_ratios=[0.7] + [1] * len(classes)))
+    fig, axs = plt.subplots(1, len(classes) + 1, figsize=(2.2 + 3.2 * len(classes), 2.9),
+                            gridspec_kw=dict(width_ratios=[0.7] + [1] * len(classes)))
     axs[0].plot(model.shape_decoder(model.codebook.embed[code][None])[0].numpy(), color='C3', lw=2)
     axs[0].set_title(f"code {code}, decoded", fontsize=9); axs[0].set_xticks([]); axs[0].set_yticks([])
     L = model.seq_len
@@ -537,21 +611,29 @@ def plot_code_on_classes(model:VQShape, X, # `[n, L, 1]` series of one variable 
             ax.plot(o['x'][i].numpy() + off, color='0.55', lw=1)
             for k in np.where(idx[i] == code)[0]:
                 t, l = float(o['t'][i, k]), float(o['l'][i, k])
-                ax.plot((t + l * np.linspace(0, 1, model.len_s)) * (L - 1), o['s_hat'][i, k].numpy() + off, color='C3', lw=2)
+                ax.plot((t + l * np.linspace(0, 1, model.len_s)) * (L - 1), o['s_hat'][i, k].numpy() + off, color='C3',
+                        lw=2)
         name = class_names[c] if class_names is not None else c
         seen = np.mean([(idx[i] == code).any() for i in np.where(y == c)[0]])
-        ax.set_title(f"class {name}: code {code} is {share[list(classes).index(c), code]:.0%} of the tokens,\nin {seen:.0%} of the series", fontsize=9)
+        ax.set_title(
+            f"class {name}: code {code} is {share[list(classes).index(c), code]:.0%} of the tokens,\nin {seen:.0%} of"
+            " the series",
+            fontsize=9,
+        )
         ax.set_yticks([]); ax.set_xlabel(f'step (resampled to {L})')
     fig.tight_layout()
     return fig, code
 
 # %% ../nbs/04_vqshape.ipynb #6ad45948
 def token_features(tok:dict, # `tokenize`'s output
-                   code:str='z', # the code vector of a token: 'z' (the encoder's, before quantisation) or 'z_q' (its codebook entry)
+                   # the code vector of a token: 'z' (the encoder's, before quantisation) or 'z_q' (its codebook entry)
+                   code:str='z',
                    stats:bool=False, # add each variable's mean and log standard deviation (the level and scale instance normalisation removed)
                   )->np.ndarray: # `[n, N * T * (dim_code + 4) (+ N * 2)]`
-    "Per variable and token `[code, t, l, mu, sigma]`, flattened (optionally with each variable's level and scale): the token classifier's input."
-    if code not in ('z', 'z_q'): raise ValueError(f"code must be 'z' (before quantisation) or 'z_q' (the codebook entry), got {code!r}")
+    ("Per variable and token `[code, t, l, mu, sigma]`, flattened (optionally with each variable's level and scale): "
+     "the token classifier's input.")
+    if code not in ('z', 'z_q'):
+        raise ValueError(f"code must be 'z' (before quantisation) or 'z_q' (the codebook entry), got {code!r}")
     if code not in tok: raise ValueError(f"the tokens have no {code!r}: make them with `tokenize`")
     f = np.concatenate([tok[code], np.stack([tok[k] for k in ('t', 'l', 'mu', 'sigma')], -1)], -1)
     f = f.reshape(len(f), -1)
@@ -593,13 +675,15 @@ def tokenize_windows(model:VQShape, X, # `[n, L, N]` series, padded at the end
                      pad_mask:np.ndarray|None=None, # bool `[n, L]`, True at padded steps
                      scales:tuple=(1., .5, .25), # window lengths as fractions of each series (`window_scales`)
                      bs:int=256)->dict: # {scale: tokens with a window axis, `[n, N, W, T, ...]`}
-    "Tokens of every window of every scale: each series' own steps cut into windows half a window apart, each window resampled to `seq_len` and tokenized on its own; at scale 1 also the series the tokens rebuild (`x_hat`)."
+    ("Tokens of every window of every scale: each series' own steps cut into windows half a window apart, each window "
+     "resampled to `seq_len` and tokenized on its own; at scale 1 also the series the tokens rebuild (`x_hat`).")
     model.eval()
     X = np.asarray(X, np.float32)
     if X.ndim != 3: raise ValueError(f"X must be [n, L, N], got shape {X.shape}")
     n, L, N = X.shape
     lens = np.full(n, L) if pad_mask is None else (~np.asarray(pad_mask, bool)).sum(1)
-    if (lens < 2).any(): raise ValueError(f"series {np.where(lens < 2)[0][:5].tolist()} have fewer than 2 unpadded steps; drop them")
+    if (lens < 2).any():
+        raise ValueError(f"series {np.where(lens < 2)[0][:5].tolist()} have fewer than 2 unpadded steps; drop them")
     keys = ('z', 'z_q', 'idx', 't', 'l', 'mu', 'sigma')
     out = {}
     for w in scales:
@@ -626,7 +710,9 @@ def tokenize_windows(model:VQShape, X, # `[n, L, N]` series, padded at the end
 # %% ../nbs/04_vqshape.ipynb #deb847f9
 TOKEN_FAMILIES = ('slot', 'abs', 'render', 'mpool', 'mabs')  # built from the tokens' codes, places, offsets and scales
 HISTOGRAM_FAMILIES = ('mhist',)  # which codes are used, at every scale
-FEATURE_KINDS = {'token': TOKEN_FAMILIES, 'histogram': HISTOGRAM_FAMILIES, 'token+histogram': TOKEN_FAMILIES + HISTOGRAM_FAMILIES}  # rows of `classify_sets`
+# rows of `classify_sets`
+FEATURE_KINDS = {'token': TOKEN_FAMILIES, 'histogram': HISTOGRAM_FAMILIES,
+                 'token+histogram': TOKEN_FAMILIES + HISTOGRAM_FAMILIES}
 
 # %% ../nbs/04_vqshape.ipynb #ac945f2a
 def feature_families(model:VQShape, tw:dict, # `tokenize_windows`' output (it must hold scale 1)
@@ -634,15 +720,22 @@ def feature_families(model:VQShape, tw:dict, # `tokenize_windows`' output (it mu
                      code:str='z', # the code vector: 'z' (before quantisation) or 'z_q' (the codebook entry)
                      points:int=32, # 'render': points per variable
                     )->dict: # {family: `[n, features]`}
-    "Feature families of the tokens, per variable: 'slot' `[code, t, l, mu, sigma]` per token, 'abs' each token's offset and log scale in the series' units, 'render' the series the tokens rebuild, 'mpool' mean and max of `[code, l, mu, log sigma]` over the windows' tokens, 'mabs' pooled offsets and scales in the series' units, 'mhist' code histograms, per scale."
+    ("Feature families of the tokens, per variable: 'slot' `[code, t, l, mu, sigma]` per token, 'abs' each token's "
+     "offset and log scale in the series' units, 'render' the series the tokens rebuild, 'mpool' mean and max of "
+     "`[code, l, mu, log sigma]` over the windows' tokens, 'mabs' pooled offsets and scales in the series' units, "
+     "'mhist' code histograms, per scale.")
     known = TOKEN_FAMILIES + HISTOGRAM_FAMILIES + ('hist',)
-    if bad := [f for f in families if f not in known]: raise ValueError(f"unknown feature families {bad}; the families are {known}")
-    if code not in ('z', 'z_q'): raise ValueError(f"code must be 'z' (before quantisation) or 'z_q' (the codebook entry), got {code!r}")
-    if 1. not in tw: raise ValueError("the windows must include scale 1 (the whole series): pass scales starting with 1")
+    if bad := [f for f in families if f not in known]:
+        raise ValueError(f"unknown feature families {bad}; the families are {known}")
+    if code not in ('z', 'z_q'):
+        raise ValueError(f"code must be 'z' (before quantisation) or 'z_q' (the codebook entry), got {code!r}")
+    if 1. not in tw:
+        raise ValueError("the windows must include scale 1 (the whole series): pass scales starting with 1")
     full = {k: v[:, :, 0] for k, v in tw[1.].items()}  # [n, N, T, ...]: the whole series
     n, N = full['mu'].shape[:2]
     m, s = full['mean'][..., None], full['std'][..., None]
-    absol = lambda o, m, s: np.stack([m + s * o['mu'], np.log(s * o['sigma'] + 1e-8)], -1)  # offset, log scale in the data's units
+    # offset, log scale in the data's units
+    absol = lambda o, m, s: np.stack([m + s * o['mu'], np.log(s * o['sigma'] + 1e-8)], -1)
     def hist(idx):  # [n, N, ...] -> share of each code, [n, N, K]
         h = np.zeros((n, N, model.n_codes), np.float32)
         flat = idx.reshape(n, N, -1)
@@ -653,7 +746,8 @@ def feature_families(model:VQShape, tw:dict, # `tokenize_windows`' output (it mu
         return np.concatenate([getattr(v, f)(2).reshape(n, -1) for f in stats], 1)
     f = {}
     for fam in families:
-        if fam == 'slot': f[fam] = np.concatenate([full[code], np.stack([full[k] for k in ('t', 'l', 'mu', 'sigma')], -1)], -1)
+        if fam == 'slot':
+            f[fam] = np.concatenate([full[code], np.stack([full[k] for k in ('t', 'l', 'mu', 'sigma')], -1)], -1)
         elif fam == 'abs': f[fam] = absol(full, m, s)
         elif fam == 'render':
             S = full['x_hat'].shape[-1]
@@ -662,10 +756,13 @@ def feature_families(model:VQShape, tw:dict, # `tokenize_windows`' output (it mu
         elif fam == 'hist': f[fam] = hist(full['idx'])
         elif fam == 'mhist': f[fam] = np.concatenate([hist(o['idx']).reshape(n, -1) for o in tw.values()], 1)
         elif fam == 'mpool':
-            f[fam] = np.concatenate([pooled(np.concatenate([o[code], np.stack([o['l'], o['mu'], np.log(o['sigma'] + 1e-8)], -1)], -1),
+            f[fam] = np.concatenate([pooled(np.concatenate([o[code],
+                                                            np.stack([o['l'], o['mu'], np.log(o['sigma'] + 1e-8)], -1)],
+                                                           -1),
                                             ('mean', 'max')) for o in tw.values()], 1)
         elif fam == 'mabs':
-            f[fam] = np.concatenate([pooled(absol(o, o['mean'][..., None], o['std'][..., None]), ('mean', 'std', 'max', 'min'))
+            f[fam] = np.concatenate([pooled(absol(o, o['mean'][..., None], o['std'][..., None]),
+                                            ('mean', 'std', 'max', 'min'))
                                      for o in tw.values()], 1)
     return {k: v.reshape(n, -1).astype(np.float32) for k, v in f.items()}
 
@@ -675,21 +772,27 @@ def _scale_columns(X, w): return X * w  # module level: a fitted pipeline stays 
 def logistic_probe(F_train, y_train, F_valid, y_valid, # features and labels of the train and validation parts
                    Cs:tuple=(0.001, 0.01, 0.1, 1., 10., 100.), # inverse regularisation strengths to try
                    seed:int=0,
-                   folds:int|None=5, # k: choose C by stratified k-fold CV over train + valid; None: on the valid part alone
-                   blocks:list|None=None, # sizes of consecutive feature families: each gets the same share of the weight
+                   # k: choose C by stratified k-fold CV over train + valid; None: on the valid part alone
+                   folds:int|None=5,
+                   # sizes of consecutive feature families: each gets the same share of the weight
+                   blocks:list|None=None,
                   )->tuple: # (fitted pipeline, chosen C, cross-validation (or valid-part) accuracy of each C)
-    "Standardise (then, with `blocks`, give every feature family the same total weight), logistic regression; C chosen by k-fold cross-validation over the training split (or on its validation part; never on test), refit on train + valid."
+    ("Standardise (then, with `blocks`, give every feature family the same total weight), logistic regression; C "
+     "chosen by k-fold cross-validation over the training split (or on its validation part; never on test), refit on "
+     "train + valid.")
     try:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler, FunctionTransformer
         from sklearn.model_selection import StratifiedKFold
-    except ImportError as e: raise ImportError("the token classifiers need scikit-learn: pip install 'patchssl[vqshape]'") from e
+    except ImportError as e:
+        raise ImportError("the token classifiers need scikit-learn: pip install 'patchssl[vqshape]'") from e
     X, y = np.concatenate([F_train, F_valid]), np.concatenate([y_train, y_valid])
     steps = [StandardScaler()]
     if blocks is not None:
         b = [int(v) for v in blocks if v]
-        if sum(b) != X.shape[1]: raise ValueError(f"blocks {list(blocks)} add up to {sum(b)} features, the features have {X.shape[1]}")
+        if sum(b) != X.shape[1]:
+            raise ValueError(f"blocks {list(blocks)} add up to {sum(b)} features, the features have {X.shape[1]}")
         # a family of b features is scaled by sqrt(D / (G b)): every family holds 1/G of the total variance D
         w = np.concatenate([np.full(v, math.sqrt(sum(b) / (len(b) * v))) for v in b])
         steps.append(FunctionTransformer(_scale_columns, kw_args=dict(w=w)))
@@ -697,17 +800,20 @@ def logistic_probe(F_train, y_train, F_valid, y_valid, # features and labels of 
     if folds is None: accs = {C: float((make(C).fit(F_train, y_train).predict(F_valid) == y_valid).mean()) for C in Cs}
     else:
         if folds < 2: raise ValueError(f"folds must be >= 2 (or None to use the valid part), got {folds}")
-        k = min(folds, max(2, np.unique(y, return_counts=True)[1].min()))  # no more folds than the rarest class has series
+        # no more folds than the rarest class has series
+        k = min(folds, max(2, np.unique(y, return_counts=True)[1].min()))
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', UserWarning)  # a class with fewer series than folds
             splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(X, y))
-        accs = {C: float(np.mean([(make(C).fit(X[a], y[a]).predict(X[b]) == y[b]).mean() for a, b in splits])) for C in Cs}
+        accs = {C: float(np.mean([(make(C).fit(X[a], y[a]).predict(X[b]) == y[b]).mean() for a, b in splits]))
+                for C in Cs}
     best = max(Cs, key=lambda C: (accs[C], -C))  # ties: the stronger regularisation
     return make(best).fit(X, y), best, accs
 
 # %% ../nbs/04_vqshape.ipynb #25afc57f
 def _cv_splits(y, seed:int=0, folds:int=5)->list:
-    "Stratified k-fold splits of labels `y` (no more folds than the rarest class has series), as `logistic_probe` uses them."
+    ("Stratified k-fold splits of labels `y` (no more folds than the rarest class has series), as `logistic_probe` "
+     "uses them.")
     from sklearn.model_selection import StratifiedKFold
     k = min(folds, max(2, np.unique(y, return_counts=True)[1].min()))
     with warnings.catch_warnings():
@@ -715,10 +821,14 @@ def _cv_splits(y, seed:int=0, folds:int=5)->list:
         return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros((len(y), 1)), y))
 
 class FamilyEnsemble:
-    "Feature families combined by a rule chosen by cross-validation over the training split: 'concat' (one `logistic_probe`, families weighted alike), 'vote' (per-family regressions, probabilities averaged with their CV accuracies as weights), 'stack' (a regression on their out-of-fold log-probabilities), or 'select' (the best of the three by CV accuracy; the default of `classify_sets` and `patchssl vqshape`)."
+    ("Feature families combined by a rule chosen by cross-validation over the training split: 'concat' (one "
+     "`logistic_probe`, families weighted alike), 'vote' (per-family regressions, probabilities averaged with their "
+     "CV accuracies as weights), 'stack' (a regression on their out-of-fold log-probabilities), or 'select' (the best "
+     "of the three by CV accuracy; the default of `classify_sets` and `patchssl vqshape`).")
     WAYS = ('concat', 'vote', 'stack')
     def __init__(self, way:str='select', Cs:tuple=(0.001, 0.01, 0.1, 1., 10., 100.), seed:int=0, folds:int=5):
-        if way not in self.WAYS + ('select',): raise ValueError(f"way={way!r}: one of {', '.join(self.WAYS + ('select',))}")
+        if way not in self.WAYS + ('select',):
+            raise ValueError(f"way={way!r}: one of {', '.join(self.WAYS + ('select',))}")
         if folds < 2: raise ValueError(f"folds must be >= 2, got {folds}")
         store_attr()
 
@@ -728,7 +838,10 @@ class FamilyEnsemble:
         "Fit on train + valid; every choice (C, the way, the weights) by k-fold cross-validation over them."
         from sklearn.base import clone
         self.names = list(fams_train)
-        if not self.names or set(fams_valid) != set(self.names): raise ValueError(f"give the same feature families for train and valid, got {list(fams_train)} and {list(fams_valid)}")
+        if not self.names or set(fams_valid) != set(self.names):
+            raise ValueError(
+                f"give the same feature families for train and valid, got {list(fams_train)} and {list(fams_valid)}"
+            )
         y = np.concatenate([y_train, y_valid])
         X = {k: np.concatenate([fams_train[k], fams_valid[k]]) for k in self.names}
         self.classes_ = np.unique(y)
@@ -736,7 +849,8 @@ class FamilyEnsemble:
         self.cv, self.models = {}, {}
         if 'concat' in ways:
             F = lambda fs: np.concatenate([fs[k] for k in self.names], 1)
-            clf, C, accs = logistic_probe(F(fams_train), y_train, F(fams_valid), y_valid, self.Cs, self.seed, self.folds, blocks=[X[k].shape[1] for k in self.names])
+            clf, C, accs = logistic_probe(F(fams_train), y_train, F(fams_valid), y_valid, self.Cs, self.seed,
+                                          self.folds, blocks=[X[k].shape[1] for k in self.names])
             self.models['concat'], self.cv['concat'] = clf, accs[C]
         if {'vote', 'stack'} & set(ways):
             splits = _cv_splits(y, self.seed, self.folds)
@@ -744,7 +858,8 @@ class FamilyEnsemble:
             for k in self.names:
                 key = (k, self.seed, self.folds, tuple(self.Cs), len(y))
                 if cache is None or key not in cache:
-                    clf, C, accs = logistic_probe(fams_train[k], y_train, fams_valid[k], y_valid, self.Cs, self.seed, self.folds)
+                    clf, C, accs = logistic_probe(fams_train[k], y_train, fams_valid[k], y_valid, self.Cs, self.seed,
+                                                  self.folds)
                     p = np.zeros((len(y), len(self.classes_)))
                     for a, b in splits:  # out-of-fold probabilities, from the folds that chose C
                         m = clone(clf).fit(X[k][a], y[a])
@@ -754,10 +869,12 @@ class FamilyEnsemble:
                 self.family[k] = clf; oof.append(p); w.append(acc)
             self.weights = np.array(w)
             if 'vote' in ways:
-                self.cv['vote'] = float((self.classes_[sum(wi * p for wi, p in zip(self.weights, oof)).argmax(1)] == y).mean())
+                self.cv['vote'] = float((self.classes_[sum(wi * p for wi, p in zip(self.weights, oof)).argmax(1)]
+                                         == y).mean())
             if 'stack' in ways:
                 Z = np.log(np.concatenate(oof, 1) + 1e-4)
-                meta, C, accs = logistic_probe(Z, y, Z[:0], y[:0], self.Cs, self.seed + 1, self.folds)  # its own folds over the out-of-fold features
+                # its own folds over the out-of-fold features
+                meta, C, accs = logistic_probe(Z, y, Z[:0], y[:0], self.Cs, self.seed + 1, self.folds)
                 self.models['stack'], self.cv['stack'] = meta, accs[C]
         self.chosen = max(ways, key=lambda k: (self.cv[k], -self.WAYS.index(k)))
         return self
@@ -770,7 +887,8 @@ class FamilyEnsemble:
 
     def predict(self, fams:dict)->np.ndarray:
         "Class labels of the series whose families are `fams` (`{name: [n, d]}`), by the chosen way."
-        if self.chosen == 'concat': return self.models['concat'].predict(np.concatenate([fams[k] for k in self.names], 1))
+        if self.chosen == 'concat':
+            return self.models['concat'].predict(np.concatenate([fams[k] for k in self.names], 1))
         P = self._probs(fams)
         if self.chosen == 'vote': return self.classes_[sum(wi * p for wi, p in zip(self.weights, P)).argmax(1)]
         return self.models['stack'].predict(np.log(np.concatenate(P, 1) + 1e-4))
@@ -783,8 +901,12 @@ def classify_sets(model:VQShape, datas:list, seed:int=0,
                   folds:int|None=5, # k: C chosen by k-fold cross-validation over train + valid; None: on the valid part alone (then always 'concat')
                   combine:str='select', # how a kind's families are combined: a `FamilyEnsemble` rule ('select': the best of 'concat', 'vote', 'stack' by CV on the training split), or 'concat' (one regression)
                  )->list:
-    "Per set: the feature families of its train / valid / test series; per kind the families combined by `combine` (by default the `FamilyEnsemble` rule with the best cross-validated accuracy on the training split; 'concat': one logistic regression, families weighted alike), every choice (C, the rule) made on the training split; test accuracy."
-    if combine not in FamilyEnsemble.WAYS + ('select',): raise ValueError(f"combine={combine!r}: one of {', '.join(FamilyEnsemble.WAYS + ('select',))}")
+    ("Per set: the feature families of its train / valid / test series; per kind the families combined by `combine` "
+     "(by default the `FamilyEnsemble` rule with the best cross-validated accuracy on the training split; 'concat': "
+     "one logistic regression, families weighted alike), every choice (C, the rule) made on the training split; test "
+     "accuracy.")
+    if combine not in FamilyEnsemble.WAYS + ('select',):
+        raise ValueError(f"combine={combine!r}: one of {', '.join(FamilyEnsemble.WAYS + ('select',))}")
     kinds = FEATURE_KINDS if kinds is None else kinds
     need = tuple(dict.fromkeys(f for fams in kinds.values() for f in fams))
     rows = []
@@ -798,15 +920,19 @@ def classify_sets(model:VQShape, datas:list, seed:int=0,
         cache = {}  # per-family fits of the FamilyEnsemble rules, shared by the kinds (same series, same labels)
         for kind, fs in kinds.items():
             F = [np.concatenate([f[k] for k in fs], 1) for f in fams]
-            if combine == 'concat' or folds is None or len(fs) == 1:  # one regression (with one family every rule is this one)
+            # one regression (with one family every rule is this one)
+            if combine == 'concat' or folds is None or len(fs) == 1:
                 clf, C, accs = logistic_probe(F[0], d.y_train, F[1], d.y_valid, seed=seed, folds=folds,
                                               blocks=[fams[0][k].shape[1] for k in fs])
-                r[kind] = dict(test_acc=float((clf.predict(F[2]) == d.y_test).mean()), way='concat', C=C, cv_acc=accs[C], n_features=F[0].shape[1])
+                r[kind] = dict(test_acc=float((clf.predict(F[2]) == d.y_test).mean()), way='concat', C=C,
+                               cv_acc=accs[C], n_features=F[0].shape[1])
             else:
                 part = lambda f: {k: f[k] for k in fs}
-                ens = FamilyEnsemble(combine, seed=seed, folds=folds).fit(part(fams[0]), d.y_train, part(fams[1]), d.y_valid, cache=cache)
+                ens = FamilyEnsemble(combine, seed=seed, folds=folds).fit(part(fams[0]), d.y_train, part(fams[1]),
+                                                                          d.y_valid, cache=cache)
                 r[kind] = dict(test_acc=float((ens.predict(part(fams[2])) == d.y_test).mean()), way=ens.chosen,
-                               cv_acc=ens.cv[ens.chosen], cv={k: float(v) for k, v in ens.cv.items()}, n_features=F[0].shape[1])
+                               cv_acc=ens.cv[ens.chosen], cv={k: float(v) for k, v in ens.cv.items()},
+                               n_features=F[0].shape[1])
         r['test_codes'] = code_stats(tws[2][1.]['idx'], model.n_codes)
         rows.append(r)
     return rows
@@ -818,9 +944,33 @@ from .cli import Opt, Command, expect_files, OptionError
 
 # %% ../nbs/04_vqshape.ipynb #2c382ae9
 VQSHAPE_OPTS = [
-    Opt('datasets', str, 'all', "comma-separated UCR/UEA sets shipped with aeon to pretrain on (their train splits, no labels), or 'all'", 'data'),
-    Opt('data', str, None, "a .npz file of your own series instead of --datasets: X_train [n, L, N], y_train (for --probe), optional X_valid/y_valid, X_test/y_test", 'data', nullable=True),
-    Opt('valid_pct', float, 0.2, 'share of each train split held out for validation (pretraining loss, classifier choices)', 'data', min=0, max=1, min_exclusive=True, max_exclusive=True),
+    Opt(
+        'datasets',
+        str,
+        'all',
+        "comma-separated UCR/UEA sets shipped with aeon to pretrain on (their train splits, no labels), or 'all'",
+        'data',
+    ),
+    Opt(
+        'data',
+        str,
+        None,
+        "a .npz file of your own series instead of --datasets: X_train [n, L, N], y_train (for --probe), optional"
+        " X_valid/y_valid, X_test/y_test",
+        'data',
+        nullable=True,
+    ),
+    Opt(
+        'valid_pct',
+        float,
+        0.2,
+        'share of each train split held out for validation (pretraining loss, classifier choices)',
+        'data',
+        min=0,
+        max=1,
+        min_exclusive=True,
+        max_exclusive=True,
+    ),
     Opt('seq_len', int, 256, 'every univariate series is resampled to this length', 'model', min=8),
     Opt('patch_len', int, 8, 'steps per patch', 'model', min=1),
     Opt('d_model', int, 64, 'width of encoder, tokenizer and decoder', 'model', min=1),
@@ -832,7 +982,16 @@ VQSHAPE_OPTS = [
     Opt('n_codes', int, 64, 'codebook size', 'model', min=1),
     Opt('dim_code', int, 8, 'code width', 'model', min=1),
     Opt('len_s', int, 64, 'points of a decoded shape (multiple of 4)', 'model', min=8),
-    Opt('mask_ratio', float, 0.25, 'share of patches the encoder does not see in pretraining', 'ssl', min=0, max=1, max_exclusive=True),
+    Opt(
+        'mask_ratio',
+        float,
+        0.25,
+        'share of patches the encoder does not see in pretraining',
+        'ssl',
+        min=0,
+        max=1,
+        max_exclusive=True,
+    ),
     Opt('lambda_entropy', float, 0.1, 'weight of the codebook entropy term (the reference uses 1)', 'ssl', min=0),
     Opt('dead_after', int, 20, 're-seed a code no token chose for this many steps (0: never)', 'ssl', min=0),
     Opt('epochs', int, 20, 'pretraining epochs', 'train', min=1),
@@ -840,9 +999,32 @@ VQSHAPE_OPTS = [
     Opt('bs', int, 64, 'batch size of univariate series (per process under torchrun)', 'train', min=1),
     Opt('threads', int, 2, 'torch CPU threads', 'train', min=1),
     Opt('seed', int, 0, 'seed of torch, numpy and random (and of the validation split)', 'train', min=0),
-    Opt('probe', bool, True, 'classify every set from its tokens and code histograms (logistic regression, C chosen by 5-fold cross-validation over the training split)', 'downstream'),
-    Opt('combine', str, 'select', "how --probe combines the feature families: per set the rule with the best 5-fold CV accuracy on the training split ('select': of concat, vote, stack), or one of them: one regression ('concat'), a CV-weighted vote of per-family regressions ('vote'), a stack of them ('stack')", 'downstream', choices=('concat', 'vote', 'stack', 'select')),
-    Opt('resume', bool, False, 'continue an interrupted run in --out from its last checkpoint (vqshape.pt, written after every epoch); give the options of that run', ''),
+    Opt(
+        'probe',
+        bool,
+        True,
+        'classify every set from its tokens and code histograms (logistic regression, C chosen by 5-fold'
+        ' cross-validation over the training split)',
+        'downstream',
+    ),
+    Opt(
+        'combine',
+        str,
+        'select',
+        "how --probe combines the feature families: per set the rule with the best 5-fold CV accuracy on the training"
+        " split ('select': of concat, vote, stack), or one of them: one regression ('concat'), a CV-weighted vote of"
+        " per-family regressions ('vote'), a stack of them ('stack')",
+        'downstream',
+        choices=('concat', 'vote', 'stack', 'select'),
+    ),
+    Opt(
+        'resume',
+        bool,
+        False,
+        'continue an interrupted run in --out from its last checkpoint (vqshape.pt, written after every epoch); give'
+        ' the options of that run',
+        '',
+    ),
     Opt('out', str, 'vqshape_run', 'folder for vqshape.pt, results.json, gallery.png, tokens.png', ''),
 ]
 
@@ -853,17 +1035,29 @@ def vqshape_sets(text:str)->list:
     have = offline_uea_sets()
     names = have if text.strip() == 'all' else [n.strip() for n in text.split(',') if n.strip()]
     bad = [n for n in names if n not in have]
-    if bad or not names: raise OptionError(f"datasets={text!r}: {bad or 'no set named'} not among the sets at hand {have}; pass 'all' or some of them")
+    if bad or not names:
+        raise OptionError(
+            f"datasets={text!r}: {bad or 'no set named'} not among the sets at hand {have}; pass 'all' or some of them"
+        )
     return names
 
 # %% ../nbs/04_vqshape.ipynb #827ceb54
 def vqshape_data(o:dict)->list:
-    "The `ClassificationData` sets the options `o` name: `--data` (a user's .npz file, checked by `load_series_npz`) or the bundled `--datasets`; every input problem is an `OptionError` naming the fix."
+    ("The `ClassificationData` sets the options `o` name: `--data` (a user's .npz file, checked by `load_series_npz`) "
+     "or the bundled `--datasets`; every input problem is an `OptionError` naming the fix.")
     from patchssl.data import load_uea
     from patchssl.cli import load_series_npz
     if o['data'] is not None:
-        return [load_series_npz(o['data'], min_steps=max(2, o['patch_len']), labels=o['probe'], valid_pct=o['valid_pct'], seed=o['seed'],
-                                short_fix=f"use longer series or a smaller --patch-len (now {o['patch_len']}: one patch)")]
+        return [
+            load_series_npz(
+                o['data'],
+                min_steps=max(2, o['patch_len']),
+                labels=o['probe'],
+                valid_pct=o['valid_pct'],
+                seed=o['seed'],
+                short_fix=f"use longer series or a smaller --patch-len (now {o['patch_len']}: one patch)",
+            )
+        ]
     datas = []
     for n in vqshape_sets(o['datasets']):
         try: datas.append(load_uea(n, o['valid_pct'], o['seed']))
@@ -873,59 +1067,90 @@ def vqshape_data(o:dict)->list:
 # %% ../nbs/04_vqshape.ipynb #eef6f96f
 _NOT_RUN_OPTS = ('out', 'resume', 'threads', 'probe', 'combine')  # where and how a run is done, not what it trains
 
-def _history(learn)->list: return [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]
+# %% ../nbs/04_vqshape.ipynb #3d8d65ca
+def _history(learn)->list:
+    return [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]
 
+# %% ../nbs/04_vqshape.ipynb #1100143a
 def _resume_checkpoint(path:Path, model:VQShape, o:dict)->dict:
-    "The checkpoint `--resume` continues from, checked against this run's model and options; else an `OptionError` naming the fix."
+    ("The checkpoint `--resume` continues from, checked against this run's model and options; else an `OptionError` "
+     "naming the fix.")
     from patchssl.transfer import load_checkpoint, CheckpointError
-    if not path.is_file(): raise OptionError(f"--resume: {path.parent} holds no {path.name} to continue from; run without --resume")
+    if not path.is_file():
+        raise OptionError(f"--resume: {path.parent} holds no {path.name} to continue from; run without --resume")
     try: ck = load_checkpoint(path)
     except CheckpointError as e: raise OptionError(f"--resume: {e}") from None
     arch = ck['config'].get('arch')
-    if arch != 'VQShape': raise OptionError(f"--resume: {path} holds a {arch or ck['model']} checkpoint, not a VQShape: point --out at the folder of a vqshape run")
-    diff = [f"{k}={v!r} in the checkpoint, {model.config.get(k)!r} now" for k, v in ck['config'].items() if model.config.get(k) != v]
+    if arch != 'VQShape':
+        raise OptionError(
+            f"--resume: {path} holds a {arch or ck['model']} checkpoint, not a VQShape: point --out at the folder of a"
+            " vqshape run"
+        )
+    diff = [f"{k}={v!r} in the checkpoint, {model.config.get(k)!r} now" for k, v in ck['config'].items()
+            if model.config.get(k) != v]
     old = ck['extra'].get('options', {})
-    diff += [f"{k}={old[k]!r} in the checkpoint's run, {o[k]!r} now" for k in o if k not in _NOT_RUN_OPTS and k in old and old[k] != o[k]]
-    if diff: raise OptionError(f"--resume: {path} was written by another run ({'; '.join(diff[:6])}): give the options of that run, or start afresh without --resume")
-    if ck['epoch'] is None or 'history' not in ck['extra']: raise OptionError(f"--resume: {path} records no finished epoch; start afresh without --resume")
+    diff += [f"{k}={old[k]!r} in the checkpoint's run, {o[k]!r} now" for k in o
+             if k not in _NOT_RUN_OPTS and k in old and old[k] != o[k]]
+    if diff:
+        raise OptionError(
+            f"--resume: {path} was written by another run ({'; '.join(diff[:6])}): give the options of that run, or"
+            " start afresh without --resume"
+        )
+    if ck['epoch'] is None or 'history' not in ck['extra']:
+        raise OptionError(f"--resume: {path} records no finished epoch; start afresh without --resume")
     return ck
 
+# %% ../nbs/04_vqshape.ipynb #26bc68a3
 class _KeepHistory(Callback):
-    "Before each epoch's checkpoint: the losses and metrics of every epoch so far (a resumed run's earlier part too) and the state of the smoothed training loss go into its `extra`; a resumed fit starts from that state."
+    ("Before each epoch's checkpoint: the losses and metrics of every epoch so far (a resumed run's earlier part too) "
+     "and the state of the smoothed training loss go into its `extra`; a resumed fit starts from that state.")
     order = 69  # after the recorder, before SaveCheckpoint
     def __init__(self, save, prev:list, opts:dict, start:int=0, smooth:list|None=None): store_attr()
     def before_fit(self):
-        if self.smooth is not None:  # the recorder's smoothed loss runs across epochs: continue it as the interrupted run had it
+        # the recorder's smoothed loss runs across epochs: continue it as the interrupted run had it
+        if self.smooth is not None:
             sl = self.learn.recorder.smooth_loss
             sl.val, sl.count = torch.tensor(self.smooth[0], dtype=torch.float32), int(self.smooth[1])
     def after_epoch(self):
         if self.epoch < self.start: return
         sl = self.learn.recorder.smooth_loss
-        self.save.extra = dict(options=self.opts, history=self.prev + _history(self.learn), smooth=[float(sl.val), int(sl.count)])
-
+        self.save.extra = dict(options=self.opts, history=self.prev + _history(self.learn),
+                               smooth=[float(sl.val), int(sl.count)])
 
 # %% ../nbs/04_vqshape.ipynb #b61be2fa
 def vqshape_run(o:dict)->dict|None:
-    "`patchssl vqshape`: check the input, pretrain VQShape (checkpoint after every epoch; `--resume` continues; data-parallel under torchrun), draw the gallery, classify. Returns the results (None on ranks > 0)."
+    ("`patchssl vqshape`: check the input, pretrain VQShape (checkpoint after every epoch; `--resume` continues; "
+     "data-parallel under torchrun), draw the gallery, classify. Returns the results (None on ranks > 0).")
     from fastai.data.core import DataLoaders
     from patchssl.data import ArrayDataset
     from patchssl.transfer import save_checkpoint, seed_everything, SaveCheckpoint, resume
     from patchssl.distributed import rank_world, fit_distributed
     torch.set_num_threads(o['threads']); seed_everything(o['seed'])
     rank, world = rank_world()
-    if o['resume'] and world > 1: raise OptionError("--resume continues a run in one process: start it without torchrun")
+    if o['resume'] and world > 1:
+        raise OptionError("--resume continues a run in one process: start it without torchrun")
     datas = vqshape_data(o)
     try:
-        model = VQShape(o['seq_len'], o['patch_len'], o['d_model'], o['n_heads'], o['n_layers'], o['tokenizer_layers'], o['decoder_layers'],
+        model = VQShape(o['seq_len'], o['patch_len'], o['d_model'], o['n_heads'], o['n_layers'], o['tokenizer_layers'],
+                        o['decoder_layers'],
                         o['n_tokens'], o['n_codes'], o['dim_code'], o['len_s'], smooth=5, mask_ratio=o['mask_ratio'],
                         lambda_entropy=o['lambda_entropy'], dead_after=o['dead_after'] or None)
-    except ValueError as e: raise OptionError(str(e)) from None  # e.g. seq_len not a multiple of patch_len: before any training
+    # e.g. seq_len not a multiple of patch_len: before any training
+    except ValueError as e: raise OptionError(str(e)) from None
     tr, va = univariate_pool(datas, o['seq_len'])
-    if len(tr) < o['bs']: raise OptionError(f"bs={o['bs']} is larger than the {len(tr)} training series: no full batch, no training step; lower --bs")
-    if not len(va): raise OptionError("no validation series (the pretraining loss and the code statistics need some): raise --valid-pct, or give X_valid in --data")
+    if len(tr) < o['bs']:
+        raise OptionError(
+            f"bs={o['bs']} is larger than the {len(tr)} training series: no full batch, no training step; lower --bs"
+        )
+    if not len(va):
+        raise OptionError(
+            ("no validation series (the pretraining loss and the code statistics need some): raise --valid-pct, or "
+             "give X_valid in --data")
+        )
     dls = DataLoaders.from_dsets(ArrayDataset(tr), ArrayDataset(va), bs=o['bs'], num_workers=0)
     out = Path(o['out']); path = out/'vqshape.pt'
-    opts = {k: v for k, v in o.items() if k not in ('out', 'resume')}  # what the run computes, not where: the result file does not depend on --out
+    # what the run computes, not where: the result file does not depend on --out
+    opts = {k: v for k, v in o.items() if k not in ('out', 'resume')}
     ck = _resume_checkpoint(path, model, o) if o['resume'] else None  # before any training
     learn = vqshape_learner(dls, model)
     start, prev = 0, []
@@ -936,31 +1161,61 @@ def vqshape_run(o:dict)->dict|None:
         if ck is not None:  # weights, optimizer, random states and the loaders' shuffling of the last finished epoch
             start, prev = resume(learn, path), ck['extra']['history']
             keep.prev, keep.start, keep.smooth = prev, start, ck['extra'].get('smooth')
-    if rank == 0: print(f"VQShape: {sum(p.numel() for p in model.parameters()):,} parameters; pretraining {o['epochs']} epochs on {len(tr)} "
-                        f"univariate series from {len(datas)} sets" + (f", {world} processes" if world > 1 else '') +
-                        (f"; resuming after epoch {start}" if ck is not None else ''), flush=True)
+    if rank == 0:
+        print(
+            f"VQShape: {sum(p.numel() for p in model.parameters()):,} parameters; pretraining {o['epochs']} epochs on"
+            f" {len(tr)} univariate series from {len(datas)} sets"
+            + (f", {world} processes" if world > 1 else '')
+            + (f"; resuming after epoch {start}" if ck is not None else ''),
+            flush=True,
+        )
     t0 = time.time()
     if start < o['epochs']:
-        if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'], **(dict(start_epoch=start) if start else {})): return None  # ranks > 0 end here
+        # ranks > 0 end here
+        if not fit_distributed(learn, o['epochs'], o['lr'], seed=o['seed'],
+                               **(dict(start_epoch=start) if start else {})):
+            return None
     secs = time.time() - t0
     hist = prev + (_history(learn) if start < o['epochs'] else [])
     save_checkpoint(path, model, learn.opt, o['epochs'], dict(options=opts, history=hist), dls=dls)
     pool_idx = tokenize(model, va)['idx']
-    plot_code_gallery(model, pool_idx, title=f"VQShape codes on the validation series of {len(datas)} sets, most used first").savefig(out/'gallery.png', dpi=120)
-    plot_tokens(model, va[0, :, 0], title=f"a validation series of {datas[0].name} with its {model.n_tokens} tokens").savefig(out/'tokens.png', dpi=120)
+    plot_code_gallery(
+        model, pool_idx, title=f"VQShape codes on the validation series of {len(datas)} sets, most used first"
+    ).savefig(out / 'gallery.png', dpi=120)
+    plot_tokens(
+        model, va[0, :, 0], title=f"a validation series of {datas[0].name} with its {model.n_tokens} tokens"
+    ).savefig(out / 'tokens.png', dpi=120)
     res = dict(options=opts, world_size=world, history=hist, valid_codes=code_stats(pool_idx, model.n_codes),
                shape_fit=shape_fit(model, va[:512]), checkpoint=path.name)
-    print(f"saved {path}; validation codes: {res['valid_codes']['used']:.0%} used, perplexity {res['valid_codes']['perplexity']:.1f}", flush=True)
+    print(
+        f"saved {path}; validation codes: {res['valid_codes']['used']:.0%} used, perplexity"
+        f" {res['valid_codes']['perplexity']:.1f}",
+        flush=True,
+    )
     if o['probe']:
         res['classification'] = classify_sets(model, datas, o['seed'], combine=o['combine'])
-        print(f"{'set':<24}{'token':>8}{'hist':>8}  (test accuracy; C and the --combine rule chosen by 5-fold CV on the training split)")
-        for r in res['classification']: print(f"{r['dataset']:<24}{r['token']['test_acc']:>8.3f}{r['histogram']['test_acc']:>8.3f}")
-    (out/'results.json').write_text(json.dumps(res, indent=1))  # no timings: the same options and threads give the same file
-    (out/'timing.json').write_text(json.dumps(dict(pretrain_seconds=round(secs, 1), total_seconds=round(time.time() - t0, 1), resumed_after_epoch=start)))
+        print(
+            f"{'set':<24}{'token':>8}{'hist':>8}  (test accuracy; C and the --combine rule chosen by 5-fold CV on the"
+            " training split)"
+        )
+        for r in res['classification']:
+            print(f"{r['dataset']:<24}{r['token']['test_acc']:>8.3f}{r['histogram']['test_acc']:>8.3f}")
+    # no timings: the same options and threads give the same file
+    (out/'results.json').write_text(json.dumps(res, indent=1))
+    (out
+     /'timing.json').write_text(json.dumps(dict(pretrain_seconds=round(secs, 1),
+                                                total_seconds=round(time.time() - t0, 1), resumed_after_epoch=start)))
     print(f"wrote {out/'results.json'}, {out/'gallery.png'} and {out/'tokens.png'} ({time.time() - t0:.0f} s)")
     return res
 
-VQSHAPE = Command('vqshape', "Pretrain VQShape shape tokens on the UCR/UEA sets shipped with aeon (or your own .npz), save the checkpoint, draw the code gallery, classify from tokens.\n\n"
-                  "A checkpoint is written after every epoch; --resume continues an interrupted run.\n"
-                  "Data-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli vqshape --threads 1",
-                  VQSHAPE_OPTS, vqshape_run, check=expect_files('vqshape.pt', 'results.json', 'gallery.png', 'tokens.png'))
+# %% ../nbs/04_vqshape.ipynb #a19362e1
+VQSHAPE = Command(
+    'vqshape',
+    "Pretrain VQShape shape tokens on the UCR/UEA sets shipped with aeon (or your own .npz), save the checkpoint, draw"
+    " the code gallery, classify from tokens.\n\nA checkpoint is written after every epoch; --resume continues an"
+    " interrupted run.\nData-parallel under torchrun: torchrun --standalone --nproc_per_node 2 -m patchssl.cli vqshape"
+    " --threads 1",
+    VQSHAPE_OPTS,
+    vqshape_run,
+    check=expect_files('vqshape.pt', 'results.json', 'gallery.png', 'tokens.png'),
+)
