@@ -32,6 +32,7 @@ Notebooks are written back in nbdev's format (fastcore's `write_nb`), then `nbde
 
     python tools/wrap_cells.py nbs/00_patching.ipynb nbs/00a_data.ipynb   # rewrap these notebooks
     python tools/wrap_cells.py 00_patching 04_                          # notebooks whose name contains one of these
+    python tools/wrap_cells.py --strings 04_    # also split long strings (black's string splitting, AST-verified)
     python tools/wrap_cells.py --check                                   # all notebooks: report only, write nothing
     python tools/wrap_cells.py --check 06_ --width 100 -v                # report, listing every long line left
     python tools/wrap_cells.py --check --diff 00j_                       # show what it would change
