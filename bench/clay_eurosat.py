@@ -20,13 +20,12 @@ from patchssl.clay_ta import ClayEncoder, ClaySSL, ssl_learner, load_eurosat_ms,
 from patchssl.evaluate import probe_accuracy
 from patchssl.transfer import seed_everything
 
-ap = parser(__doc__)
+ap = parser(__doc__, seed=0)  # --threads, --seed, --name, --quick, --out
 ap.add_argument('--data', default=str(Path(__file__).resolve().parents[2]/'shared/data/eurosat_ms'))
 ap.add_argument('--epochs', type=int, default=40)
 ap.add_argument('--objectives', default='mae,dino,both')
 ap.add_argument('--d_model', type=int, default=96)
 ap.add_argument('--n_layers', type=int, default=3)
-ap.add_argument('--seed', type=int, default=0)
 a = parse(ap)
 if not (Path(a.data)/'eurosat_ms_subset.npz').is_file(): sys.exit(f"EuroSAT-MS not found at {a.data}; pass --data")
 es = load_eurosat_ms(a.data)
@@ -90,4 +89,4 @@ table = (f"EuroSAT-MS subset: {int(tr.sum())} train / {int(te.sum())} test real 
          f"Encoder: ClayEncoder(patch 8, D {a.d_model}, {a.n_layers} layers, 4 heads); linear probe = standardised logistic "
          f"regression on frozen [CLS, mean token] features. Band-subset columns: the same frozen encoder, patch embedding not "
          f"retrained, probe fitted on the subset's features.\n\n" + md_table(df))
-write(a.name, dict(options=vars(a), rows=rows, total_seconds=round(time.time() - t0, 1)), table)
+write(a.name, dict(options=vars(a), rows=rows, total_seconds=round(time.time() - t0, 1)), table, out=a.out)

@@ -22,7 +22,7 @@ from patchssl.clay_ta import (make_synthetic_gk2a, build_index, build_patches, c
                               ClaySSL, ssl_learner, ClayTA, ta_learner, evaluate_ta, ta_metadata, BT_WAVES_UM, RF_WAVES_UM, N_LANDCOVER)
 from patchssl.transfer import seed_everything
 
-ap = parser(__doc__)
+ap = parser(__doc__, seed=0)  # --threads, --seed, --name, --quick, --out
 ap.add_argument('--days', type=int, default=40)
 ap.add_argument('--stations', type=int, default=40)
 ap.add_argument('--pre_epochs', type=int, default=15)
@@ -30,7 +30,6 @@ ap.add_argument('--probe_epochs', type=int, default=6)
 ap.add_argument('--unfreeze_epochs', type=int, default=2)
 ap.add_argument('--d_model', type=int, default=64)
 ap.add_argument('--n_layers', type=int, default=2)
-ap.add_argument('--seed', type=int, default=0)
 a = parse(ap)
 t0 = time.time()
 tmp = Path(tempfile.mkdtemp())
@@ -110,4 +109,4 @@ table = (f"SYNTHETIC GK-2A-like data (make_synthetic_gk2a, {a.days} days, {a.sta
          f"{a.n_layers} layers) on the 16 spectral channels; TA head {a.probe_epochs} epochs frozen (`rmse_K_frozen`), then "
          f"{a.unfreeze_epochs} unfrozen at lr/10 (`rmse_K`). Test split; seconds include pretraining.\n\n" + md_table(df))
 write(a.name, dict(options=vars(a), rows=rows, patch_rows=man['rows'], dropped=man['dropped'], ta_std=stats['ta_std'],
-                              total_seconds=round(time.time() - t0, 1)), table)
+                              total_seconds=round(time.time() - t0, 1)), table, out=a.out)
