@@ -109,4 +109,4 @@ table = (f"EuroSAT-MS subset: {int(tr.sum())} train / {int(te.sum())} test real 
          f"`input`: band normalisation of the encoder's input (per dataset with training statistics, or per image); `target`: "
          f"MAE target (per-patch normalised or the pixels as given).\n\n" + md_table(df) +
          "\n\nRidge-probe test accuracy along pretraining (`encoder`: [CLS, mean token]; `encoder_stats`: the same + band statistics):\n\n" + md_table(cv))
-write(a.name, dict(options=vars(a), rows=rows, curve=curve, total_seconds=round(time.time() - t0, 1)), table)
+write(a.name, dict(options=vars(a), rows=rows, curve=curve, total_seconds=round(time.time() - t0, 1)), table, out=a.out)

@@ -56,4 +56,4 @@ step_only = man['rows']['train'] / (np.ceil(man['rows']['train'] / a.bs) * a.ste
 table = (f"{len(files)} training chunks of up to {a.chunk_rows} rows ({mb:.0f} MB, x [N, 19, 9, 9] float32), batch {a.bs}, "
          f"{man['rows']['train']} rows; median of passes 2..{a.passes}. With a {a.step_ms:g} ms step per batch the ceiling is "
          f"{step_only:,.0f} rows/s.\n\n" + md_table(pd.DataFrame(rows)))
-write(a.name, dict(options=vars(a), rows=rows, chunks=len(files), megabytes=mb, ceiling_rows_per_s=step_only), table)
+write(a.name, dict(options=vars(a), rows=rows, chunks=len(files), megabytes=mb, ceiling_rows_per_s=step_only), table, out=a.out)

@@ -159,4 +159,4 @@ table = (f"SYNTHETIC GK-2A-like data ({a.days} days, {a.stations} stations): pat
          f"Test RMSE in kelvin, mean ± sd over seeds {a.seeds} (seed = encoder initialisation, label subset, head).\n\n" + md_table(tab) +
          "\n\nRidge probe on [frozen features, auxiliary inputs] during pretraining (penalty by 5-fold CV on the training rows): "
          "validation RMSE (K), mean and sd over the seeds.\n\n" + md_table(cvt))
-write(a.name, dict(options=vars(a), rows=rows, curve=curve, patch_rows=man['rows'], ta_std=stats['ta_std'], total_seconds=round(time.time() - t0, 1)), table)
+write(a.name, dict(options=vars(a), rows=rows, curve=curve, patch_rows=man['rows'], ta_std=stats['ta_std'], total_seconds=round(time.time() - t0, 1)), table, out=a.out)

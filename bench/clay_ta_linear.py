@@ -57,4 +57,4 @@ t = df.groupby(['fraction', 'features'], sort=False)[['val_rmse_K', 'test_rmse_K
 t.columns = ['fraction', 'features', 'val mean', 'val sd', 'test mean', 'test sd']
 write(a.name, dict(options=vars(a), rows=rows, ta_std=stats['ta_std']),
       f"SYNTHETIC GK-2A-like data ({a.days} days, {a.stations} stations), TA std {stats['ta_std']:.2f} K. Ridge regression, penalty by 5-fold CV on "
-      f"the training rows; label subsets as in clay_ta_label_efficiency; mean and sd over seeds {a.seeds} (label subset, and the encoder's initialisation).\n\n" + md_table(t))
+      f"the training rows; label subsets as in clay_ta_label_efficiency; mean and sd over seeds {a.seeds} (label subset, and the encoder's initialisation).\n\n" + md_table(t), out=a.out)

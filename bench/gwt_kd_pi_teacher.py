@@ -59,4 +59,4 @@ md = (f"Raw persistence images (32x32, spread 0.05) of the training split, and a
       f"\n\nPI teacher (WRN2d depth 10 width 2, {a.epochs} epochs one-cycle 3e-3, bs 16, best validation epoch kept), raw vs "
       f"normalised images, seeds {', '.join(map(str, a.seeds))}; `kept` and `classes_predicted` (distinct classes predicted on the test split) "
       f"per seed; total {(time.time() - t_start) / 60:.1f} min:\n\n" + md_table(g.round(3)))
-write(a.name, dict(args=vars(a), stats=stats, rows=recs), md)
+write(a.name, dict(args=vars(a), stats=stats, rows=recs), md, out=a.out)
