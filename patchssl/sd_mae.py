@@ -36,10 +36,11 @@ __all__ = ['SD_STRATEGIES', 'STUDENT_ENCODERS', 'INSTANCE_NORMS', 'SD_SCHEDULES'
            'repair_check', 'window_scores_all', 'position_sensitivity', 'cross_view_scores', 'fit_sd_mae',
            'run_ablation']
 
-# %% ../nbs/02_sd_mae.ipynb #75991ef5
+# %% ../nbs/02_sd_mae.ipynb #75991ef5s0
 SD_STRATEGIES = ('patch', 'token', 'temporal', 'feature')
 _GRID_STRATEGY = {'patch': 'patch', 'token': 'temporal', 'temporal': 'temporal', 'feature': 'feature'}
 
+# %% ../nbs/02_sd_mae.ipynb #75991ef5
 def _check_strategy(strategy):
     if strategy not in SD_STRATEGIES:
         raise ValueError(f"unknown SD-MAE masking strategy {strategy!r}; choose one of {SD_STRATEGIES}")
@@ -54,12 +55,14 @@ def sd_masking_callback(strategy:str='patch', # one of `SD_STRATEGIES`
     _check_strategy(strategy)
     return MaskingCallback(mask_ratio, _GRID_STRATEGY[strategy], patch_len if strategy == 'patch' else None, **kwargs)
 
-# %% ../nbs/02_sd_mae.ipynb #81a3c4bf
+# %% ../nbs/02_sd_mae.ipynb #81a3c4bfs0
 STUDENT_ENCODERS = ('shared', 'own')
 INSTANCE_NORMS = ('none', 'mean', 'mean_std')
 
+# %% ../nbs/02_sd_mae.ipynb #81a3c4bf
 class SDMAE(nn.Module):
-    "Self-distilled MAE: an encoder, a deep teacher and a shallow student decoder, an output projector; the student may have its own encoder."
+    ("Self-distilled MAE: an encoder, a deep teacher and a shallow student decoder, an output projector; the student "
+     "may have its own encoder.")
     def __init__(self,
                  n_vars:int=5, # N, variables
                  seq_len:int=100, # L, steps per window
@@ -74,43 +77,71 @@ class SDMAE(nn.Module):
                  dropout:float=0.1,
                  use_teacher:bool=True,
                  use_student:bool=True,
-                 detach_student:bool=False, # the student reads a stop-gradient of the latent: only the teacher shapes the encoder
-                 student_encoder:str='shared', # 'shared': the student decodes the teacher's latent; 'own': its own embedding, encoder and projector
+                 # the student reads a stop-gradient of the latent: only the teacher shapes the encoder
+                 detach_student:bool=False,
+                 # 'shared': the student decodes the teacher's latent; 'own': its own embedding, encoder and projector
+                 student_encoder:str='shared',
                  n_student_enc_layers:int|None=None, # depth of the student's own encoder, default `n_layers`
-                 student_mask_ratio:float|None=None, # 'own' only: in training the student sees its own random mask of this ratio (0 = whole window); None = the teacher's mask
-                 student_residual:bool=False, # 'own' only: the student outputs its visible input plus a correction, so it can copy what it sees
-                 instance_norm:str='none', # per window and variable, from the visible cells: 'mean' subtracts their mean (a level drift
-                                           # is not seen), 'mean_std' also divides by their sd; outputs are mapped back to the input's units
+                 # 'own' only: the student's own training mask ratio (0: whole window; None: the teacher's)
+                 student_mask_ratio:float|None=None,
+                 # 'own' only: the student outputs its visible input plus a correction, so it can copy what it sees
+                 student_residual:bool=False,
+                 instance_norm:str='none', # 'mean': minus each window's visible mean; 'mean_std': also over its sd
                 ):
         super().__init__()
         _check_strategy(strategy)
-        if not (use_teacher or use_student): raise ValueError("use_teacher and use_student are both False: the model would have no decoder")
-        for nm, n, used in (('n_teacher_layers', n_teacher_layers, use_teacher), ('n_student_layers', n_student_layers, use_student)):
+        if not (use_teacher or use_student):
+            raise ValueError("use_teacher and use_student are both False: the model would have no decoder")
+        for nm, n, used in (('n_teacher_layers', n_teacher_layers, use_teacher),
+                            ('n_student_layers', n_student_layers, use_student)):
             if used and n < 1: raise ValueError(f"{nm}={n}: a decoder in use needs at least one layer")
-        if student_encoder not in STUDENT_ENCODERS: raise ValueError(f"unknown student_encoder {student_encoder!r}; choose one of {STUDENT_ENCODERS}")
+        if student_encoder not in STUDENT_ENCODERS:
+            raise ValueError(f"unknown student_encoder {student_encoder!r}; choose one of {STUDENT_ENCODERS}")
         own = student_encoder == 'own'
         if own and not (use_teacher and use_student):
-            raise ValueError("student_encoder='own' trains the student on the teacher's output: it needs use_teacher=True and use_student=True")
+            raise ValueError(
+                ("student_encoder='own' trains the student on the teacher's output: it needs use_teacher=True and "
+                 "use_student=True")
+            )
         if own and detach_student:
-            raise ValueError("detach_student=True stops the gradient into the shared latent; with student_encoder='own' the student has no shared "
-                             "latent to read: drop detach_student")
+            raise ValueError(
+                "detach_student=True stops the gradient into the shared latent; with student_encoder='own' "
+                "the student has no shared "
+                "latent to read: drop detach_student"
+            )
         if not own and (student_mask_ratio is not None or n_student_enc_layers is not None or student_residual):
-            raise ValueError("student_mask_ratio, n_student_enc_layers and student_residual belong to the student's own encoder: pass student_encoder='own'")
+            raise ValueError(
+                ("student_mask_ratio, n_student_enc_layers and student_residual belong to the student's own encoder: "
+                 "pass student_encoder='own'")
+            )
         if student_mask_ratio is not None and not 0 <= student_mask_ratio < 1:
-            raise ValueError(f"student_mask_ratio={student_mask_ratio} must be in [0, 1) (0 = the student sees whole windows)")
-        if instance_norm not in INSTANCE_NORMS: raise ValueError(f"unknown instance_norm {instance_norm!r}; choose one of {INSTANCE_NORMS}")
+            raise ValueError(
+                f"student_mask_ratio={student_mask_ratio} must be in [0, 1) (0 = the student sees whole windows)"
+            )
+        if instance_norm not in INSTANCE_NORMS:
+            raise ValueError(f"unknown instance_norm {instance_norm!r}; choose one of {INSTANCE_NORMS}")
         if own and n_student_enc_layers is None: n_student_enc_layers = n_layers
-        self.config = dict(n_vars=n_vars, seq_len=seq_len, patch_len=patch_len, strategy=strategy, d_model=d_model, n_heads=n_heads,
-                           n_layers=n_layers, n_teacher_layers=n_teacher_layers, n_student_layers=n_student_layers, d_ff=d_ff, dropout=dropout,
-                           use_teacher=use_teacher, use_student=use_student, detach_student=detach_student, student_encoder=student_encoder,
+        self.config = dict(n_vars=n_vars, seq_len=seq_len, patch_len=patch_len, strategy=strategy, d_model=d_model,
+                           n_heads=n_heads, n_layers=n_layers, n_teacher_layers=n_teacher_layers,
+                           n_student_layers=n_student_layers, d_ff=d_ff, dropout=dropout, use_teacher=use_teacher,
+                           use_student=use_student, detach_student=detach_student, student_encoder=student_encoder,
                            n_student_enc_layers=n_student_enc_layers, student_mask_ratio=student_mask_ratio,
-                           student_residual=student_residual, instance_norm=instance_norm)   # `SDMAE(**m.config)` rebuilds `m`
-        if own and n_student_enc_layers < 1: raise ValueError(f"n_student_enc_layers={n_student_enc_layers}: the student's encoder needs at least one layer")
-        store_attr('n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student,detach_student,student_encoder,student_mask_ratio,'
-                   'student_residual,instance_norm')
+                           # `SDMAE(**m.config)` rebuilds `m`
+                           student_residual=student_residual, instance_norm=instance_norm)
+        if own and n_student_enc_layers < 1:
+            raise ValueError(
+                f"n_student_enc_layers={n_student_enc_layers}: the student's encoder needs at least one layer"
+            )
+        store_attr(
+            'n_vars,seq_len,patch_len,strategy,d_model,use_teacher,use_student,detach_student,student_encoder,'
+            'student_mask_ratio,'
+            'student_residual,instance_norm'
+        )
         self.tok_len = patch_len if strategy == 'patch' else 1
         if seq_len % self.tok_len:
-            raise ValueError(f"seq_len={seq_len} is not a multiple of patch_len={patch_len}; choose seq_len = k * patch_len")
+            raise ValueError(
+                f"seq_len={seq_len} is not a multiple of patch_len={patch_len}; choose seq_len = k * patch_len"
+            )
         self.n_tokens = n_patches(seq_len, self.tok_len)
         width = self.tok_len * n_vars
         self.embed = nn.Linear(width, d_model)
@@ -138,14 +169,17 @@ class SDMAE(nn.Module):
         return unpatchify(from_channel_mixing(tokens, self.n_vars))
 
     def grid_mask(self, mask:Tensor)->Tensor:
-        "Mask on the model's grid: `[B, P, N]` for 'patch', `[B, L, N]` otherwise; a step mask is coarsened for 'patch'."
+        ("Mask on the model's grid: `[B, P, N]` for 'patch', `[B, L, N]` otherwise; a step mask is coarsened for "
+         "'patch'.")
         check_series(mask, 'mask', 3, '[B, P or L, N]')
         B, T, N = mask.shape
         if N != self.n_vars: raise ValueError(f"mask has {N} variables, the model {self.n_vars}")
         if self.strategy == 'patch' and T == self.seq_len and T != self.n_tokens:
             mask = patchify(mask.float(), self.patch_len).amax(-1) > 0
         elif T != (self.n_tokens if self.strategy == 'patch' else self.seq_len):
-            raise ValueError(f"mask has {T} rows; strategy {self.strategy!r} needs {self.n_tokens} patches or {self.seq_len} steps")
+            raise ValueError(
+                f"mask has {T} rows; strategy {self.strategy!r} needs {self.n_tokens} patches or {self.seq_len} steps"
+            )
         return mask.bool()
 
     def step_mask(self, mask:Tensor)->Tensor:
@@ -162,14 +196,22 @@ class SDMAE(nn.Module):
         "`x [B, L, N]`, `mask` (True = hidden) -> latent `[B, T, D]`."
         check_series(x)
         if x.shape[1:] != (self.seq_len, self.n_vars):
-            raise ValueError(f"x has shape {tuple(x.shape)}; this model takes windows [B, {self.seq_len}, {self.n_vars}]")
+            raise ValueError(
+                f"x has shape {tuple(x.shape)}; this model takes windows [B, {self.seq_len}, {self.n_vars}]"
+            )
         mask = self.grid_mask(mask)
         full = mask.flatten(1).all(1)
         if full.any():
-            raise ValueError(f"the mask hides every value of window(s) {full.nonzero().flatten().tolist()[:10]}: nothing is left "
-                             f"to reconstruct from; use a lower mask_ratio (or a mask that leaves part of each window visible)")
+            raise ValueError(
+                f"the mask hides every value of window(s) {full.nonzero().flatten().tolist()[:10]}: nothing is left "
+                f"to reconstruct from; use a lower mask_ratio (or a mask that leaves part of each window visible)"
+            )
         own = which == 'student' and self.own_student
-        embed, tok, enc = (self.student_embed, self.student_mask_token, self.student_enc) if own else (self.embed, self.mask_token, self.encoder)
+        embed, tok, enc = (
+            (self.student_embed, self.student_mask_token, self.student_enc)
+            if own
+            else (self.embed, self.mask_token, self.encoder)
+        )
         if self.strategy in ('temporal', 'feature'): x = x.masked_fill(mask, 0.)  # hide input values
         h = embed(self.patchify(x))
         if self.strategy in ('patch', 'token'):  # hide whole tokens behind the learned mask token
@@ -186,7 +228,8 @@ class SDMAE(nn.Module):
         return proj(dec(latent, self.pos))
 
     def norm_stats(self, x:Tensor, mask:Tensor)->tuple:
-        "`(shift, scale)` `[B, 1, N]` of `instance_norm` from the visible cells of each window and variable (0 and 1 for 'none')."
+        ("`(shift, scale)` `[B, 1, N]` of `instance_norm` from the visible cells of each window and variable (0 and 1 "
+         "for 'none').")
         if getattr(self, 'instance_norm', 'none') == 'none': return x.new_zeros(1), x.new_ones(1)
         vis = (~self.step_mask(mask)).to(x.dtype)
         n = vis.sum(1, keepdim=True).clamp_min(1.)
@@ -195,22 +238,26 @@ class SDMAE(nn.Module):
         return mu, (((x - mu) ** 2 * vis).sum(1, keepdim=True) / n + 1e-5).sqrt()
 
     def reconstruct(self, x:Tensor, mask:Tensor, which:str='teacher')->Tensor:
-        "One decoder's reconstruction `[B, L, N]` of `x` under `mask`, through its encoder (a residual student adds its visible input)."
+        ("One decoder's reconstruction `[B, L, N]` of `x` under `mask`, through its encoder (a residual student adds "
+         "its visible input).")
         mu, sd = self.norm_stats(x, mask)
         xn = (x - mu) / sd
         out = self.unpatchify(self.forward_decoder(self.forward_encoder(xn, mask, which), which))
-        if which == 'student' and getattr(self, 'student_residual', False): out = out + xn.masked_fill(self.step_mask(mask), 0.)
+        if which == 'student' and getattr(self, 'student_residual', False):
+            out = out + xn.masked_fill(self.step_mask(mask), 0.)
         return out * sd + mu
 
     def student_view(self, mask:Tensor)->Tensor:
-        "The mask the student sees in training: the teacher's, or (`student_mask_ratio`) a fresh random one of that ratio on the model's grid."
+        ("The mask the student sees in training: the teacher's, or (`student_mask_ratio`) a fresh random one of that "
+         "ratio on the model's grid.")
         mask = self.grid_mask(mask)
         if self.student_mask_ratio is None: return mask
         if self.student_mask_ratio == 0: return torch.zeros_like(mask)
         return make_mask(tuple(mask.shape), self.student_mask_ratio, _GRID_STRATEGY[self.strategy], device=mask.device)
 
     def forward(self, x:Tensor, mask:Tensor)->tuple:
-        "`(teacher, student)` reconstructions `[B, L, N]` (None for a decoder switched off); in training an own student adds its target, the teacher on the student's view."
+        ("`(teacher, student)` reconstructions `[B, L, N]` (None for a decoder switched off); in training an own "
+         "student adds its target, the teacher on the student's view.")
         if self.own_student:
             t = self.reconstruct(x, mask, 'teacher')
             if not self.training: return t, self.reconstruct(x, mask, 'student')
@@ -232,12 +279,13 @@ class SDMAE(nn.Module):
         "The SD-MAE loss of the model output `recon` on the hidden cells of `x`."
         return (loss_func or SDMAELoss())(recon, x, self.step_mask(mask))
 
-# %% ../nbs/02_sd_mae.ipynb #43d2c116
+# %% ../nbs/02_sd_mae.ipynb #43d2c116s0
 def _to_steps(target:Tensor, mask:Tensor)->tuple:
     "Target and mask as steps `[B, L, N]` whatever grid `MaskingCallback` used."
     if target.ndim == 4: return unpatchify(target), expand_mask(mask, target.shape[-1])
     return target, mask
 
+# %% ../nbs/02_sd_mae.ipynb #43d2c116
 class SDMAELoss:
     "Masked reconstruction of teacher and student + `lambda_disc` x teacher-student discrepancy."
     def __init__(self,
@@ -246,19 +294,26 @@ class SDMAELoss:
                  kind:str='mse', # 'mse' or 'mae', as `masked_loss`
                  detach_teacher:bool=True, # stop the gradient through the teacher in the discrepancy term
                  stage:int=0, # 0 joint, 1 teacher reconstruction only, 2 discrepancy only
-                 visible_weight:float=0., # weight of the same terms on the visible cells (> 0 to score windows shown whole)
-                 repair_weight:float=0., # weight of an extra teacher term on the cells a pseudo-anomaly changed (`PseudoAnomalies`)
-                 student_weight:float=1., # weight of the student's own reconstruction term (0: the student learns from the teacher only)
+                 # weight of the same terms on the visible cells (> 0 to score windows shown whole)
+                 visible_weight:float=0.,
+                 # weight of an extra teacher term on the cells a pseudo-anomaly changed (`PseudoAnomalies`)
+                 repair_weight:float=0.,
+                 # weight of the student's own reconstruction term (0: the student learns from the teacher only)
+                 student_weight:float=1.,
                 ):
-        for nm, v in (('visible_weight', visible_weight), ('repair_weight', repair_weight), ('student_weight', student_weight)):
+        for nm, v in (('visible_weight', visible_weight), ('repair_weight', repair_weight),
+                      ('student_weight', student_weight)):
             if v < 0: raise ValueError(f"{nm}={v} must be >= 0")
         store_attr()
-        self.last, self.changed = {}, None   # `changed`: step mask [B, L, N] of the cells `PseudoAnomalies` altered in this batch
+        # `changed`: step mask [B, L, N] of the cells `PseudoAnomalies` altered in this batch
+        self.last, self.changed = {}, None
 
     def parts(self, pred:tuple, target:Tensor, mask:Tensor)->dict:
-        "The loss terms as tensors: 'teacher', 'student', 'discrepancy' (those defined), and 'repair' in a batch with pseudo-anomalies."
+        ("The loss terms as tensors: 'teacher', 'student', 'discrepancy' (those defined), and 'repair' in a batch "
+         "with pseudo-anomalies.")
         t, s = pred[:2]
-        st = pred[2] if len(pred) > 2 else t   # an own student's target: the teacher on the student's view (`SDMAE.forward` in training)
+        # an own student's target: the teacher on the student's view (`SDMAE.forward` in training)
+        st = pred[2] if len(pred) > 2 else t
         target, mask = _to_steps(target, mask)
         vis = ~mask
         def term(a, b):
@@ -271,7 +326,8 @@ class SDMAELoss:
         if t is not None and s is not None: out['discrepancy'] = term(s, st.detach() if self.detach_teacher else st)
         ch = self.changed
         if t is not None and self.repair_weight and ch is not None and ch.shape == t.shape and ch.any():
-            out['repair'] = masked_loss(t, target, ch, self.kind)   # the teacher against the clean window where the input was altered
+            # the teacher against the clean window where the input was altered
+            out['repair'] = masked_loss(t, target, ch, self.kind)
         return out
 
     def __call__(self, pred, target, mask):
@@ -281,37 +337,53 @@ class SDMAELoss:
             if 'teacher' not in p: raise ValueError("stage 1 trains the teacher, but the model has none")
             return p['teacher'] + self.repair_weight * p.get('repair', 0.)
         if self.stage == 2:
-            if 'discrepancy' not in p: raise ValueError("stage 2 trains the student on the teacher: the model needs both decoders")
+            if 'discrepancy' not in p:
+                raise ValueError("stage 2 trains the student on the teacher: the model needs both decoders")
             return p['discrepancy']
-        loss = p.get('teacher', 0.) + self.student_weight * p.get('student', 0.) + self.repair_weight * p.get('repair', 0.)
+        loss = (
+            p.get('teacher', 0.0)
+            + self.student_weight * p.get('student', 0.0)
+            + self.repair_weight * p.get('repair', 0.0)
+        )
         if self.use_discrepancy_loss and 'discrepancy' in p: loss = loss + self.lambda_disc * p['discrepancy']
         return loss
 
-    def __repr__(self): return f"SDMAELoss(lambda_disc={self.lambda_disc}, stage={self.stage}, visible_weight={self.visible_weight}, repair_weight={self.repair_weight}, student_weight={self.student_weight})"
+    def __repr__(self):
+        return (f"SDMAELoss(lambda_disc={self.lambda_disc}, stage={self.stage}, visible_weight={self.visible_weight}, "
+                f"repair_weight={self.repair_weight}, student_weight={self.student_weight})")
 
+# %% ../nbs/02_sd_mae.ipynb #43d2c116s2
 def _part_metric(name):
     def f(pred, target, mask): return SDMAELoss().parts(pred, target, mask)[name]
     f.__name__ = name
     return AvgMetric(f)
 
-# %% ../nbs/02_sd_mae.ipynb #b0967502
+# %% ../nbs/02_sd_mae.ipynb #b0967502s0
 _FROZEN_IN_STAGE2 = ('embed', 'mask_token', 'encoder', 'teacher', 'projector')
 
+# %% ../nbs/02_sd_mae.ipynb #b0967502
 class TwoStageSchedule(FrozenTeacher):
-    "Train encoder + teacher for `stage1` epochs (an int, or a fraction of the epochs), then freeze them (`FrozenTeacher`) and train the student to match the teacher."
+    ("Train encoder + teacher for `stage1` epochs (an int, or a fraction of the epochs), then freeze them "
+     "(`FrozenTeacher`) and train the student to match the teacher.")
     order = MaskingCallback.order + 1
     def __init__(self, stage1:int|float):
         if isinstance(stage1, float) and not 0 < stage1 < 1:
-            raise ValueError(f"stage1={stage1}: a fraction of the epochs must be in (0, 1); pass an int for a number of epochs")
+            raise ValueError(
+                f"stage1={stage1}: a fraction of the epochs must be in (0, 1); pass an int for a number of epochs"
+            )
         super().__init__(_FROZEN_IN_STAGE2, start_epoch=max(stage1, 0) if isinstance(stage1, int) else 0)
         self.stage1 = self.stage1_epochs = stage1
 
     def before_fit(self):
         m = self.learn.model
-        if not (m.use_teacher and m.use_student): raise ValueError("TwoStageSchedule needs a model with both a teacher and a student")
-        if isinstance(self.stage1, float): self.stage1_epochs = self.start_epoch = max(1, round(self.stage1 * self.n_epoch))
+        if not (m.use_teacher and m.use_student):
+            raise ValueError("TwoStageSchedule needs a model with both a teacher and a student")
+        if isinstance(self.stage1, float):
+            self.stage1_epochs = self.start_epoch = max(1, round(self.stage1 * self.n_epoch))
         if not 0 < self.stage1_epochs < self.n_epoch:
-            raise ValueError(f"stage1_epochs={self.stage1_epochs} must be in [1, n_epoch-1={self.n_epoch - 1}] so both stages run")
+            raise ValueError(
+                f"stage1_epochs={self.stage1_epochs} must be in [1, n_epoch-1={self.n_epoch - 1}] so both stages run"
+            )
         super().before_fit()
         self.learn.loss_func.stage = 1
 
@@ -324,27 +396,32 @@ class TwoStageSchedule(FrozenTeacher):
 
 # %% ../nbs/02_sd_mae.ipynb #h1s00001
 class PseudoAnomalies(Callback):
-    "In training batches, before stage 2: inject one synthetic anomaly into a fraction `frac` of the windows the model sees; the loss target stays the clean window."
+    ("In training batches, before stage 2: inject one synthetic anomaly into a fraction `frac` of the windows the "
+     "model sees; the loss target stays the clean window.")
     order = MaskingCallback.order + 2   # after the mask (and the two-stage schedule) are set
     def __init__(self,
                  frac:float=0.25, # expected fraction of the windows of a batch that get an anomaly
                  kinds:tuple=ANOMALY_KINDS, # kinds of `inject_anomalies`, drawn uniformly
                  length:tuple=(3, 30), # min, max steps of an event (capped to fit the window)
                  magnitude:tuple=(1.5, 4.), # drawn uniformly, in standard deviations of each variable in the window
-                 seed:int=1234, # its own random generator: the model's seed and the test anomalies' seeds are not touched
+                 # its own random generator: the model's seed and the test anomalies' seeds are not touched
+                 seed:int=1234,
                 ):
         if not 0 < frac <= 1: raise ValueError(f"frac={frac} must be in (0, 1]")
         for k in kinds:
             if k not in ANOMALY_KINDS: raise ValueError(f"unknown anomaly kind {k!r}; choose from {ANOMALY_KINDS}")
-        if not 0 < magnitude[0] <= magnitude[1]: raise ValueError(f"magnitude={magnitude} must be (min, max) with 0 < min <= max")
+        if not 0 < magnitude[0] <= magnitude[1]:
+            raise ValueError(f"magnitude={magnitude} must be (min, max) with 0 < min <= max")
         store_attr()
 
     def before_fit(self): self.rng, self.n_injected = np.random.default_rng(self.seed), 0
 
     def before_batch(self):
         lf = self.learn.loss_func
-        if hasattr(lf, 'changed'): lf.changed = None                                     # no altered cells unless set below
-        if not self.training or getattr(lf, 'stage', 0) == 2: return                     # the student sees normal data only
+        # no altered cells unless set below
+        if hasattr(lf, 'changed'): lf.changed = None
+        # the student sees normal data only
+        if not self.training or getattr(lf, 'stage', 0) == 2: return
         x, mask = self.learn.xb
         B, L, N = x.shape
         hit = np.flatnonzero(self.rng.random(B) < self.frac)
@@ -354,16 +431,18 @@ class PseudoAnomalies(Callback):
         xc, xn = x.clone(), x.detach().cpu().numpy()
         for i in hit:
             k = self.kinds[int(self.rng.integers(len(self.kinds)))]
-            w, _, _ = inject_anomalies(xn[i], 1, (k,), (min(self.length[0], hi), hi), float(self.rng.uniform(*self.magnitude)),
-                                       seed=int(self.rng.integers(2**31)))
+            w, _, _ = inject_anomalies(xn[i], 1, (k,), (min(self.length[0], hi), hi),
+                                       float(self.rng.uniform(*self.magnitude)), seed=int(self.rng.integers(2**31)))
             xc[i] = torch.from_numpy(w).to(x)
         self.n_injected += len(hit)
-        if hasattr(lf, 'changed'): lf.changed = xc != x                                  # for `SDMAELoss(repair_weight>0)`
+        # for `SDMAELoss(repair_weight>0)`
+        if hasattr(lf, 'changed'): lf.changed = xc != x
         self.learn.xb = (xc, mask)
 
-# %% ../nbs/02_sd_mae.ipynb #b2c00005
+# %% ../nbs/02_sd_mae.ipynb #b2c00005s0
 SD_SCHEDULES = ('joint', 'two_stage', 'two_stage_pseudo')
 
+# %% ../nbs/02_sd_mae.ipynb #b2c00005
 def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from `series_dls(..., horizon=0)`
                    strategy:str='patch', # one of `SD_STRATEGIES`
                    mask_ratio:float=0.3,
@@ -372,20 +451,28 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
                    two_stage:int|None=None, # epochs of stage 1: shorthand for schedule='two_stage', stage1=two_stage
                    lr:float=3e-3,
                    cbs:list|None=None,
-                   seed:int|None=0, # seed of the weights, the masks and the shuffle order of `dls`; None leaves torch's RNG alone
+                   # seed of the weights, the masks and the shuffle order of `dls`; None leaves torch's RNG alone
+                   seed:int|None=0,
                    schedule:str='joint', # one of `SD_SCHEDULES`
-                   stage1:int|float=0.5, # epochs (int) or fraction of the epochs (float) of stage 1 in the two-stage schedules
+                   # epochs (int) or fraction of the epochs (float) of stage 1 in the two-stage schedules
+                   stage1:int|float=0.5,
                    pseudo_frac:float=0.25, # fraction of stage-1 windows with a pseudo-anomaly ('two_stage_pseudo')
-                   visible_weight:float=1., # loss weight of the visible cells (`SDMAELoss`); > 0 to score windows shown whole
-                   repair_weight:float=0., # extra teacher loss on the cells a pseudo-anomaly changed ('two_stage_pseudo' only)
-                   student_weight:float|None=None, # the student's own reconstruction term; default 1, and 0 with `student_encoder='own'` (taught by the teacher only)
+                   # loss weight of the visible cells (`SDMAELoss`); > 0 to score windows shown whole
+                   visible_weight:float=1.,
+                   # extra teacher loss on the cells a pseudo-anomaly changed ('two_stage_pseudo' only)
+                   repair_weight:float=0.,
+                   # the student's own reconstruction term; default 1 (0 for an own student)
+                   student_weight:float|None=None,
                    **model_kwargs, # passed to `SDMAE` (patch_len, d_model, n_layers, use_teacher, ...)
                   )->Learner:
     "A fastai `Learner` for `SDMAE` with masking, loss terms as metrics and one of the training schedules."
     if two_stage: schedule, stage1 = 'two_stage', two_stage
     if schedule not in SD_SCHEDULES: raise ValueError(f"unknown schedule {schedule!r}; choose one of {SD_SCHEDULES}")
     if repair_weight and schedule != 'two_stage_pseudo':
-        raise ValueError(f"repair_weight={repair_weight} weights cells changed by pseudo-anomalies, which only schedule='two_stage_pseudo' injects")
+        raise ValueError(
+            f"repair_weight={repair_weight} weights cells changed by pseudo-anomalies, "
+            "which only schedule='two_stage_pseudo' injects"
+        )
     x = dls.train_ds[0][0]
     if x.ndim != 2: raise ValueError(f"items must be windows [L, N], got shape {tuple(x.shape)}")
     if seed is not None:
@@ -402,17 +489,21 @@ def sd_mae_learner(dls, # `DataLoaders` of `(x,)` windows `[B, L, N]`, e.g. from
     sched = [] if schedule == 'joint' else [TwoStageSchedule(stage1)]
     if schedule == 'two_stage_pseudo': sched.append(PseudoAnomalies(pseudo_frac, seed=1234 + (seed or 0)))
     if student_weight is None: student_weight = 0. if model.own_student else 1.
-    lf = SDMAELoss(lambda_disc, use_discrepancy_loss, visible_weight=visible_weight, repair_weight=repair_weight, student_weight=student_weight)
+    lf = SDMAELoss(lambda_disc, use_discrepancy_loss, visible_weight=visible_weight, repair_weight=repair_weight,
+                   student_weight=student_weight)
     return Learner(dls, model, loss_func=lf, opt_func=Adam,
                    lr=lr, cbs=[mcb, TrainGuard()] + sched + list(cbs or []), metrics=metrics)
 
-# %% ../nbs/02_sd_mae.ipynb #5ff0d98e
+# %% ../nbs/02_sd_mae.ipynb #5ff0d98es0
 SCORE_TYPES = ('discrepancy', 'reconstruction', 'both')
 
+# %% ../nbs/02_sd_mae.ipynb #5ff0d98e
 def _check_score(model, score):
     if score not in SCORE_TYPES: raise ValueError(f"score must be one of {SCORE_TYPES}, got {score!r}")
     if score in ('discrepancy', 'both') and not (model.use_teacher and model.use_student):
-        raise ValueError(f"score={score!r} needs a teacher and a student; this model has only one decoder, use 'reconstruction'")
+        raise ValueError(
+            f"score={score!r} needs a teacher and a student; this model has only one decoder, use 'reconstruction'"
+        )
 
 # %% ../nbs/02_sd_mae.ipynb #b2c00008
 @torch.no_grad()
@@ -422,7 +513,8 @@ def step_errors(model:SDMAE, x:Tensor, # windows `[B, L, N]`
                 bs:int=512, # windows per forward pass
                 on:str='hidden', # measure on the 'hidden' cells only (0 where nothing is hidden) or on 'all' cells
                )->Tensor: # `[B, L]` per-step error
-    "Per-step anomaly evidence of windows `x` under `mask`, averaged over variables, on the hidden cells (or all cells)."
+    ("Per-step anomaly evidence of windows `x` under `mask`, averaged over variables, on the hidden cells (or all "
+     "cells).")
     _check_score(model, score)
     if on not in ('hidden', 'all'): raise ValueError(f"on must be 'hidden' or 'all', got {on!r}")
     was_training = model.training; model.eval()
@@ -444,9 +536,14 @@ def step_errors(model:SDMAE, x:Tensor, # windows `[B, L, N]`
 def last_n_mask(model:SDMAE, B:int, n_last:int=10)->Tensor:
     "Step mask `[B, L, N]` hiding the last `n_last` steps (whole patches for 'patch'), from the shared 'last_n' mask."
     if not 0 < n_last < model.seq_len:
-        raise ValueError(f"n_last={n_last} must be in [1, seq_len-1={model.seq_len - 1}]: at least one step hidden and one visible")
+        raise ValueError(
+            f"n_last={n_last} must be in [1, seq_len-1={model.seq_len - 1}]: at least one step hidden and one visible"
+        )
     if model.strategy == 'patch':
-        if n_last % model.patch_len: raise ValueError(f"n_last={n_last} must be a multiple of patch_len={model.patch_len} for the 'patch' strategy")
+        if n_last % model.patch_len:
+            raise ValueError(
+                f"n_last={n_last} must be a multiple of patch_len={model.patch_len} for the 'patch' strategy"
+            )
         pm = make_mask((B, model.n_tokens, model.n_vars), 0., 'last_n', n_last=n_last // model.patch_len)
         return expand_mask(pm, model.patch_len)
     return make_mask((B, model.seq_len, model.n_vars), 0., 'last_n', n_last=n_last)
@@ -469,7 +566,8 @@ def point_scores(model:SDMAE, series, # long series `[T, N]` (or `[T]` for N=1)
                  positions:list|None=None, # block indices to hide in each window; None = all `L // n_last` blocks
                  agg:str='mean', # 'mean' or 'max' over the windows and positions that hid a step
                  bs:int=512,
-                 masking:str='blocks', # 'blocks': hide each block in turn, score the hidden steps; 'none': show the whole window, score every step
+                 # 'blocks': hide each block in turn, score it; 'none': the whole window shown, every step scored
+                 masking:str='blocks',
                 )->np.ndarray: # `[T]`
     "A score for every step of a long series from overlapping windows, masked at several positions or shown whole."
     if agg not in ('mean', 'max'): raise ValueError(f"agg must be 'mean' or 'max', got {agg!r}")
@@ -478,50 +576,60 @@ def point_scores(model:SDMAE, series, # long series `[T, N]` (or `[T]` for N=1)
     L = model.seq_len
     if masking == 'none':
         a = check_long_series(series, L)
-        if a.shape[1] != model.n_vars: raise ValueError(f"series has {a.shape[1]} variables, the model takes {model.n_vars}")
+        if a.shape[1] != model.n_vars:
+            raise ValueError(f"series has {a.shape[1]} variables, the model takes {model.n_vars}")
         win, st = series_windows(a, L, stride or n_last)
         e = step_errors(model, win, torch.zeros_like(win, dtype=torch.bool), score, bs, on='all').numpy()
         return window_to_point_scores(e, st, len(a), agg=agg)
     base = last_n_mask(model, 1, n_last)[0]                                   # hides the last block; checks n_last
     if L % n_last: raise ValueError(f"n_last={n_last} must divide seq_len={L}")
     a = check_long_series(series, L)
-    if a.shape[1] != model.n_vars: raise ValueError(f"series has {a.shape[1]} variables, the model takes {model.n_vars}")
+    if a.shape[1] != model.n_vars:
+        raise ValueError(f"series has {a.shape[1]} variables, the model takes {model.n_vars}")
     win, st = series_windows(a, L, stride or n_last)
     n_blocks = L // n_last
     pos = list(range(n_blocks)) if positions is None else [p % n_blocks for p in positions]
     vals = []
     for p in pos:
         blk = slice(p * n_last, (p + 1) * n_last)
-        e = step_errors(model, win, base.roll(-(n_blocks - 1 - p) * n_last, 0).expand(len(win), -1, -1), score, bs).numpy()
+        e = step_errors(model, win, base.roll(-(n_blocks - 1 - p) * n_last, 0).expand(len(win), -1, -1), score,
+                        bs).numpy()
         v = np.full_like(e, np.nan); v[:, blk] = e[:, blk]                    # evidence only for the hidden block
         vals.append(v)
     try: return window_to_point_scores(np.concatenate(vals), np.tile(st, len(pos)), len(a), agg=agg)
-    except ValueError as err: raise ValueError(f"{err}; with positions={positions} use a window stride <= n_last={n_last} "
+    except ValueError as err:
+        raise ValueError(f"{err}; with positions={positions} use a window stride <= n_last={n_last} "
                                                f"(got {stride or n_last}) or positions=None") from None
 
-# %% ../nbs/02_sd_mae.ipynb #f5e00002
+# %% ../nbs/02_sd_mae.ipynb #f5e00002s0
 FUSIONS = ('z', 'rank', 'max', 'product')
 
+# %% ../nbs/02_sd_mae.ipynb #f5e00002
 def fuse_scores(reconstruction, discrepancy, # scores of the series to score `[T]`
                 normal_reconstruction, normal_discrepancy, # the same detectors on data taken as normal (no labels)
-                weight:float=1., # weight of the discrepancy; 0 = the reconstruction alone, `np.inf` = the discrepancy alone
+                # weight of the discrepancy; 0 = the reconstruction alone, `np.inf` = the discrepancy alone
+                weight:float=1.,
                 method:str='z', # 'z': robust z-scores summed; 'rank': percentiles in the pooled scores, averaged;
                                 # 'max': the larger of the two robust z-scores (an event that either score marks);
                                 # 'product': the percentiles' weighted geometric mean (an event that both scores mark)
                )->tuple: # (fused scores of the series, fused scores of the normal data)
-    "Reconstruction + `weight` x discrepancy (or the larger of the two), made comparable by robust z-scores (`standardize_scores`) or by ranks."
+    ("Reconstruction + `weight` x discrepancy (or the larger of the two), made comparable by robust z-scores "
+     "(`standardize_scores`) or by ranks.")
     if method not in FUSIONS: raise ValueError(f"unknown fusion {method!r}; choose one of {FUSIONS}")
     if not weight >= 0: raise ValueError(f"weight={weight} must be >= 0")
     r, d = np.asarray(reconstruction, float), np.asarray(discrepancy, float)
     nr, nd = np.asarray(normal_reconstruction, float), np.asarray(normal_discrepancy, float)
     if r.shape != d.shape or nr.shape != nd.shape:
-        raise ValueError(f"the two scores of a series must have one shape: {r.shape} / {d.shape}, normal {nr.shape} / {nd.shape}")
+        raise ValueError(
+            f"the two scores of a series must have one shape: {r.shape} / {d.shape}, normal {nr.shape} / {nd.shape}"
+        )
     if method == 'z':
         f = lambda a, ref: standardize_scores(a, ref)
         if np.isinf(weight): return f(d, nd), f(nd, nd)
         return f(r, nr) + weight * f(d, nd), f(nr, nr) + weight * f(nd, nd)
     if method == 'max':
-        zr, znr, zd, znd = standardize_scores(r, nr), standardize_scores(nr, nr), standardize_scores(d, nd), standardize_scores(nd, nd)
+        zr, znr, zd, znd = (standardize_scores(r, nr), standardize_scores(nr, nr), standardize_scores(d, nd),
+                            standardize_scores(nd, nd))
         if weight == 0: return zr, znr
         if np.isinf(weight): return zd, znd
         return np.maximum(zr, weight * zd), np.maximum(znr, weight * znd)
@@ -535,12 +643,12 @@ def fuse_scores(reconstruction, discrepancy, # scores of the series to score `[T
         return pr ** a * pd_ ** b, pnr ** a * pnd ** b
     return (pr + weight * pd_) / (1 + weight), (pnr + weight * pnd) / (1 + weight)
 
-
 # %% ../nbs/02_sd_mae.ipynb #f5e00004
 def choose_fusion(scores:dict, # validation scores `{name: [T]}` holding 'reconstruction' and the `partners`
                   normal:dict, # the same scores on data taken as normal
                   labels, # step labels of the validation series
-                  weights:tuple=(0., .25, .5, 1., 2., 4., 8., np.inf), # discrepancy weights; 0 and `inf`: the pure scores
+                  # discrepancy weights; 0 and `inf`: the pure scores
+                  weights:tuple=(0., .25, .5, 1., 2., 4., 8., np.inf),
                   methods:tuple=FUSIONS,
                   partners:tuple=('discrepancy',), # scores that may be fused with the reconstruction
                  )->pd.DataFrame: # one row per (partner, method, weight), best AUC-ROC first
@@ -557,9 +665,10 @@ def choose_fusion(scores:dict, # validation scores `{name: [T]}` holding 'recons
     return pd.DataFrame(rows).sort_values('auc_roc', ascending=False, kind='stable').reset_index(drop=True)
 
 
-# %% ../nbs/02_sd_mae.ipynb #h1s00003
+# %% ../nbs/02_sd_mae.ipynb #h1s00003s0
 SD_SCORES = ('discrepancy', 'reconstruction', 'combined')
 
+# %% ../nbs/02_sd_mae.ipynb #h1s00003
 def sd_scores(model:SDMAE, series, # long series `[T, N]` to score
               normal, # a series taken as normal (e.g. held-out training data): sets the scale of 'combined'; no labels
               smooth:int=5, # width of `smooth_scores` applied to each score (1 = none)
@@ -569,13 +678,15 @@ def sd_scores(model:SDMAE, series, # long series `[T, N]` to score
               weight:float=1., # weight of the discrepancy in 'combined' (`fuse_scores`)
               fusion:str='z', # 'z' or 'rank' (`fuse_scores`)
              )->tuple: # (scores of `series`, scores of `normal`): dicts `{name: [T]}` for the names in `SD_SCORES`
-    "Discrepancy, reconstruction and their standardised sum for every step of `series`, and the same for `normal` (for label-free thresholds)."
+    ("Discrepancy, reconstruction and their standardised sum for every step of `series`, and the same for `normal` "
+     "(for label-free thresholds).")
     _check_score(model, 'discrepancy')
     out = ({}, {})
     for sc in ('discrepancy', 'reconstruction'):
         for o, a in zip(out, (series, normal)):
             o[sc] = smooth_scores(point_scores(model, a, sc, stride=stride, bs=bs, masking=masking), smooth)
-    out[0]['combined'], out[1]['combined'] = fuse_scores(out[0]['reconstruction'], out[0]['discrepancy'], out[1]['reconstruction'],
+    out[0]['combined'], out[1]['combined'] = fuse_scores(out[0]['reconstruction'], out[0]['discrepancy'],
+                                                         out[1]['reconstruction'],
                                                          out[1]['discrepancy'], weight, fusion)
     return out
 
@@ -600,9 +711,11 @@ def plot_teacher_student(model:SDMAE, window, # one window `[L, N]`
                          labels=None, # `[L]` step labels, shaded red
                          vars:list|None=None, # variables to draw (default all, at most 3)
                          var_names:list|None=None, title:str|None=None, figsize=None):
-    "Input, teacher and student reconstructions of one window, hidden steps grey and true anomalies red; returns the figure."
+    ("Input, teacher and student reconstructions of one window, hidden steps grey and true anomalies red; returns the "
+     "figure.")
     import matplotlib.pyplot as plt
-    if not (model.use_teacher and model.use_student): raise ValueError("plot_teacher_student needs a model with a teacher and a student")
+    if not (model.use_teacher and model.use_student):
+        raise ValueError("plot_teacher_student needs a model with a teacher and a student")
     x = torch.as_tensor(np.asarray(window, dtype=np.float32))[None]
     mk = torch.as_tensor(np.asarray(mask, dtype=bool))[None]
     was = model.training; model.eval()
@@ -630,26 +743,30 @@ def repair_check(model:SDMAE, windows, # clean windows `[B, L, N]`
                  magnitude:float=3., # of each injected event, in standard deviations of the window
                  seed:int=0,
                 )->pd.DataFrame: # mean squared differences; rows: pairs, columns: 'changed cells', 'other cells'
-    "Inject one event per clean window (the kinds of `ANOMALY_KINDS` in turn), show the windows whole, and compare input, clean window, teacher and student; and the teacher with the event hidden."
+    ("Inject one event per clean window (the kinds of `ANOMALY_KINDS` in turn), show the windows whole, and compare "
+     "input, clean window, teacher and student; and the teacher with the event hidden.")
     _check_score(model, 'discrepancy')
     w = check_series(torch.as_tensor(np.asarray(windows, dtype=np.float32)))
     L = w.shape[1]
     xn = w.numpy()
-    xc = torch.stack([torch.from_numpy(inject_anomalies(xn[i], 1, (ANOMALY_KINDS[i % len(ANOMALY_KINDS)],), (min(10, (L - 2) // 2), (L - 2) // 2),
+    xc = torch.stack([torch.from_numpy(inject_anomalies(xn[i], 1, (ANOMALY_KINDS[i % len(ANOMALY_KINDS)],),
+                                                        (min(10, (L - 2) // 2), (L - 2) // 2),
                                                         magnitude, seed=seed + i)[0]) for i in range(len(xn))])
     was = model.training; model.eval()
     dev = next(model.parameters()).device
     hit = xc != w
     with torch.no_grad():
         t, s = (o.cpu() for o in model(xc.to(dev), torch.zeros_like(xc, dtype=torch.bool, device=dev)))
-        th = model(xc.to(dev), hit.to(dev))[0].cpu()     # the event hidden: the best the context alone allows this teacher
+        # the event hidden: the best the context alone allows this teacher
+        th = model(xc.to(dev), hit.to(dev))[0].cpu()
     model.train(was)
-    pairs = {'input - clean': (xc, w), 'teacher - clean': (t, w), 'teacher - input': (t, xc), 'teacher - student': (t, s),
-             'teacher, event hidden - clean': (th, w)}
-    return pd.DataFrame({nm: {'changed cells': ((a - b) ** 2)[hit].mean().item(), 'other cells': ((a - b) ** 2)[~hit].mean().item()}
+    pairs = {'input - clean': (xc, w), 'teacher - clean': (t, w), 'teacher - input': (t, xc),
+             'teacher - student': (t, s), 'teacher, event hidden - clean': (th, w)}
+    return pd.DataFrame({nm: {'changed cells': ((a - b) ** 2)[hit].mean().item(),
+                              'other cells': ((a - b) ** 2)[~hit].mean().item()}
                          for nm, (a, b) in pairs.items()}).T
 
-# %% ../nbs/02_sd_mae.ipynb #23570c27
+# %% ../nbs/02_sd_mae.ipynb #23570c27s0
 def _block_masks(model, n_last):
     L = model.seq_len
     base = last_n_mask(model, 1, n_last)[0]
@@ -657,6 +774,7 @@ def _block_masks(model, n_last):
     nb = L // n_last
     return [base.roll(-(nb - 1 - p) * n_last, 0) for p in range(nb)]
 
+# %% ../nbs/02_sd_mae.ipynb #23570c27
 def window_scores_all(model:SDMAE, x, n_last:int=10, score:str='discrepancy', bs:int=512)->np.ndarray:
     "Window score that hides each block of `n_last` steps in turn and keeps the largest block mean `[B]`."
     x = check_series(torch.as_tensor(np.asarray(x, dtype=np.float32)))
@@ -675,7 +793,8 @@ def position_sensitivity(model:SDMAE, x, # clean windows `[B, L, N]`
     "Mean window score (last-N and all-positions) when a level shift is placed at each start position."
     x = torch.as_tensor(np.asarray(x, dtype=np.float32))
     rows = []
-    base_last, base_all = window_scores(model, x, n_last, score).mean(), window_scores_all(model, x, n_last, score).mean()
+    base_last, base_all = (window_scores(model, x, n_last, score).mean(),
+                           window_scores_all(model, x, n_last, score).mean())
     for s in range(0, model.seq_len - length + 1, length):
         xs = x.clone(); xs[:, s:s + length] += shift
         rows.append(dict(start=s, last_n=window_scores(model, xs, n_last, score).mean() / base_last,
@@ -688,10 +807,12 @@ def cross_view_scores(model:SDMAE, series, # long series `[T, N]`
                       n_last:int=10, # steps of the hidden block
                       stride:int=10, # window stride
                      )->np.ndarray: # `[T]`
-    "Teacher on each window shown whole against the student with each block of `n_last` steps hidden in turn, on that block."
+    ("Teacher on each window shown whole against the student with each block of `n_last` steps hidden in turn, on "
+     "that block.")
     _check_score(model, 'discrepancy')
     s = check_long_series(series, model.seq_len)
-    if s.shape[1] != model.n_vars: raise ValueError(f"series has {s.shape[1]} variables, the model takes {model.n_vars}")
+    if s.shape[1] != model.n_vars:
+        raise ValueError(f"series has {s.shape[1]} variables, the model takes {model.n_vars}")
     win, st = series_windows(s, model.seq_len, stride)
     was = model.training; model.eval()
     dev = next(model.parameters()).device
@@ -706,16 +827,20 @@ def cross_view_scores(model:SDMAE, series, # long series `[T, N]`
     return window_to_point_scores(out, st, len(s))
 
 
-# %% ../nbs/02_sd_mae.ipynb #610e6fc4
+# %% ../nbs/02_sd_mae.ipynb #610e6fc4s0
 SD_RECIPES = {
-    'reference': {},   # the defaults of `sd_mae_learner` / `SDMAE`: the original design's joint schedule, one shared encoder
-    # a student with its own encoder and a residual output, taught only by a teacher that learns to repair pseudo-anomalies,
-    # the student's stage 62.5% of the epochs: the regime whose discrepancy won on the ETTh1 validation series (bench/sd_mae_own_student.py);
+    # the defaults of `sd_mae_learner` / `SDMAE`: the original design's joint schedule, one shared encoder
+    'reference': {},
+    # a student with its own encoder and a residual output, taught only by a teacher that learns to repair
+    # pseudo-anomalies,
+    # the student's stage 62.5% of the epochs: the regime whose discrepancy won on the ETTh1 validation series
+    # (bench/sd_mae_own_student.py);
     # the default of `fit_sd_mae`
     'own_student': dict(student_encoder='own', n_student_enc_layers=1, student_mask_ratio=0., student_residual=True,
                         schedule='two_stage_pseudo', stage1=0.375, pseudo_frac=0.5, repair_weight=4.),
 }
 
+# %% ../nbs/02_sd_mae.ipynb #610e6fc4
 def fit_sd_mae(train, # normal training series `[T, N]`
                epochs:int=10, seq_len:int=100, stride:int=1, bs:int=32,
                valid_pct:float=0.2, # last part of `train` used for validation windows
@@ -729,12 +854,16 @@ def fit_sd_mae(train, # normal training series `[T, N]`
         raise ValueError(f"recipe={recipe!r} trains a teacher and then a student; with one decoder switched off "
                          f"(use_student=False / use_teacher=False) pass recipe='reference'")
     kwargs = {**SD_RECIPES[recipe], **kwargs}
-    if not (isinstance(epochs, (int, np.integer)) and epochs >= 1): raise ValueError(f"epochs={epochs!r}: train for at least 1 epoch")
+    if not (isinstance(epochs, (int, np.integer)) and epochs >= 1):
+        raise ValueError(f"epochs={epochs!r}: train for at least 1 epoch")
     a = check_long_series(train, seq_len, 'train')
     n_va = max(seq_len, int(len(a) * valid_pct))
-    if len(a) - n_va < seq_len: raise ValueError(f"train has {len(a)} steps: too short for a training and a validation window of {seq_len}")
-    dls = DataLoaders.from_dsets(SlidingWindows(a[:-n_va], seq_len, stride=stride), SlidingWindows(a[-n_va:], seq_len, stride=max(1, seq_len // 10)), bs=bs,
-                                 num_workers=0)   # windows are slices of one in-memory tensor: loader processes only cost time
+    if len(a) - n_va < seq_len:
+        raise ValueError(f"train has {len(a)} steps: too short for a training and a validation window of {seq_len}")
+    dls = DataLoaders.from_dsets(SlidingWindows(a[:-n_va], seq_len, stride=stride),
+                                 SlidingWindows(a[-n_va:], seq_len, stride=max(1, seq_len // 10)), bs=bs,
+                                 # windows are slices of one in-memory tensor: loader processes only cost time
+                                 num_workers=0)
     learn = sd_mae_learner(dls, strategy=strategy, seed=seed, **kwargs)
     with learn.no_bar(), learn.no_logging(): learn.fit(epochs)
     return learn
@@ -742,10 +871,11 @@ def fit_sd_mae(train, # normal training series `[T, N]`
 # %% ../nbs/02_sd_mae.ipynb #2ef221d8
 ABLATION_VARIANTS = {'both': dict(), 'teacher_only': dict(use_student=False), 'student_only': dict(use_teacher=False)}
 
-# %% ../nbs/02_sd_mae.ipynb #b2c00021
+# %% ../nbs/02_sd_mae.ipynb #b2c00021s0
 _ABLATION_BARS = (('window_auc_roc', 'window AUC-ROC (last-N)'), ('auc_roc', 'point AUC-ROC'),
                   ('auc_pr', 'point AUC-PR'), ('vus_pr', 'point VUS-PR'))
 
+# %% ../nbs/02_sd_mae.ipynb #b2c00021
 def run_ablation(train, # clean training series `[T, N]`
                  test_x, test_y, # injected test series `[T, N]` and its step labels
                  valid_x, valid_y, # injected validation series and labels (for thresholds only)
@@ -758,22 +888,26 @@ def run_ablation(train, # clean training series `[T, N]`
     "Masking strategy x decoder variant x score type: one table of metrics and one figure."
     import time, matplotlib.pyplot as plt
     test_x, valid_x = check_long_series(test_x, seq_len, 'test_x'), check_long_series(valid_x, seq_len, 'valid_x')
-    test_y, valid_y = check_labels(test_y, test_x[:, 0], 'test labels'), check_labels(valid_y, valid_x[:, 0], 'validation labels')
+    test_y, valid_y = (check_labels(test_y, test_x[:, 0], 'test labels'),
+                       check_labels(valid_y, valid_x[:, 0], 'validation labels'))
     wt, st = series_windows(test_x, seq_len, window_stride)
     wy = check_labels(window_labels(test_y, seq_len, starts=st), wt[:, 0, 0], 'window labels')
     rows = []
     for strat in strategies:
         for var in variants:
             t0 = time.time()
-            learn = fit_sd_mae(train, epochs, seq_len, stride, strategy=strat, seed=seed,   # the ablation is of the reference design
+            # the ablation is of the reference design
+            learn = fit_sd_mae(train, epochs, seq_len, stride, strategy=strat, seed=seed,
                                **{'recipe': 'reference', **ABLATION_VARIANTS[var], **kwargs})
             m, t_fit = learn.model, time.time() - t0
             for sc in (SCORE_TYPES if var == 'both' else ('reconstruction',)):
                 t0 = time.time()
-                ps, pv = point_scores(m, test_x, sc, stride=point_stride), point_scores(m, valid_x, sc, stride=point_stride)
+                ps, pv = (point_scores(m, test_x, sc, stride=point_stride),
+                          point_scores(m, valid_x, sc, stride=point_stride))
                 r = dict(strategy=strat, variant=var, score=sc,
                          window_auc_roc=anomaly_metrics(wy, window_scores(m, wt, score=sc), vus_buffer=None)['auc_roc'],
-                         **evaluate_scores(ps, test_y, pv, valid_y, vus_buffer=vus_buffer), fit_s=t_fit, score_s=time.time() - t0)
+                         **evaluate_scores(ps, test_y, pv, valid_y, vus_buffer=vus_buffer), fit_s=t_fit,
+                         score_s=time.time() - t0)
                 rows.append(r)
                 if log: log(r)
     df = pd.DataFrame(rows)
