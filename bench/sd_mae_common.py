@@ -1,11 +1,14 @@
 """What the ETTh1 SD-MAE regime benches share (bench/sd_mae_repair.py, bench/sd_mae_own_student.py,
 bench/sd_mae_own_student_figure.py): the model, the own-student regimes, and the loop that trains each regime for each
-seed on ETTh1 with injected events, checks the repair, scores validation and test, and chooses the fusion on validation.
+seed on ETTh1 with injected events, checks the repair, scores validation and test, and chooses the fusion on validation;
+and the split of the three real labelled series that bench/sd_mae_real_student.py and bench/sd_mae_real_norm.py share
+(`real_series`).
 
 Every choice (fusion partner / method / weight) is made on the injected VALIDATION series; the injected TEST series (its
 own events) is scored with it and reported beside it."""
 import time
-from patchssl.anomaly import etth1_anomalies, anomaly_metrics, series_windows
+from patchssl.anomaly import etth1_anomalies, anomaly_metrics, series_windows, zscore
+from patchssl.data import load_kdd_tsad_135, load_sktime_anomaly
 from patchssl.sd_mae import fit_sd_mae, repair_check, choose_fusion, fuse_scores
 from sd_mae_views import all_scores
 
@@ -27,6 +30,19 @@ OWN_REGIMES = {   # bench/sd_mae_own_student.py; `steps_factor` scales the epoch
     'own residual student, repairing teacher, whole window, longer stage 2': dict(OWN_REPAIR, student_mask_ratio=0., student_residual=True,
                                                                                  stage1=0.375, steps_factor=1.6),
 }
+
+REAL_SERIES = ('kdd_tsad_135', 'mitdb', 'yahoo')
+
+def real_series(names=REAL_SERIES):
+    """Yield `(name, train, test, test_labels)` for each real labelled series in `names` (offline): UCR KDD-TSAD 135
+    trains on its normal part; MIT-BIH and Yahoo (sktime) on their first 30% (labels unused). Both parts are z-scored
+    with the training part's statistics."""
+    for nm in names:
+        if nm == 'kdd_tsad_135':
+            k = load_kdd_tsad_135(); tr, te = zscore(k['train'], k['test']); yield nm, tr, te, k['labels']
+        elif nm in ('mitdb', 'yahoo'):
+            x, y = load_sktime_anomaly(nm); n = int(.3 * len(x)); tr, te = zscore(x[:n], x[n:]); yield nm, tr, te, y[n:]
+        else: raise ValueError(f'unknown real series {nm!r}: pass some of {REAL_SERIES} (--datasets)')
 
 def etth1_epochs(train, steps):
     "Epochs of windows every `STRIDE` steps (batch `BS`, the last 20% held out by `fit_sd_mae`) that make about `steps` Adam steps (at least 3)."

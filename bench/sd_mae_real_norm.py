@@ -26,19 +26,18 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parser, parse, write, md_table
-from patchssl.data import load_kdd_tsad_135, load_sktime_anomaly
-from patchssl.anomaly import (zscore, isolation_forest_scores, anomaly_metrics, smooth_scores, local_standardize_scores,
+from patchssl.anomaly import (isolation_forest_scores, anomaly_metrics, smooth_scores, local_standardize_scores,
                               quantile_threshold)
 from patchssl.sd_mae import fit_sd_mae, fuse_scores, choose_fusion_injected, FUSIONS
 from sd_mae_views import all_scores
-from sd_mae_common import L, BS, SMOOTH, BASE
+from sd_mae_common import L, BS, SMOOTH, BASE, REAL_SERIES, real_series
 
 p = parser(__doc__, seeds=3)
 p.add_argument('--steps', type=int, default=500, help='Adam steps before the recipe\'s 1.6x')
 p.add_argument('--norms', nargs='*', default=['mean'])
 p.add_argument('--copies', nargs='*', type=int, default=[5, 20], help='injected copies of the held-out part to choose on')
 p.add_argument('--fusion', default='discrepancy:z:inf', help='partner:method:weight chosen on the ETTh1 validation series')
-p.add_argument('--datasets', nargs='*', default=['kdd_tsad_135', 'mitdb', 'yahoo'])
+p.add_argument('--datasets', nargs='*', default=list(REAL_SERIES), choices=REAL_SERIES)
 p.add_argument('--rule', default='mean/raw/fused (5 injected copies)', help='norm/post/score: the rule fixed before the run')
 a = parse(p)
 import warnings; warnings.filterwarnings('ignore')
@@ -47,15 +46,8 @@ PARTNERS = ('discrepancy', 'cross-view discrepancy')
 LOCAL_W = 500
 e_partner, e_method, e_weight = a.fusion.split(':'); e_weight = float(e_weight)
 
-def data():
-    for nm in a.datasets:
-        if nm == 'kdd_tsad_135':
-            k = load_kdd_tsad_135(); tr, te = zscore(k['train'], k['test']); yield nm, tr, te, k['labels']
-        else:
-            x, y = load_sktime_anomaly(nm); n = int(.3 * len(x)); tr, te = zscore(x[:n], x[n:]); yield nm, tr, te, y[n:]
-
 rows, chosen, t_all = [], [], time.time()
-for name, tr, te, y in data():
+for name, tr, te, y in real_series(a.datasets):
     ref = tr[-max(L, int(len(tr) * .2)):]
     stride = 2 if len(tr) > 3000 else 1
     n_win = (len(tr) - len(ref) - L) // stride + 1

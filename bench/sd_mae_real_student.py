@@ -19,15 +19,15 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import parser, parse, write, md_table
-from patchssl.data import load_kdd_tsad_135, load_sktime_anomaly
-from patchssl.anomaly import zscore, isolation_forest_scores, anomaly_metrics, smooth_scores, quantile_threshold
+from patchssl.anomaly import isolation_forest_scores, anomaly_metrics, smooth_scores, quantile_threshold
 from patchssl.sd_mae import fit_sd_mae, point_scores, fuse_scores
 from sd_mae_views import all_scores
+from sd_mae_common import REAL_SERIES, real_series
 
 p = parser(__doc__, seeds=3)
 p.add_argument('--steps', type=int, default=1400)
 p.add_argument('--fusion', default='discrepancy:z:1', help="partner:method:weight of the 'fused' score (chosen on ETTh1 validation)")
-p.add_argument('--datasets', nargs='*', default=['kdd_tsad_135', 'mitdb', 'yahoo'])
+p.add_argument('--datasets', nargs='*', default=list(REAL_SERIES), choices=REAL_SERIES)
 p.add_argument('--regimes', nargs='*', default=['stop-gradient'], help='parts of the regime names to run')
 a = parse(p)
 partner, method, weight = a.fusion.split(':'); weight = float(weight)
@@ -49,15 +49,8 @@ REGIMES = {'SD-MAE joint, stop-gradient student': dict(detach_student=True),
                student_mask_ratio=0., student_residual=True, steps_factor=1.6)}
 REGIMES = {k: v for k, v in REGIMES.items() if any(r in k for r in a.regimes)}
 
-def data():
-    for nm in a.datasets:
-        if nm == 'kdd_tsad_135':
-            k = load_kdd_tsad_135(); tr, te = zscore(k['train'], k['test']); yield nm, tr, te, k['labels']
-        else:
-            x, y = load_sktime_anomaly(nm); n = int(.3 * len(x)); tr, te = zscore(x[:n], x[n:]); yield nm, tr, te, y[n:]
-
 rows, t_all = [], time.time()
-for name, tr, te, y in data():
+for name, tr, te, y in real_series(a.datasets):
     ref = tr[-max(L, int(len(tr) * .2)):]
     stride = 2 if len(tr) > 3000 else 1
     n_win = (len(tr) - max(L, int(len(tr) * .2)) - L) // stride + 1
