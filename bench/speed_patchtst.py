@@ -43,11 +43,16 @@ from a `PatchTSTConfig`, nothing is downloaded. Needs the `bench` extra: `pip in
 the fused kernel, every dropout mask from `bernoulli_`); the fast-path decision in force (`patchssl.layers.fast_path_decision`:
 the documented rule up to 32 keys, over 33-64 keys the decision measured once on this CPU and cached) is recorded with the results either way.
 
-    python bench/speed_patchtst.py [--threads 2] [--warmup 2] [--reps 5] [--block 1] [--compile] [--autocast] [--ablate-fast-paths] [--profile] [--name speed_patchtst]
+    python bench/speed_patchtst.py [--threads 2] [--warmup 2] [--reps 5] [--block 1] [--compile] [--autocast] [--ablate-fast-paths] [--profile] [--name speed_patchtst] [--out DIR]
+
+`--seed` seeds the models' weights and the random inputs (default 0). `--quick` checks the script end to end in seconds
+(batch 8, no warm-up, 2 timed rounds, a 1024^3 matmul peak): its times are not comparable; give `--out DIR` so that it
+does not write over bench/results/speed_patchtst.
 """
-import argparse, json, os, sys, time
+import json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import parser, parse, write
 
 GOALS = [  # (label, numerator (reference), denominator (ours), minimum speed-up or None for information only)
     ('PatchMAE token/channel-independent (same design) vs PatchTSTForPretraining', 'hf_pretrain', 'pm_token_ci', 1.6),
@@ -80,13 +85,13 @@ def matmul_peak(n=4096, reps=3, dtype=None)->float:
 TSAI_MISSING = []  # why tsai's row is absent, if it is
 LOSSES = {}  # name -> loss function of its step (reused by the autocast copies)
 
-def build(bs=64, L=512, N=7, H=96, compile_encoder=False, autocast=False, nofast=False):
+def build(bs=64, L=512, N=7, H=96, compile_encoder=False, autocast=False, nofast=False, seed=0):
     "name -> (description, model, step function); every step function runs forward + loss + backward + Adam step."
     import torch, torch.nn.functional as F
     from transformers import PatchTSTConfig, PatchTSTForPretraining, PatchTSTForPrediction
     from patchssl.patch_mae import patch_mae_patchtst, PatchITransformer
     from patchssl.patching import make_mask
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     x, y = torch.randn(bs, L, N), torch.randn(bs, H, N)
     out = {}
     def add(name, desc, model, loss_fn):
@@ -186,25 +191,24 @@ def profile_top(step, k=5, steps=2)->list:
              'calls_per_step': e.count / steps} for e in ev[:k]]
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--threads', type=int, default=2); ap.add_argument('--warmup', type=int, default=2)
+    ap = parser(__doc__, name='speed_patchtst', threads=2, seed=0)  # --threads, --seed, --name, --quick, --out
+    ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--block', type=int, default=1, help='consecutive steps of one model per round (>1: steady-state and first-step times apart)')
-    ap.add_argument('--name', default='speed_patchtst', help='results file name under bench/results/')
     ap.add_argument('--compile', action='store_true', help='add the same-design PatchMAE with torch.compile on its encoder (compiles for minutes)')
     ap.add_argument('--profile', action='store_true', help='profile the reference and the slowest row of each missed goal')
     ap.add_argument('--autocast', action='store_true', help='also time the references and ours with forward + loss under bfloat16 autocast')
     ap.add_argument('--ablate-fast-paths', action='store_true', help="also time ours with patchssl's CPU fast paths off (fused attention, bernoulli_ masks)")
-    a = ap.parse_args()
+    a = parse(ap)  # sets the torch threads, seeds everything with --seed
+    bs, peak_n = (8, 1024) if a.quick else (64, 4096)
+    if a.quick: a.warmup, a.reps, a.block = 0, 2, 1
     import torch, transformers
-    from common import write
-    torch.set_num_threads(a.threads)
     load0, t_start = os.getloadavg(), time.time()
     from patchssl.layers import fast_path_decision, fast_path_cache
     t0 = time.perf_counter(); fast = fast_path_decision(); fast_s = time.perf_counter() - t0  # the decision in force (read from the cache, or measured now)
-    peak = matmul_peak()
-    peak_bf16 = matmul_peak(dtype=torch.bfloat16) if a.autocast else None
-    models = build(compile_encoder=a.compile, autocast=a.autocast, nofast=a.ablate_fast_paths)
+    peak = matmul_peak(peak_n)
+    peak_bf16 = matmul_peak(peak_n, dtype=torch.bfloat16) if a.autocast else None
+    models = build(bs=bs, compile_encoder=a.compile, autocast=a.autocast, nofast=a.ablate_fast_paths, seed=a.seed)
     compile_s = None
     if a.compile:  # the first step compiles (forward and backward graphs); time it apart from the timed steps
         t0 = time.perf_counter(); models['pm_token_ci_compiled'][2](); compile_s = time.perf_counter() - t0
@@ -213,7 +217,7 @@ def main():
     sup = [n for n in ['hf_predict', 'hf_predict_flat', 'tsai', 'pit_ci', 'hf_predict_bf16', 'pit_ci_bf16', 'pit_ci_nofast'] if n in models]
     (st_pre, fi_pre), (st_sup, fi_sup) = (time_interleaved(models, g, a.warmup, a.reps, a.block) for g in (pre, sup))
     times, first = {**st_pre, **st_sup}, {**fi_pre, **fi_sup}
-    peak_end = matmul_peak()
+    peak_end = matmul_peak(peak_n)
     rows = {}
     for n in pre + sup:
         desc, m, step = models[n]
@@ -255,12 +259,12 @@ def main():
               f"{fast['explicit_keys_max'][0]} keys at head width <= 8 and {fast['explicit_keys_max'][1]} at <= 16 ("
               + (f"measured {fast['date']} at load {fast['load_avg']:.1f}" if 'date' in fast else fast.get('source', 'FAST_PATHS=rule'))
               + f"; read or measured in {fast_s:.1f} s; cache {fast_path_cache()}); dropout mask '{fast['dropout_mask']}'."),
-             f"fp32 matmul peak measured in this run (4096^3, best of 3): {peak:.1f} GFLOP/s at start, {peak_end:.1f} at the end"
+             f"fp32 matmul peak measured in this run ({peak_n}^3, best of 3): {peak:.1f} GFLOP/s at start, {peak_end:.1f} at the end"
              + (f"; bfloat16 matmul {peak_bf16:.1f} GFLOP/s (the % column is against the fp32 peak)." if peak_bf16 else "."), "",
              "| model | step (ms, median) | min-max (ms) | first step of a block (ms, median) | params | GFLOP / step | achieved GFLOP/s | % of matmul peak |",
              "|---|---|---|---|---|---|---|---|"]
-    for grp, title in ((pre, '**pretraining** (bs 64, L 512, N 7, p = stride = 12, D 128, 3 layers, 16 heads, d_ff 512, dropout 0.2, mask 0.4)'),
-                       (sup, '**supervised** (bs 64, L 512, H 96, p 16, stride 8, D 128, 3 layers, 16 heads, d_ff 256, dropout 0.2)')):
+    for grp, title in ((pre, f'**pretraining** (bs {bs}, L 512, N 7, p = stride = 12, D 128, 3 layers, 16 heads, d_ff 512, dropout 0.2, mask 0.4)'),
+                       (sup, f'**supervised** (bs {bs}, L 512, H 96, p 16, stride 8, D 128, 3 layers, 16 heads, d_ff 256, dropout 0.2)')):
         lines.append(f"| {title} | | | | | | | |")
         for n in grp:
             r = rows[n]
@@ -285,11 +289,12 @@ def main():
         lines += ["", f"Profile, {rows[n]['model']}: top 5 ops by self CPU time (torch.profiler, 2 steps, per step)", "",
                   "| op | self CPU ms / step | share | calls / step |", "|---|---|---|---|"]
         lines += [f"| `{t['op']}` | {t['self_cpu_ms_per_step']:.0f} | {100 * t['share']:.0f}% | {t['calls_per_step']:.0f} |" for t in top]
-    payload = {'threads': a.threads, 'warmup': a.warmup, 'reps': a.reps, 'block': a.block, 'transformers': transformers.__version__, 'hf_attn_implementation': hf_attn,
+    if a.quick: lines.insert(0, "**--quick**: batch 8, no warm-up, 2 timed rounds; the times are not comparable with a full run.\n")
+    payload = {'threads': a.threads, 'seed': a.seed, 'quick': a.quick, 'batch': bs, 'warmup': a.warmup, 'reps': a.reps, 'block': a.block, 'transformers': transformers.__version__, 'hf_attn_implementation': hf_attn,
                'load_avg_start': load0, 'load_avg_end': load1, 'matmul_peak_gflops': peak, 'matmul_peak_gflops_end': peak_end, 'matmul_peak_bf16_gflops': peak_bf16,
                'rows': rows, 'ratios': ratios, 'profiles': prof, 'compile_first_step_s': compile_s,
                'tsai_missing': TSAI_MISSING, 'cpu_fast_paths': fast, 'cpu_fast_paths_seconds': fast_s}
-    write(a.name, payload, '\n'.join(lines))
+    write(a.name, payload, '\n'.join(lines), out=a.out)
     for g in ratios:
         print(f"RATIO {g['speedup']:.2f}x ({'information' if g['target'] is None else ('goal >= %sx, ' % g['target']) + ('met' if g['met'] else 'MISSED')}): {g['goal']}")
 
