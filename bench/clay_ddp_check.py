@@ -6,6 +6,8 @@
 
     nice -n 15 python bench/clay_ddp_check.py [--threads 1] [--name clay_ddp_check] [--out DIR]
 
+`--quick`: one epoch per run instead of three (the same checks).
+
 Each process uses --threads torch threads (default 1).
 """
 import json, os, subprocess, sys, tempfile, time
@@ -20,7 +22,7 @@ a = parse(ap)
 SCRIPT = r'''
 import sys, torch
 from pathlib import Path
-torch.set_num_threads(int(sys.argv[3]))
+torch.set_num_threads(int(sys.argv[3])); epochs = int(sys.argv[4])
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from patchssl.distributed import fit_distributed, rank_world
@@ -45,14 +47,14 @@ else:
     model = ClaySSL(ClayEncoder(2, 32, 2, 1), BT_WAVES_UM + RF_WAVES_UM, gsd=2000.)
     ds = [(x[i, :16, :8, :8], torch.zeros(8), torch.tensor(0.)) for i in range(n)]
     learn = ssl_learner(DataLoaders(DataLoader(ds, bs=bs, shuffle=True), DataLoader(ds, bs=16), device='cpu'), model)
-with learn.no_bar(), learn.no_logging(): main = fit_distributed(learn, 3, 3e-3, seed=1)
+with learn.no_bar(), learn.no_logging(): main = fit_distributed(learn, epochs, 3e-3, seed=1)
 torch.save(dict(state=model.state_dict(), main=main, losses=[float(v[0]) for v in learn.recorder.values]), out/f'{task}_{world}_rank{rank}.pt')
 '''
 
 def launch(d, task, n_proc):
     env = {**os.environ, 'OMP_NUM_THREADS': str(a.threads), 'PYTHONWARNINGS': 'ignore'}
     cmd = ([sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={n_proc}'] if n_proc > 1 else [sys.executable])
-    r = subprocess.run(cmd + [str(d/'s.py'), str(d), task, str(a.threads)], capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run(cmd + [str(d/'s.py'), str(d), task, str(a.threads), str(1 if a.quick else 3)], capture_output=True, text=True, env=env, timeout=600)
     if r.returncode: raise RuntimeError(r.stdout[-2000:] + r.stderr[-3000:])
 
 t0 = time.time()

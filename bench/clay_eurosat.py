@@ -6,6 +6,8 @@ CNN trained end to end, in the same run. Then probe the pretrained encoder on ba
 RGB) without retraining the patch embedding.
 
     nice -n 15 python bench/clay_eurosat.py --threads 1 [--epochs 40]
+
+`--quick`: one epoch, MAE only, a smaller encoder (D 32, 1 layer); give `--out DIR` to keep bench/results/ as it is.
 """
 import sys, time
 from pathlib import Path
@@ -27,6 +29,7 @@ ap.add_argument('--objectives', default='mae,dino,both')
 ap.add_argument('--d_model', type=int, default=96)
 ap.add_argument('--n_layers', type=int, default=3)
 a = parse(ap)
+if a.quick: a.epochs, a.objectives, a.d_model, a.n_layers = 1, 'mae', 32, 1
 if not (Path(a.data)/'eurosat_ms_subset.npz').is_file(): sys.exit(f"EuroSAT-MS not found at {a.data}; pass --data")
 es = load_eurosat_ms(a.data)
 tr, te = ~es['is_test'], es['is_test']

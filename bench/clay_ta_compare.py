@@ -7,6 +7,8 @@ trained end to end on all 19 channels + the auxiliary inputs, scikit-learn gradi
 features, and the training mean.
 
     nice -n 15 python bench/clay_ta_compare.py --threads 1
+
+`--quick`: 12 days, 16 stations, one epoch of every training phase.
 """
 import json, sys, tempfile, time
 from pathlib import Path
@@ -31,6 +33,7 @@ ap.add_argument('--unfreeze_epochs', type=int, default=2)
 ap.add_argument('--d_model', type=int, default=64)
 ap.add_argument('--n_layers', type=int, default=2)
 a = parse(ap)
+if a.quick: a.days, a.stations, a.pre_epochs, a.probe_epochs, a.unfreeze_epochs = 12, 16, 1, 1, 1
 t0 = time.time()
 tmp = Path(tempfile.mkdtemp())
 root = make_synthetic_gk2a(tmp/'data', n_days=a.days, n_stations=a.stations, size=48, seed=a.seed)

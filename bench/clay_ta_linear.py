@@ -7,6 +7,8 @@ auxiliary inputs alone, on those plus the centre pixel's 16 spectral channels or
 of the labelled training rows. Validation and test RMSE in kelvin.
 
     nice -n 10 python bench/clay_ta_linear.py --threads 1 --seeds 3
+
+`--quick`: 12 days, 16 stations, the first seed only.
 """
 import json, sys, tempfile, math
 from pathlib import Path
@@ -21,6 +23,7 @@ ap = parser(__doc__, seeds='3')
 ap.add_argument('--days', type=int, default=40)
 ap.add_argument('--stations', type=int, default=40)
 a = parse(ap)
+if a.quick: a.days, a.stations, a.seeds = 12, 16, a.seeds[:1]
 tmp = Path(tempfile.mkdtemp())
 root = make_synthetic_gk2a(tmp/'data', n_days=a.days, n_stations=a.stations, size=48, seed=0)
 d0 = pd.Timestamp('2022-01-01')
