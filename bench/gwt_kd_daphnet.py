@@ -18,6 +18,8 @@ before any candidate was run:
 The earlier task is run too (`2s`), as the reference, not as a candidate.
 
     nice -n 10 python bench/gwt_kd_daphnet.py --threads 1
+
+`--quick`: the tasks 2s and 1s only, 2 epochs, the first seed.
 """
 import sys, time
 from pathlib import Path
@@ -40,6 +42,7 @@ p.add_argument('--epochs', type=int, default=30)
 p.add_argument('--lr', type=float, default=3e-3)
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
 a = parse(p)
+if a.quick: a.epochs, a.seeds = 2, a.seeds[:1]
 
 def choose(score:dict)->str|None:
     "The rule of the docstring: `score` maps candidate -> mean validation accuracy (the reference `2s` is not a candidate)."
@@ -51,6 +54,7 @@ def choose(score:dict)->str|None:
 
 recs, t_start = [], time.time()
 for cname, opts in CANDIDATES.items():
+    if a.quick and cname not in ('2s', '1s'): continue
     data = standardize_data(load_daphnet_windows(**opts))
     pis = data_pis(data, cache_dir=Path(a.cache))  # the student alone does not read them; the loader needs them
     for seed in a.seeds:
@@ -72,4 +76,4 @@ md = (f"Student alone on the Daphnet windowing tasks, validation only (the test 
       f"[{LO}, {HI}]; `2s` is the earlier task, for reference.\n\nMean over seeds:\n\n" + md_table(summ) +
       f"\n\nChosen: **{chosen}** ({CANDIDATES.get(chosen)}).\n\nPer seed:\n\n" + md_table(res))
 write(a.name, dict(args=vars(a), rule=dict(order=[c for c in CANDIDATES if c != '2s'], lo=LO, hi=HI), rows=recs,
-                   score=score, chosen=chosen, chosen_options=CANDIDATES.get(chosen)), md)
+                   score=score, chosen=chosen, chosen_options=CANDIDATES.get(chosen)), md, out=a.out)

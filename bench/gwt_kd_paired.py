@@ -15,6 +15,7 @@ from common import parser, parse, write, md_table, RESULTS
 p = parser(__doc__)  # --threads, --seeds, --name, --quick, --out (this script trains nothing: only --name and --out matter)
 p.add_argument('--run', default='gwt_kd_compare_10seeds', help='a gwt_kd_compare results name under bench/results/')
 p.set_defaults(name=None); a = parse(p)  # --name default: {run}_paired
+if a.quick: p.error('--quick: this script trains nothing and runs in seconds; run it without --quick')
 d = json.loads((RESULTS / f'{a.run}.json').read_text())
 df = pd.DataFrame(d['rows'])
 out = []

@@ -5,6 +5,8 @@ training pixel std (`data_pis(normalize=True)`), over seeds: validation accuracy
 test accuracy.
 
     nice -n 15 python bench/gwt_kd_pi_teacher.py --threads 1
+
+`--quick`: the first set and seed, 2 epochs.
 """
 import sys, time
 from pathlib import Path
@@ -20,6 +22,7 @@ p.add_argument('--sets', default='BasicMotions,PickupGestureWiimoteZ,Daphnet')
 p.add_argument('--epochs', type=int, default=30)
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
 a = parse(p)
+if a.quick: a.sets, a.epochs, a.seeds = a.sets.split(',')[0], 2, a.seeds[:1]
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 

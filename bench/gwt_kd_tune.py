@@ -4,6 +4,8 @@ workspace with (kd_fixed, gwt) for every setting of the grid. Reports the valida
 the mean validation accuracy and loss over the last 5 epochs (less noisy on 8-42 validation series).
 
     nice -n 15 python bench/gwt_kd_tune.py --threads 1
+
+`--quick`: the first set and seed, teachers 2 epochs, the grid's first setting at 2 epochs.
 """
 import sys, time
 from pathlib import Path
@@ -22,6 +24,7 @@ p.add_argument('--rows', default='kd_fixed,gwt')
 p.add_argument('--no-normalize', action='store_true', help='raw persistence images (the state before the fix)')
 p.add_argument('--cache', default='/tmp/patchssl_pi_cache')
 a = parse(p)
+if a.quick: a.sets, a.seeds, a.teacher_epochs, a.grid = a.sets.split(',')[0], a.seeds[:1], 2, ':'.join(a.grid.split(',')[0].split(':')[:3] + ['2'])
 grid = [dict(zip(('lam', 'T', 'lr', 'epochs'), map(float, g.split(':')))) for g in a.grid.split(',')]
 
 def val_stats(learn):

@@ -9,6 +9,9 @@ as a reproducibility check), then:
 Paired against `kd_fixed` and `student` of the same seed in the reference.
 
     nice -n 10 python bench/gwt_kd_weight.py --threads 1
+
+`--quick`: the first set and seed, teachers and students 2 epochs (not the reference's: the teachers' test
+accuracies then differ from the reference's, as they should).
 """
 import sys, time
 from pathlib import Path
@@ -26,6 +29,7 @@ p.add_argument('--reference', default='gwt_kd_compare_2s', help='the comparison 
 p.add_argument('--logits', default='slots', help="the workspace rows' logits option (the reference's workspace row: 'slots')")
 a = parse(p)
 ra, daphnet, prev = compare_reference(a.reference)
+if a.quick: ra, a.sets, a.seeds = {**ra, 'epochs': 2, 'teacher_epochs': 2}, a.sets.split(',')[0], a.seeds[:1]
 recs, t_start = [], time.time()
 for name in a.sets.split(','):
     data, pis = reference_data(name, daphnet, a.cache)
