@@ -12,6 +12,8 @@ batch of the token-mode encoder (64 series), 8 heads of 16, and a longer sequenc
 the explicit path's domain, fused by rule).
 
     python bench/attention_small_heads.py [--reps 9] [--thread-counts 1 2] [--remeasure] [--name attention_small_heads]
+
+`--quick`: one timed round, the first thread count and the first two shapes (give `--out DIR`).
 """
 import sys, time
 from pathlib import Path
@@ -26,6 +28,8 @@ def main():
     p.add_argument('--thread-counts', type=int, nargs='+', default=[1, 2])
     p.add_argument('--remeasure', action='store_true', help="measure the library's decision again instead of reading the cache")
     a = parse(p)
+    shapes = SHAPES[:2] if a.quick else SHAPES
+    if a.quick: a.reps, a.thread_counts = 1, a.thread_counts[:1]
     import torch, torch.nn.functional as F
     import patchssl.layers as L
     def fused(q, k, v): return F.scaled_dot_product_attention(q, k, v)
@@ -39,7 +43,7 @@ def main():
         torch.set_num_threads(th)
         fp = L.cpu_fast_paths(remeasure=a.remeasure); decisions[th] = fp
         L._FAST[th] = fp  # the choice column below uses this decision
-        for B, H, T, d in SHAPES:
+        for B, H, T, d in shapes:
             torch.manual_seed(0)
             q0, k0, v0, g = (torch.randn(B, H, T, d) for _ in range(4))
             ts = {n: [] for n in fns}

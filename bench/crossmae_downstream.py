@@ -9,6 +9,8 @@ gravel, 32-pixel crops; pretraining on the other bundled photographs), and the 1
 375 unlabelled train patches for pretraining, 94 test patches).
 
     nice -n 10 python bench/crossmae_downstream.py --threads 1
+
+`--quick`: the first seed, one epoch of every pretraining and fine-tune phase.
 """
 import sys, time
 from pathlib import Path
@@ -43,6 +45,9 @@ ap.add_argument('--etth1_ft_epochs', type=int, default=2)
 ap.add_argument('--data', default=str(Path(__file__).resolve().parents[2]/'shared/data/eurosat_ms/eurosat_ms_subset.npz'))
 ap.add_argument('--variants', default='', help="comma-separated variant names to run (default: all), e.g. 'random init,cross (kept 0.25)'")
 a = parse(ap)
+if a.quick:
+    a.seeds, a.series_epochs, a.image_epochs, a.eurosat_epochs = a.seeds[:1], 1, 1, 1
+    a.ft_head_epochs = a.ft_epochs = a.eurosat_ft_epochs = a.etth1_ft_head_epochs = a.etth1_ft_epochs = 1
 tasks = a.tasks.split(',')
 VARIANTS = {'mae (all masked)': dict(decoder='mae'), 'cross (kept 0.25)': dict(decoder='cross', kept_mask_ratio=.25),
             'cross + WFM (kept 0.25)': dict(decoder='cross', kept_mask_ratio=.25, weight_fm=True)}

@@ -8,6 +8,8 @@ images, and the probe's features (mean of the last layer's tokens, mean and stan
 for every encoder layer).
 
     nice -n 15 python bench/crossmae_eurosat.py --threads 1
+
+`--quick`: the first seed, the rows 'random init' and 'notebook (5 epochs)' (unless `--only` names others), one epoch.
 """
 import json, sys, time
 from pathlib import Path
@@ -82,6 +84,7 @@ CONFIGS = {  # name: (changes to BASE, seeds); the factor rows run one seed (ind
     '100 epochs, lr 1e-3': (dict(epochs=100, lr=1e-3), 1),
 }
 only = [c.strip() for c in a.only.split(';') if c.strip()]
+if a.quick: SEEDS, NS, only = SEEDS[:1], 1, only or ['notebook (5 epochs)']
 if unknown := [c for c in only if c not in CONFIGS]: sys.exit(f'unknown config(s) {unknown}; one of {list(CONFIGS)}')
 rows = []
 def record(name, seed, cfg, feats, seconds, loss=None):
@@ -116,7 +119,7 @@ jobs = [(seed, name) for i, seed in enumerate(SEEDS) for name, (_, n) in ALL.ite
 jobs.sort(key=lambda j: ALL[j[1]][0].get('epochs', 0) >= 100)  # the long runs last
 for seed, name in jobs:
     over = ALL[name][0]
-    cfg = dict(BASE, **over)
+    cfg = dict(BASE, **over, **(dict(epochs=1) if a.quick else {}))
     x = X[cfg['norm']]
     seed_everything(seed)
     model = ImageCrossMAE(13, 64, patch_size=cfg['patch'], decoder=cfg['decoder'], kept_mask_ratio=cfg['kept'])

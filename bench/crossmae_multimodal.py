@@ -5,13 +5,15 @@ series-only model can output when its series is hidden) and against a model trai
 Also writes nbs/images/crossmae_catchment.png (one held-out catchment).
 
     nice -n 15 python bench/crossmae_multimodal.py --threads 1
+
+`--quick`: 200 catchments, one epoch, the first seed; the figure goes to `{out}/{name}.png`, not over the chapter's.
 """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np, torch
 import pandas as pd
-from common import parser, parse, write, md_table
+from common import parser, parse, write, md_table, RESULTS
 from patchssl.transfer import seed_everything
 from patchssl.crossmae import synthetic_catchments, catchment_dls, MultiModalMAE, multimodal_learner, series_from_context
 
@@ -19,6 +21,7 @@ ap = parser(__doc__, seeds='3')
 ap.add_argument('--n', type=int, default=2000)
 ap.add_argument('--epochs', type=int, default=15)
 a = parse(ap)
+if a.quick: a.n, a.epochs, a.seeds = 200, 1, a.seeds[:1]
 seed_everything(0)  # before the DataLoaders: fastai seeds their shuffling from Python's random module
 cat = synthetic_catchments(a.n, seed=0)
 dls = catchment_dls(cat, bs=64)
@@ -46,7 +49,7 @@ note = (f"{a.n} synthetic catchments ({len(dls.train_ds)} train / {len(dls.valid
         f"mask 0.5 (image, series), series fully masked for 30 % of samples, static hidden (and predicted) for 25 % and absent for 30 % "
         f"(the full model) or always (no static token); {len(a.seeds)} seeds. "
         f"Error of the completely masked series on the held-out catchments, z-scored log1p(flow).\n\n")
-write(a.name, dict(rows=rows, climatology_mse=clim, args=vars(a)), note + md_table(agg, 3) + "\n\nPer seed:\n\n" + md_table(df, 3))
+write(a.name, dict(rows=rows, climatology_mse=clim, args=vars(a)), note + md_table(agg, 3) + "\n\nPer seed:\n\n" + md_table(df, 3), out=a.out)
 
 import matplotlib; matplotlib.use('Agg')
 import matplotlib.pyplot as plt
@@ -68,6 +71,6 @@ ax[1].plot(h, flow(se[0]), 'k', lw=1.5, label='streamflow'); ax[1].plot(h, flow(
 ax[1].plot(h, flow(r_img[0]), 'C0:', label='from image only'); ax[1].legend(fontsize=8); ax[1].set_xlabel('hour'); ax[1].set_ylabel('mm/h')
 ax[1].set_title(f'series masked completely (held-out catchment, {a.epochs} epochs on {len(dls.train_ds)} catchments)', fontsize=9)
 fig.tight_layout()
-out = Path(__file__).resolve().parents[1]/'nbs'/'images'/'crossmae_catchment.png'
+out = Path(a.out or RESULTS)/f'{a.name}.png' if a.quick else Path(__file__).resolve().parents[1]/'nbs'/'images'/'crossmae_catchment.png'
 out.parent.mkdir(exist_ok=True); fig.savefig(out, dpi=110)
 print('wrote', out)

@@ -12,6 +12,8 @@ encoder at the PatchTST configuration (batch 64 x 7 variables, 25 visible patche
 median of `--reps` after warm-up, one thread by default. Also: the drop rate and the mean of each byte lane.
 
     python bench/dropout_mask.py [--threads 1] [--reps 41] [--name dropout_mask]
+
+`--quick`: 3 timed rounds (give `--out DIR`).
 """
 import sys, time
 from pathlib import Path
@@ -22,6 +24,7 @@ def main():
     p = parser(__doc__)
     p.add_argument('--reps', type=int, default=41)
     a = parse(p)
+    if a.quick: a.reps = 3
     import torch
     from patchssl.layers import _keep_bytes, _keep_bernoulli, _random8, RULE_FAST_PATHS
     fp = RULE_FAST_PATHS

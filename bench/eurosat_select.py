@@ -18,7 +18,9 @@ from common import parser, parse, write, md_table, RESULTS
 
 SOURCES = {'eurosat_labels_probe': (20, 'ridge'), 'eurosat_labels_probe_logistic': (20, 'logistic'),
            'eurosat_labels_60ep_probe': (60, 'ridge'), 'eurosat_labels_60ep_probe_logistic': (60, 'logistic')}
-a = parse(parser(__doc__))
+p = parser(__doc__)
+a = parse(p)
+if a.quick: p.error('--quick: this script trains nothing and runs in seconds; run it without --quick')
 res = Path(a.out) if a.out else RESULTS
 dfs = []
 for name, (ep, fam) in SOURCES.items():
@@ -37,5 +39,5 @@ cols = ['seed', 'fraction', 'family', 'pooling', 'epochs', 'w', 'cv_acc', 'test_
 note = ("EuroSAT-MS, 375 labelled training / 94 test patches: per seed and label fraction, the two-block probe of the pretrained "
         "encoder (ridge or logistic, CLS+mean or mean+std pooling, 20 or 60 pretraining epochs) with the highest CV accuracy on the "
         "labelled patches, scored on test; beside it the band statistics alone (ridge, logistic; same draws). Mean and sd over seeds.\n\n")
-write('eurosat_select', dict(rows=sel[cols].to_dict('records')), note + md_table(agg, 3) + "\n\nChosen per seed:\n\n" + md_table(sel[cols], 3), out=a.out)
+write(a.name, dict(rows=sel[cols].to_dict('records')), note + md_table(agg, 3) + "\n\nChosen per seed:\n\n" + md_table(sel[cols], 3), out=a.out)
 print(md_table(agg, 3))

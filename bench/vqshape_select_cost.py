@@ -10,6 +10,8 @@ with that file's records of the same pretraining seed (its `library_select` colu
 equal/concat, vote, stack): the same rule and the same test accuracy are expected.
 
     python bench/vqshape_select_cost.py --threads 1 --datasets GunPoint,ItalyPowerDemand,BasicMotions,ArrowHead
+
+`--quick`: GunPoint only.
 """
 import json, os, sys, time
 from pathlib import Path
@@ -26,6 +28,7 @@ def main():
     p.add_argument('--datasets', default='GunPoint,ItalyPowerDemand,BasicMotions')
     p.add_argument('--stack', default=str(ROOT/'bench'/'results'/'vqshape_stack.json'), help="a vqshape_stack.py JSON to compare with ('' : none)")
     a = parse(p)
+    if a.quick: a.datasets = 'GunPoint'
     import numpy as np, pandas as pd
     from patchssl.data import load_uea
     from patchssl.vqshape import load_vqshape, vqshape_sets, classify_sets
@@ -59,6 +62,6 @@ def main():
           f"Total: concat {per_set['concat_s'].sum():.1f} s, select {per_set['select_s'].sum():.1f} s (x{ratio:.2f}).\n"
           + (f"Rows where the library's select (and concat) reproduce `{a.stack}`'s records: {int(df['matches'].sum())} of {len(df)}.\n" if 'matches' in df else '')
           + '\n' + md_table(df))
-    write(a.name, dict(args=vars(a), rows=rows, ratio=ratio), md)
+    write(a.name, dict(args=vars(a), rows=rows, ratio=ratio), md, out=a.out)
 
 if __name__ == '__main__': main()

@@ -16,6 +16,8 @@ cross-validation over the training split (train + valid), never on test:
 
     nice -n 10 python bench/vqshape_stack.py --threads 1 --cache /tmp/vqB --ckpts /tmp/vq/s0/epoch12.pt,/tmp/vq/s1/epoch12.pt,/tmp/vq/s2/epoch12.pt
     nice -n 10 python bench/vqshape_stack.py --threads 1 --combine --cache /tmp/vqB
+
+`--quick`: GunPoint only (in both steps).
 """
 import json, os, sys, time
 from pathlib import Path
@@ -225,6 +227,7 @@ if __name__ == '__main__':
     p.add_argument('--rows', default='all', help="the rows to combine: 'all', or some of token,token+histogram")
     p.add_argument('--seed-files', action='store_true', help='combine only the cached seeds given by --seeds')
     a = parse(p)
+    if a.quick: a.datasets = 'GunPoint'
     if a.merge: merge(a)
     elif a.combine:
         combine(a)
