@@ -75,7 +75,8 @@ def etth1_anomalies(seq_len:int=100, # window length: the rows of context droppe
     sp = split_series(df[cols].values, ETTH1_BORDERS, seq_len, cols)
     out = AttrDict(splits=sp, columns=cols)
     for nm, s in (('test', seed), ('valid', seed + 1)):
-        out[f'{nm}_x'], out[f'{nm}_y'], out[f'{nm}_events'] = inject_anomalies(getattr(sp, nm)[seq_len:], n_events, seed=s)
+        out[f'{nm}_x'], out[f'{nm}_y'], out[f'{nm}_events'] = inject_anomalies(getattr(sp, nm)[seq_len:], n_events,
+                                                                               seed=s)
     return out
 
 # %% ../nbs/00e_anomaly.ipynb #abccd724
@@ -133,7 +134,8 @@ def window_labels(labels, seq_len:int=100, stride:int=1, starts=None)->np.ndarra
     return np.array([y[s:s + seq_len].max() for s in st])
 
 # %% ../nbs/00e_anomaly.ipynb #a0e00025
-def window_to_point_scores(scores, # `[n]` one score per window, or `[n, L]` one per step of each window (NaN = no evidence)
+def window_to_point_scores(
+        scores, # `[n]` one score per window, or `[n, L]` one per step of each window (NaN = no evidence)
                            starts, # `[n]` start of each window in the long series
                            T:int, # steps of the long series
                            seq_len:int|None=None, # L; needed only for one score per window
@@ -284,10 +286,18 @@ def point_adjust(labels, pred)->np.ndarray:
 # %% ../nbs/00e_anomaly.ipynb #a0e00038
 def anomaly_metrics(labels, scores,
                     threshold:float|None=None, # chosen without the test labels; adds F1, precision, recall, PA-F1
-                    vus_buffer:int|None=100, # `max_buffer_size` of aeon's VUS-PR (aeon's default 500 is 5x slower); None skips VUS-PR
+                    # `max_buffer_size` of aeon's VUS-PR (aeon's default 500 is 5x slower); None skips VUS-PR
+                    vus_buffer:int|None=100,
                    )->dict:
     "AUC-ROC, AUC-PR, VUS-PR, best F1 (scikit-learn / aeon), and at a given threshold F1 and point-adjusted F1."
-    from sklearn.metrics import roc_auc_score, average_precision_score, precision_recall_curve, f1_score, precision_score, recall_score
+    from sklearn.metrics import (
+        roc_auc_score,
+        average_precision_score,
+        precision_recall_curve,
+        f1_score,
+        precision_score,
+        recall_score,
+    )
     s = _check_scores(scores)
     y = check_labels(labels, s)
     pr, rc, _ = precision_recall_curve(y, s)
@@ -336,7 +346,7 @@ def plot_scores(series, # `[T]` or `[T, N]`
                 scores, # `[T]` point scores
                 labels=None, # `[T]` step labels, shaded
                 threshold:float|None=None, # drawn dashed
-                events=4, # number of labelled segments to zoom on, a list of (start, end), an events DataFrame, or None (whole series)
+                events=4, # segments to zoom on: a number, (start, end) pairs, an events DataFrame, None (all)
                 context:int=60, # steps shown on each side of an event
                 var_names:list|None=None,
                 max_vars:int=3, # variables drawn per panel (those an event hit, when the events have a 'vars' column)
@@ -359,18 +369,26 @@ def plot_scores(series, # `[T]` or `[T, N]`
     for j, e in ev.iterrows():
         lo, hi = max(0, int(e.start) - context), min(len(a), int(e.end) + context)
         t = np.arange(lo, hi)
-        vs = list(e['vars'])[:max_vars] if 'vars' in ev and isinstance(e['vars'], (list, tuple, np.ndarray)) else range(min(a.shape[1], max_vars))
+        vs = (list(e['vars'])[:max_vars] if 'vars' in ev and isinstance(e['vars'], (list, tuple, np.ndarray))
+              else range(min(a.shape[1], max_vars)))
         for v in vs: axs[0, j].plot(t, a[lo:hi, v], lw=.8, color=f"C{v % 10}", label=names[v])
         axs[1, j].plot(t, s[lo:hi], lw=.9, color='k')
         if threshold is not None: axs[1, j].axhline(threshold, color='C1', ls='--', lw=1)
         if labels is not None:
             for ax in axs[:, j]: _shade(ax, np.asarray(labels)[lo:hi], lo)
-        axs[0, j].set_title(f"{e['kind'] + ': ' if 'kind' in ev else ''}steps {int(e.start)}-{int(e.end) - 1}" if events is not None else '', fontsize=8)
+        axs[0,
+            j].set_title(f"{e['kind'] + ': ' if 'kind' in ev else ''}steps {int(e.start)}-{int(e.end) - 1}"
+                         if events is not None else '', fontsize=8)
         axs[0, j].legend(fontsize=6, loc='upper left', handlelength=1)
         for ax in axs[:, j]: ax.tick_params(labelsize=7)
         axs[1, j].set_xlabel('time step', fontsize=7)
     axs[0, 0].set_ylabel('series', fontsize=8); axs[1, 0].set_ylabel('score', fontsize=8)
-    fig.suptitle(title or f"series and score{'; threshold dashed' if threshold is not None else ''}{'; true anomalies shaded' if labels is not None else ''}", fontsize=9)
+    fig.suptitle(
+        title
+        or f"series and score{'; threshold dashed' if threshold is not None else ''}"
+        f"{'; true anomalies shaded' if labels is not None else ''}",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 
