@@ -48,9 +48,11 @@ def machine()->dict:
 
 def command()->str: return ' '.join(['python'] + [str(a) for a in sys.argv])
 
+OUT = None  # the folder `parse` chose (`--out`, or a temporary one for `--quick`): `write` uses it when not given `out`
+
 def write(name:str, payload:dict, table_md:str, out=None):
     "Write `{out}/{name}.json` and `{name}.md` (default `bench/results/`) with machine, command and the table."
-    out = Path(out) if out else RESULTS
+    out = Path(out or OUT or RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     payload = {'command': command(), 'date': time.strftime('%Y-%m-%d %H:%M:%S'), 'machine': machine(), **payload}
     (out/f'{name}.json').write_text(json.dumps(payload, indent=2, default=str))
@@ -94,7 +96,7 @@ def parser(doc:str|None=None, *, name:str|None=None, seeds='1', threads:int=1,
     else: p.add_argument('--seed', type=int, default=seed, help='the seed of this one run (default %(default)s)')
     p.add_argument('--name', default=name or Path(sys.argv[0]).stem, help='results file name (default %(default)s)')
     p.add_argument('--quick', action='store_true', help='a tiny run to check the script works (results not comparable)')
-    p.add_argument('--out', default=None, help='results folder (default bench/results/)')
+    p.add_argument('--out', default=None, help='results folder (default bench/results/; a temporary folder with --quick)')
     return p
 
 def parse(p:argparse.ArgumentParser, argv=None)->argparse.Namespace:
@@ -104,4 +106,8 @@ def parse(p:argparse.ArgumentParser, argv=None)->argparse.Namespace:
     if a.threads < 1: p.error(f'--threads {a.threads}: give at least 1')
     torch.set_num_threads(a.threads)
     seed_everything(a.seeds[0] if hasattr(a, 'seeds') else a.seed)
+    global OUT
+    if getattr(a, 'quick', False) and getattr(a, 'out', None) is None:  # a quick run never writes over the real results in bench/results/
+        import tempfile; a.out = tempfile.mkdtemp(prefix='patchssl_quick_'); print(f'--quick: results go to {a.out}')
+    OUT = getattr(a, 'out', None)
     return a
